@@ -21,6 +21,7 @@ use_instance() {
   case "$INSTANCE" in
     dev) DB_PORT=54322 API_PORT=54321 SIM_PORT=54330 ;;
     test) DB_PORT=54332 API_PORT=54331 SIM_PORT=54340 ;;
+    legacy) DB_PORT=54342 API_PORT=54341 SIM_PORT=54350 ;;
     *) die "unknown instance $INSTANCE" ;;
   esac
   STATE_DIR="$ROOT/.local/$INSTANCE"
@@ -126,7 +127,7 @@ bootstrap_platform() {
 }
 
 apply_migrations() {
-  (cd "$ROOT" && "$SUPABASE" migration up --remote="$DB_URL" --include-all) >"$STATE_DIR/migrations.log" 2>&1 || {
+  (cd "$ROOT" && "$SUPABASE" migration up --remote="$DB_URL" --include-all --yes) >"$STATE_DIR/migrations.log" 2>&1 || {
     cat "$STATE_DIR/migrations.log" >&2
     die "supabase migration up failed"
   }

@@ -26,7 +26,7 @@ begin
       payload = case
         when j.payload ? 'ids' and p_payload ? 'ids' then jsonb_set(j.payload, '{ids}', (
           select coalesce(jsonb_agg(distinct x), '[]'::jsonb)
-          from jsonb_array_elements(j.payload -> 'ids' || p_payload -> 'ids') x))
+          from jsonb_array_elements((j.payload -> 'ids') || (p_payload -> 'ids')) x))
         else j.payload end,
       run_after = least(j.run_after, p_run_after),
       updated_at = now()

@@ -1,0 +1,135 @@
+-- Every product table: anon sees nothing, a member sees and changes only their accounts' rows, a non-member
+-- sees none of them, service_role sees everything. Impersonation as PostgREST does it (tests.authenticate_as).
+begin;
+select plan(63);
+
+-- Two accounts, each with one member, and one row per table in each.
+select tests.create_user('alice@example.com') as alice \gset
+select tests.create_user('bob@example.com') as bob \gset
+select tests.create_account('Alice agency', :'alice') as acc_a \gset
+select tests.create_account('Bob agency', :'bob') as acc_b \gset
+
+do $$
+declare
+  a uuid := (select id from public.user_accounts where name = 'Alice agency');
+  b uuid := (select id from public.user_accounts where name = 'Bob agency');
+  acc uuid;
+  dir uuid;
+  cre uuid;
+  lead bigint;
+begin
+  foreach acc in array array[a, b] loop
+    insert into public.directions (user_account_id, name) values (acc, 'dir') returning id into dir;
+    insert into public.creatives (user_account_id, direction_id, name) values (acc, dir, 'cre') returning id into cre;
+    insert into public.leads (user_account_id, creative_id, direction_id, phone)
+      values (acc, cre, dir, '+7 900 000-00-01') returning id into lead;
+    insert into public.purchases (user_account_id, client_phone, amount) values (acc, '89000000001', 100);
+    insert into public.sales (user_account_id, client_phone, amocrm_deal_id, amount, status)
+      values (acc, '89000000001', 1, 100, 'paid');
+    insert into public.amocrm_pipeline_stages (user_account_id, pipeline_id, pipeline_name, status_id, status_name, sort_order)
+      values (acc, 1, 'Main', 10, 'New', 10);
+    insert into public.amocrm_lead_status_history (user_account_id, lead_id, amocrm_lead_id, to_status_id)
+      values (acc, lead, 1, 10);
+  end loop;
+end $$;
+
+-- Runs the read cases for one table and returns their TAP lines.
+create function pg_temp.read_cases(tbl text, alice uuid, bob uuid, acc_a uuid) returns setof text
+language plpgsql as $$
+declare
+  q text := format('select count(*) from public.%I', tbl);
+  q_a text := format('select count(*) from public.%I where user_account_id = %L', tbl, acc_a);
+  n bigint;
+begin
+  perform tests.authenticate_as_anon();
+  return next throws_ok(q, '42501', null, tbl || ': anon cannot read');
+  perform tests.clear_authentication();
+
+  perform tests.authenticate_as(alice);
+  execute q into n;
+  return next is(n, 1::bigint, tbl || ': a member sees exactly their account''s row');
+  perform tests.clear_authentication();
+
+  perform tests.authenticate_as(bob);
+  execute q_a into n;
+  return next is(n, 0::bigint, tbl || ': a non-member sees none of another account''s rows');
+  perform tests.clear_authentication();
+
+  perform tests.authenticate_as_service_role();
+  execute q into n;
+  return next is(n, 2::bigint, tbl || ': service_role sees every row');
+  perform tests.clear_authentication();
+end $$;
+
+-- Write cases for tables a member may write: their account yes, another account never.
+create function pg_temp.write_cases(tbl text, alice uuid, acc_a uuid, acc_b uuid) returns setof text
+language plpgsql as $$
+declare
+  n bigint;
+begin
+  perform tests.authenticate_as(alice);
+  return next throws_ok(
+    format('insert into public.%I (user_account_id) values (%L)', tbl, acc_b), '42501', null,
+    tbl || ': a member cannot insert into another account');
+  return next lives_ok(
+    format('insert into public.%I (user_account_id) values (%L)', tbl, acc_a),
+    tbl || ': a member can insert into their account');
+  execute format('update public.%I set updated_at = now() where user_account_id = %L', tbl, acc_b);
+  get diagnostics n = row_count;
+  return next is(n, 0::bigint, tbl || ': a member''s update never reaches another account');
+  execute format('delete from public.%I where user_account_id = %L', tbl, acc_b);
+  get diagnostics n = row_count;
+  return next is(n, 0::bigint, tbl || ': a member''s delete never reaches another account');
+  perform tests.clear_authentication();
+end $$;
+
+select pg_temp.read_cases(t, :'alice', :'bob', :'acc_a')
+from unnest(array['directions', 'creatives', 'leads', 'purchases', 'sales',
+                  'amocrm_pipeline_stages', 'amocrm_lead_status_history']) t;
+
+select pg_temp.write_cases(t, :'alice', :'acc_a', :'acc_b')
+from unnest(array['directions', 'creatives', 'leads', 'purchases', 'sales']) t;
+
+-- user_accounts and memberships.
+select tests.authenticate_as(:'alice');
+select results_eq('select name from public.user_accounts', $$values ('Alice agency')$$,
+  'a member sees only the accounts they belong to');
+select is((select count(*) from public.user_account_members), 1::bigint, 'a member sees only their accounts'' memberships');
+select throws_ok(format('insert into public.user_account_members (user_account_id, user_id) values (%L, %L)',
+  :'acc_b', :'alice'), '42501', null, 'a user cannot add themselves to another account');
+select throws_ok(format('insert into public.user_accounts (name) values (%L)', 'mine'), '42501', null,
+  'accounts are created by the service, not by users');
+select tests.clear_authentication();
+
+select tests.authenticate_as_anon();
+select throws_ok('select count(*) from public.user_accounts', '42501', null, 'anon cannot read user accounts');
+select throws_ok('select count(*) from public.user_account_members', '42501', null, 'anon cannot read memberships');
+select tests.clear_authentication();
+
+-- Pipeline stages: a member may flip only the qualified flag, only on their account.
+select tests.authenticate_as(:'alice');
+select lives_ok('update public.amocrm_pipeline_stages set is_qualified_stage = true',
+  'a member can flag a qualified stage');
+select throws_ok('update public.amocrm_pipeline_stages set status_name = ''x''', '42501', null,
+  'a member cannot rename a synced stage');
+select throws_ok('insert into public.amocrm_lead_status_history (user_account_id) values (''' || :'acc_a' || ''')',
+  '42501', null, 'status history is written by the integration only');
+select tests.clear_authentication();
+select is((select count(*) from public.amocrm_pipeline_stages where is_qualified_stage and user_account_id = :'acc_b'),
+  0::bigint, 'the flag change did not reach another account');
+
+-- Integration internals are not reachable by users at all.
+select tests.authenticate_as(:'alice');
+select throws_ok('select count(*) from amocrm.connections', '42501', null, 'a member cannot read connections (tokens)');
+select throws_ok('select count(*) from amocrm.webhook_inbox', '42501', null, 'a member cannot read the webhook inbox');
+select throws_ok('select count(*) from amocrm.jobs', '42501', null, 'a member cannot read the job queue');
+select tests.clear_authentication();
+select tests.authenticate_as_anon();
+select throws_ok('select count(*) from amocrm.connections', '42501', null, 'anon cannot read connections');
+select tests.clear_authentication();
+select tests.authenticate_as_service_role();
+select lives_ok('select count(*) from amocrm.connections', 'service_role reads connections');
+select tests.clear_authentication();
+
+select * from finish();
+rollback;
