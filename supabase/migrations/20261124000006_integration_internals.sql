@@ -59,7 +59,9 @@ create table if not exists amocrm.webhook_events (
   amocrm_ts bigint not null,
   dedupe_key text not null,
   payload jsonb not null,
-  state text not null default 'pending' check (state in ('pending', 'applied', 'skipped', 'quarantined')),
+  state text not null default 'pending' check (state in ('pending', 'applied', 'quarantined')),
+  -- What applying did: applied, stale (older than the stored state), deleted, refetch, no_phone…
+  outcome text,
   attempts integer not null default 0,
   error text,
   applied_at timestamptz,
@@ -75,7 +77,8 @@ create table if not exists amocrm.jobs (
   user_account_id uuid references public.user_accounts (id) on delete cascade,
   kind text not null,
   payload jsonb not null default '{}'::jsonb,
-  -- At most one queued/running job per dedupe key: enqueueing the same work twice merges.
+  -- At most one queued job per dedupe key: enqueueing the same work twice merges into it. A running job
+  -- has already read its payload, so new work waits in a fresh queued job beside it.
   dedupe_key text,
   state text not null default 'queued' check (state in ('queued', 'running', 'done', 'failed', 'dead')),
   run_after timestamptz not null default now(),
@@ -90,4 +93,4 @@ create table if not exists amocrm.jobs (
 );
 create index if not exists jobs_user_account_id_idx on amocrm.jobs (user_account_id);
 create index if not exists jobs_runnable_idx on amocrm.jobs (kind, run_after) where state in ('queued', 'failed');
-create unique index if not exists jobs_dedupe_key_idx on amocrm.jobs (dedupe_key) where state in ('queued', 'running');
+create unique index if not exists jobs_dedupe_key_idx on amocrm.jobs (dedupe_key) where state = 'queued';

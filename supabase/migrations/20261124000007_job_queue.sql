@@ -18,7 +18,7 @@ declare
 begin
   insert into amocrm.jobs (kind, user_account_id, payload, dedupe_key, run_after)
   values (p_kind, p_user_account_id, p_payload, p_dedupe_key, p_run_after)
-  on conflict (dedupe_key) where state in ('queued', 'running') do nothing
+  on conflict (dedupe_key) where state = 'queued' do nothing
   returning id into v_id;
   if v_id is null then
     -- The same work is already queued: merge the payload's ids so nothing is lost.
@@ -30,7 +30,7 @@ begin
         else j.payload end,
       run_after = least(j.run_after, p_run_after),
       updated_at = now()
-    where j.dedupe_key = p_dedupe_key and j.state in ('queued', 'running')
+    where j.dedupe_key = p_dedupe_key and j.state = 'queued'
     returning j.id into v_id;
   end if;
   return v_id;

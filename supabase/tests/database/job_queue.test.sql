@@ -1,6 +1,6 @@
 -- The job queue: duplicates merge, claims never hand one job to two workers, failures back off then die.
 begin;
-select plan(9);
+select plan(10);
 
 select tests.create_account('Queue agency') as acc \gset
 
@@ -14,6 +14,10 @@ select is((select count(*) from private.claim_jobs(array['confirm_deals'], 10, '
   'a worker claims the runnable job');
 select is((select count(*) from private.claim_jobs(array['confirm_deals'], 10, 'w2')), 0::bigint,
   'a running job is not handed to a second worker');
+
+select private.enqueue_job('confirm_deals', :'acc', '{"ids":[4]}', 'confirm:' || :'acc') as j_while_running \gset
+select isnt(:j_while_running::bigint, :j1::bigint, 'work enqueued while a job runs goes to a new job, not the running one');
+delete from amocrm.jobs where id = :j_while_running;
 
 select private.fail_job(:j1, 'amoCRM answered 503');
 select results_eq($$select state, attempts, last_error from amocrm.jobs where id = $$ || :j1,

@@ -1,7 +1,7 @@
 -- Every product table: anon sees nothing, a member sees and changes only their accounts' rows, a non-member
 -- sees none of them, service_role sees everything. Impersonation as PostgREST does it (tests.authenticate_as).
 begin;
-select plan(63);
+select plan(67);
 
 -- Two accounts, each with one member, and one row per table in each.
 select tests.create_user('alice@example.com') as alice \gset
@@ -30,6 +30,7 @@ begin
       values (acc, 1, 'Main', 10, 'New', 10);
     insert into public.amocrm_lead_status_history (user_account_id, lead_id, amocrm_lead_id, to_status_id)
       values (acc, lead, 1, 10);
+    insert into public.amocrm_deals (user_account_id, amocrm_lead_id, lead_id, status_id) values (acc, 1, lead, 10);
   end loop;
 end $$;
 
@@ -85,7 +86,7 @@ end $$;
 
 select pg_temp.read_cases(t, :'alice', :'bob', :'acc_a')
 from unnest(array['directions', 'creatives', 'leads', 'purchases', 'sales',
-                  'amocrm_pipeline_stages', 'amocrm_lead_status_history']) t;
+                  'amocrm_pipeline_stages', 'amocrm_lead_status_history', 'amocrm_deals']) t;
 
 select pg_temp.write_cases(t, :'alice', :'acc_a', :'acc_b')
 from unnest(array['directions', 'creatives', 'leads', 'purchases', 'sales']) t;

@@ -1,0 +1,66 @@
+-- The mirror of amoCRM deals (amoCRM calls them leads) per user account, and the sales/purchases columns the
+-- money path needs. Every amoCRM deal is kept here, including deals a manager opened by hand: those link to a
+-- product lead by the main contact's normalized phone when one matches, otherwise they stay unattributed so
+-- revenue is never dropped. public.leads.current_* are a denormalized copy of the linked deal's state.
+
+create table if not exists public.amocrm_deals (
+  user_account_id uuid not null references public.user_accounts (id) on delete cascade,
+  amocrm_lead_id bigint not null,
+  name text,
+  pipeline_id integer,
+  status_id integer,
+  price numeric(14, 2),
+  responsible_user_id bigint,
+  amocrm_created_at timestamptz,
+  -- amoCRM's updated_at of the state stored here: an event older than this never overwrites it.
+  amocrm_updated_at timestamptz,
+  -- Breaks ties between events of the same second deterministically (see private.apply_lead_event).
+  state_tiebreak text not null default '',
+  closed_at timestamptz,
+  is_deleted boolean not null default false,
+  deleted_at timestamptz,
+  main_contact_id bigint,
+  contact_phone_e164 text,
+  -- The product lead this deal belongs to, and how we know.
+  lead_id bigint references public.leads (id) on delete set null,
+  attribution text check (attribution in ('amocrm_lead_id', 'phone')),
+  is_qualified boolean not null default false,
+  qualified_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  primary key (user_account_id, amocrm_lead_id)
+);
+create index if not exists amocrm_deals_lead_id_idx on public.amocrm_deals (lead_id);
+create index if not exists amocrm_deals_contact_phone_idx on public.amocrm_deals (user_account_id, contact_phone_e164);
+create index if not exists amocrm_deals_updated_idx on public.amocrm_deals (user_account_id, amocrm_updated_at);
+
+drop trigger if exists touch_updated_at on public.amocrm_deals;
+create trigger touch_updated_at before update on public.amocrm_deals
+  for each row execute function private.touch_updated_at();
+
+-- Sales and purchases written from confirmed deals are keyed by the deal, so writes are idempotent.
+alter table public.sales
+  add column if not exists lead_id bigint references public.leads (id) on delete set null,
+  add column if not exists closed_at timestamptz,
+  add column if not exists confirmed_at timestamptz;
+create unique index if not exists sales_account_deal_key on public.sales (user_account_id, amocrm_deal_id);
+create index if not exists sales_lead_id_idx on public.sales (lead_id);
+
+alter table public.purchases
+  add column if not exists amocrm_deal_id bigint;
+create unique index if not exists purchases_account_deal_key on public.purchases (user_account_id, amocrm_deal_id);
+
+alter table public.amocrm_lead_status_history
+  add column if not exists source text not null default 'webhook' check (source in ('webhook', 'api', 'events_api')),
+  add column if not exists event_key text;
+-- One history row per real transition, whichever path (webhook, reconcile, Events API) reported it first.
+create unique index if not exists amocrm_lead_status_history_event_key
+  on public.amocrm_lead_status_history (user_account_id, event_key);
+
+alter table public.amocrm_deals enable row level security;
+revoke all on public.amocrm_deals from anon, authenticated;
+grant select on public.amocrm_deals to authenticated;
+grant all on public.amocrm_deals to service_role;
+drop policy if exists "members select" on public.amocrm_deals;
+create policy "members select" on public.amocrm_deals for select to authenticated
+  using (user_account_id in (select private.my_user_account_ids()));
