@@ -1,0 +1,18 @@
+// sync_pipelines: GET /api/v4/leads/pipelines → public.amocrm_pipeline_stages (flags kept, vanished stages
+// archived), recorded as a sync run.
+import type { AmoCrmClient, Sql } from "../amocrm/mod.ts";
+
+export async function syncPipelines(sql: Sql, client: AmoCrmClient, userAccountId: string) {
+  const [{ id: runId }] = await sql`select private.start_sync_run(${userAccountId}, 'pipelines') as id`;
+  try {
+    const pipelines = await client.getPipelines();
+    const [{ result }] = await sql`
+      select private.sync_pipeline_stages(${userAccountId}, ${sql.json(pipelines as never)}) as result`;
+    const details = { pipelines: pipelines.length, ...result };
+    await sql`select private.finish_sync_run(${runId}, null, ${sql.json(details)})`;
+    return details;
+  } catch (error) {
+    await sql`select private.finish_sync_run(${runId}, ${String(error)})`;
+    throw error;
+  }
+}

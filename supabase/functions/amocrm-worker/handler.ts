@@ -1,0 +1,33 @@
+// amocrm-worker: drains the job queue. Kicked by a trigger right after work is enqueued (pg_net), and by
+// pg_cron every minute as a backstop. Operator-only (cron secret or service role key).
+import { defaultSql, type Sql } from "../_shared/amocrm/mod.ts";
+import { confirmDeals } from "../_shared/jobs/confirm-deals.ts";
+import { drainJobs, type JobHandler, type RunnerOptions } from "../_shared/jobs/runner.ts";
+import { syncPipelines } from "../_shared/jobs/sync-pipelines.ts";
+import type { OperatorSecrets } from "../_shared/ops/auth.ts";
+import { logLine, operatorHandler } from "../_shared/ops/http.ts";
+
+export const jobHandlers: Record<string, JobHandler> = {
+  confirm_deals: ({ sql, client, job }) =>
+    confirmDeals(sql, client, job.user_account_id, (job.payload.ids as number[] | undefined) ?? []),
+  sync_pipelines: ({ sql, client, job }) => syncPipelines(sql, client, job.user_account_id),
+};
+
+export function createWorkerHandler(deps: {
+  sql?: Sql;
+  secrets: OperatorSecrets;
+  budgetMs?: number;
+  clientFor?: RunnerOptions["clientFor"];
+}) {
+  return operatorHandler("amocrm-worker", deps.secrets, async () => {
+    const report = await drainJobs({
+      sql: deps.sql ?? defaultSql(),
+      handlers: jobHandlers,
+      worker: `amocrm-worker:${crypto.randomUUID().slice(0, 8)}`,
+      budgetMs: deps.budgetMs ?? 100_000,
+      clientFor: deps.clientFor,
+      log: (fields) => logLine({ fn: "amocrm-worker", ...fields }),
+    });
+    return { done: report.done, failed: report.failed, jobs: report.results };
+  });
+}
