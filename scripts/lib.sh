@@ -172,9 +172,21 @@ wait_http() {
   return 1
 }
 
+# Function secrets: the dev stack reads supabase/functions/.env (created from .env.example on first start,
+# yours to edit); the test stack always uses .env.example so runs are reproducible.
+functions_env_file() {
+  local example="$ROOT/supabase/functions/.env.example" own="$ROOT/supabase/functions/.env"
+  if [ "$INSTANCE" = dev ]; then
+    [ -f "$own" ] || cp "$example" "$own"
+    echo "$own"
+  else
+    echo "$example"
+  fi
+}
+
 start_functions_host() {
   start_bg functions-host "$DENO" run --allow-all --no-prompt "$ROOT/local/functions-host/main.ts" \
-    --port "$API_PORT" --db-url "$DB_URL" --state-dir "$STATE_DIR"
+    --port "$API_PORT" --db-url "$DB_URL" --state-dir "$STATE_DIR" --env-file "$(functions_env_file)"
   wait_http "$API_URL/functions/v1/health" 150 ||
     die "functions host did not answer; see ${STATE_DIR#$ROOT/}/functions-host.log"
 }

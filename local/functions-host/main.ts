@@ -13,6 +13,8 @@ const { values: args } = parseArgs({
     port: { type: "string", default: "54321" },
     "db-url": { type: "string", default: "postgresql://postgres:postgres@127.0.0.1:54322/postgres" },
     "state-dir": { type: "string" },
+    // The project's function secrets; `supabase secrets set --env-file` takes the same file on deploy.
+    "env-file": { type: "string" },
   },
 });
 const port = Number(args.port);
@@ -28,9 +30,9 @@ if (args["state-dir"]) {
   await Deno.writeTextFile(`${args["state-dir"]}/service_role.key`, serviceRoleKey);
 }
 
-// What a deployed function sees: the platform's variables plus the project's secrets (supabase/functions/.env).
+// What a deployed function sees: the platform's variables plus the project's secrets (an env file).
 const functionEnv: Record<string, string> = {
-  ...(await readDotEnv(`${supabaseDir}/functions/.env`)),
+  ...(await readDotEnv(args["env-file"] ?? `${supabaseDir}/functions/.env`)),
   SUPABASE_URL: apiUrl,
   SUPABASE_DB_URL: args["db-url"]!,
   SUPABASE_ANON_KEY: anonKey,

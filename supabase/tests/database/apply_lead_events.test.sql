@@ -1,7 +1,7 @@
 -- Applying webhook events: state, history with pipelines, qualification, attribution, delete/restore,
 -- redelivery, and quarantine of a bad event without losing the rest of its POST.
 begin;
-select plan(25);
+select plan(27);
 
 select tests.create_account('Apply agency') as acc \gset
 select tests.seed_pipelines(:'acc');
@@ -100,6 +100,14 @@ select is((select is_qualified from public.amocrm_deals where amocrm_lead_id = 5
 update public.amocrm_pipeline_stages set is_qualified_stage = false where user_account_id = :'acc' and pipeline_id = 100 and status_id = 30;
 select is((select is_qualified from public.leads where id = :lead_id), false,
   'unflagging the only qualified stage recomputes the lead from history (it was never won)');
+
+-- the product stores the amoCRM id after the add_lead webhook arrived: the deal links at that moment.
+select tests.deliver(:'acc', jsonb_build_array(tests.lead_event('add', 5100, 1700000100, 220, 200)));
+insert into public.leads (user_account_id, amocrm_lead_id) values (:'acc', 5100) returning id as late_lead \gset
+select results_eq(format('select lead_id, attribution from public.amocrm_deals where user_account_id = %L and amocrm_lead_id = 5100', :'acc'),
+  format($$values (%s::bigint, 'amocrm_lead_id'::text)$$, :late_lead), 'a lead written after its webhook links to the deal');
+select results_eq(format('select current_status_id, is_qualified from public.leads where id = %s', :late_lead),
+  $$values (220, true)$$, '... and shows its stage and qualification at once');
 
 select * from finish();
 rollback;
