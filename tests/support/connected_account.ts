@@ -1,0 +1,145 @@
+// A user account connected to a simulated amoCRM account, the way amocrm-connect leaves it: connection row
+// pointing at the simulator, pipelines synced with a qualified stage flagged, webhook subscribed to the intake
+// function. Shared by the end-to-end tests; remove() deletes everything it created.
+import postgres from "postgres";
+import type { ProductLead, Simulator } from "../../local/amocrm-simulator/mod.ts";
+import { createAmoCrmClient } from "../../supabase/functions/_shared/amocrm/mod.ts";
+import { syncPipelines } from "../../supabase/functions/_shared/jobs/sync-pipelines.ts";
+import { signWebhookUrl } from "../../supabase/functions/_shared/webhook/signature.ts";
+import { parseWebhookSecrets } from "../../supabase/functions/_shared/webhook/secrets.ts";
+
+export type Sql = postgres.Sql;
+
+export function connectDb(): Sql {
+  const url = Deno.env.get("DATABASE_URL");
+  if (!url) throw new Error("DATABASE_URL is not set: run through the test command (npm test)");
+  return postgres(url, { prepare: false, max: 6, onnotice: () => {} });
+}
+
+/** The function secrets the test stack runs with (supabase/functions/.env.example). */
+export async function testFunctionEnv(): Promise<Record<string, string>> {
+  const text = await Deno.readTextFile(new URL("../../supabase/functions/.env.example", import.meta.url));
+  return Object.fromEntries(
+    text.split("\n").map((l) => l.match(/^([A-Z_]+)=(.*)$/)).filter((m) => m !== null).map((m) => [m![1], m![2]]),
+  );
+}
+
+export interface ConnectedAccount {
+  userAccountId: string;
+  connectionId: string;
+  subdomain: string;
+  destination: string;
+  remove(): Promise<void>;
+}
+
+export async function connectSimulatedAccount(
+  sql: Sql,
+  sim: Simulator,
+  opts: { functionsUrl: string; label: string },
+): Promise<ConnectedAccount> {
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const subdomain = `e2e${suffix}`;
+  const amocrmAccountId = 700_000_000 + Math.floor(Math.random() * 99_000_000);
+  sim.createAccount({
+    subdomain,
+    accountId: amocrmAccountId,
+    clientId: "amo-roi",
+    clientSecret: "amo-roi-secret",
+    redirectUri: "https://app.example/amocrm/callback",
+  });
+  const token = sim.mintTokens(subdomain, { longLived: true, clientId: "amo-roi" });
+
+  const [{ id: userAccountId }] = await sql`
+    insert into public.user_accounts (name) values (${`${opts.label} ${suffix}`}) returning id`;
+  const [{ id: connectionId }] = await sql`
+    insert into amocrm.connections (user_account_id, subdomain, api_base_url, amocrm_account_id, token_kind,
+      access_token, access_token_expires_at, state)
+    values (${userAccountId}, ${subdomain}, ${sim.accountBaseUrl(subdomain)}, ${amocrmAccountId}, 'long_lived',
+      ${token.access_token}, now() + interval '1 year', 'active')
+    returning id`;
+
+  const client = createAmoCrmClient({ connectionId, deps: { sql } });
+  await syncPipelines(sql, client, userAccountId);
+  // The first work stage after the entry stages is where a lead counts as qualified.
+  await sql`
+    update public.amocrm_pipeline_stages s set is_qualified_stage = true
+    from (
+      select pipeline_id, status_id, row_number() over (partition by pipeline_id order by sort_order) as n
+      from public.amocrm_pipeline_stages where user_account_id = ${userAccountId} and status_id not in (142, 143)
+    ) ranked
+    where s.user_account_id = ${userAccountId} and s.pipeline_id = ranked.pipeline_id
+      and s.status_id = ranked.status_id and ranked.n = 3`;
+
+  const env = await testFunctionEnv();
+  const destination = signWebhookUrl(
+    `${opts.functionsUrl}/amocrm-webhook`,
+    userAccountId,
+    parseWebhookSecrets(env.AMOCRM_WEBHOOK_SECRETS),
+  );
+  await client.subscribeWebhook({
+    destination,
+    settings: ["add_lead", "update_lead", "status_lead", "delete_lead", "restore_lead", "add_contact", "update_contact"],
+  });
+  await sql`update amocrm.connections set webhook_destination = ${destination} where id = ${connectionId}`;
+
+  return {
+    userAccountId,
+    connectionId,
+    subdomain,
+    destination,
+    remove: async () => {
+      await sql`delete from public.user_accounts where id = ${userAccountId}`;
+    },
+  };
+}
+
+/** The product's side of a scenario: directions, creatives and the leads it sent to amoCRM. */
+export async function insertProductLeads(
+  sql: Sql,
+  userAccountId: string,
+  product: ProductLead[],
+): Promise<Map<number, number>> {
+  const directions = new Map<number, string>();
+  const creatives = new Map<number, string>();
+  for (const lead of product) {
+    if (!directions.has(lead.direction_index)) {
+      const [{ id }] = await sql`
+        insert into public.directions (user_account_id, name) values (${userAccountId}, ${`Direction ${lead.direction_index}`})
+        returning id`;
+      directions.set(lead.direction_index, id);
+    }
+    if (!creatives.has(lead.creative_index)) {
+      const [{ id }] = await sql`
+        insert into public.creatives (user_account_id, direction_id, name)
+        values (${userAccountId}, ${directions.get(lead.direction_index)!}, ${`Creative ${lead.creative_index}`})
+        returning id`;
+      creatives.set(lead.creative_index, id);
+    }
+  }
+  const leadIds = new Map<number, number>();
+  for (const lead of product) {
+    const [{ id }] = await sql`
+      insert into public.leads (user_account_id, creative_id, direction_id, phone, chat_id, amocrm_lead_id,
+        amocrm_contact_id, created_at)
+      values (${userAccountId}, ${creatives.get(lead.creative_index)!}, ${directions.get(lead.direction_index)!},
+        ${lead.phone}, ${lead.chat_id}, ${lead.amocrm_lead_id}, ${lead.amocrm_contact_id}, to_timestamp(${lead.created_at}))
+      returning id`;
+    leadIds.set(lead.amocrm_lead_id, Number(id));
+  }
+  return leadIds;
+}
+
+/** Waits until every webhook event is applied and the job queue is idle (or the deadline passes). */
+export async function waitUntilSettled(sql: Sql, userAccountId: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const [{ busy }] = await sql`
+      select (select count(*) from amocrm.webhook_events where user_account_id = ${userAccountId} and state = 'pending')
+           + (select count(*) from amocrm.jobs where user_account_id = ${userAccountId}
+              and state in ('queued', 'running', 'failed')) as busy`;
+    if (Number(busy) === 0) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const jobs = await sql`select kind, state, attempts, last_error from amocrm.jobs where user_account_id = ${userAccountId}`;
+  throw new Error(`not settled after ${timeoutMs} ms: ${JSON.stringify(jobs)}`);
+}
