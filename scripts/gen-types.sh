@@ -7,6 +7,6 @@ use_instance test
 tear_down >/dev/null 2>&1 || true
 rm -rf "$STATE_DIR"
 bring_up
-"$SUPABASE" gen types --remote="$DB_URL" --schema public >"$ROOT/supabase/functions/_shared/database.types.ts" 2>/dev/null
+"$SUPABASE" gen types --remote="$CLI_DB_URL" --schema public >"$ROOT/supabase/functions/_shared/database.types.ts" 2>/dev/null
 tear_down
 log "wrote supabase/functions/_shared/database.types.ts"

@@ -28,9 +28,11 @@ use_instance() {
   PGDATA="$STATE_DIR/db"
   PG_SOCKET_DIR="$STATE_DIR/socket"
   DB_URL="postgresql://postgres:postgres@127.0.0.1:$DB_PORT/postgres"
+  # The Supabase CLI prints a TLS warning into its output unless told the local server has no TLS.
+  CLI_DB_URL="$DB_URL?sslmode=disable"
   API_URL="http://127.0.0.1:$API_PORT"
   SIM_URL="http://127.0.0.1:$SIM_PORT"
-  export DB_PORT API_PORT SIM_PORT STATE_DIR PGDATA DB_URL API_URL SIM_URL
+  export DB_PORT API_PORT SIM_PORT STATE_DIR PGDATA DB_URL CLI_DB_URL API_URL SIM_URL
 }
 
 # Postgres refuses to run as root: when we are root, the cluster runs as the `postgres` user.
@@ -127,7 +129,7 @@ bootstrap_platform() {
 }
 
 apply_migrations() {
-  (cd "$ROOT" && "$SUPABASE" migration up --remote="$DB_URL" --include-all --yes) >"$STATE_DIR/migrations.log" 2>&1 || {
+  (cd "$ROOT" && "$SUPABASE" migration up --remote="$CLI_DB_URL" --include-all --yes) >"$STATE_DIR/migrations.log" 2>&1 || {
     cat "$STATE_DIR/migrations.log" >&2
     die "supabase migration up failed"
   }

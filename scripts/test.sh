@@ -85,7 +85,7 @@ run_deno_tests() {
 }
 
 types_up_to_date() {
-  "$SUPABASE" gen types --remote="$DB_URL" --schema public >"$REPORT_DIR/database.types.ts" 2>/dev/null &&
+  "$SUPABASE" gen types --remote="$CLI_DB_URL" --schema public >"$REPORT_DIR/database.types.ts" 2>/dev/null &&
     diff -u "$ROOT/supabase/functions/_shared/database.types.ts" "$REPORT_DIR/database.types.ts" ||
     { echo "types are stale: run  npm run gen:types"; return 1; }
 }
@@ -114,7 +114,7 @@ main() {
   check "deno fmt --check" "$DENO" fmt --check
   check "deno lint" "$DENO" lint
   check "deno check" "$DENO" check supabase/functions local tests bench
-  check "supabase db lint" "$SUPABASE" db lint --remote="$DB_URL" --schema public,private,amocrm --fail-on error
+  check "supabase db lint" "$SUPABASE" db lint --remote="$CLI_DB_URL" --schema public,private,amocrm --fail-on error
   check "generated types match the schema" types_up_to_date
 
   [ "$keep" = 1 ] || tear_down

@@ -9,6 +9,7 @@
 --   amocrm-reconcile         every 6 h      incremental reconcile + Events API gap fill
 --   amocrm-sync-pipelines    every 12 h     pipelines and stages
 --   amocrm-token-keepalive   daily          refresh idle OAuth tokens well inside their 3-month life
+--   amocrm-prune-api-calls   daily          keep two weeks of amoCRM call traces
 
 create or replace function private.invoke_function(p_name text, p_body jsonb default '{}'::jsonb)
 returns bigint
@@ -104,3 +105,4 @@ select cron.schedule('amocrm-sync-pipelines', '7 */12 * * *',
   $$select private.invoke_function('amocrm-sync-pipelines', '{}')$$);
 select cron.schedule('amocrm-token-keepalive', '41 3 * * *',
   $$select private.invoke_function('amocrm-token-keepalive', '{}')$$);
+select cron.schedule('amocrm-prune-api-calls', '53 4 * * *', $$select private.amocrm_prune_api_calls()$$);
