@@ -121,7 +121,7 @@ stop_db() {
   as_db_owner "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
 }
 
-psql_db() { PGCONNECT_TIMEOUT=5 psql "$DB_URL" -v ON_ERROR_STOP=1 -q -X "$@"; }
+psql_db() { PGCONNECT_TIMEOUT=5 PGOPTIONS='-c client_min_messages=warning' psql "$DB_URL" -v ON_ERROR_STOP=1 -q -X "$@"; }
 
 # Supabase platform pieces (roles, auth, extensions, Vault, pg_net): what a hosted project already has.
 bootstrap_platform() {

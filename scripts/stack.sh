@@ -23,21 +23,27 @@ cmd_start() {
   local t0=$SECONDS
   bring_up
   log "starting the functions host and the amoCRM simulator"
+  # Both start fresh: the host discovers functions at start, the simulator keeps its accounts in memory.
+  stop_bg functions-host
+  stop_bg amocrm-simulator
   start_simulator
   start_functions_host
   log "stack is up in $((SECONDS - t0)) s"
   print_where
-  if [ -f "$ROOT/local/demo/main.ts" ] && [[ " $* " != *" --no-demo "* ]]; then
-    trap 'echo; log "stopping"; tear_down; exit 0' INT TERM
+  local interactive=0
+  [ -t 0 ] && interactive=1
+  trap 'echo; log "stopping"; tear_down; exit 0' INT TERM
+  if [[ " $* " != *" --no-demo "* ]]; then
+    # Without a terminal (scripts, CI) the demo prints the table once and returns, leaving the stack up.
     "$DENO" run --allow-all --no-prompt "$ROOT/local/demo/main.ts" --db-url "$DB_URL" --api-url "$API_URL" \
-      --sim-url "$SIM_URL" || true
+      --sim-url "$SIM_URL" --state-dir "$STATE_DIR" $([ $interactive = 1 ] || echo --once) || true
   fi
-  if [ -t 0 ] || [ "${AMO_ROI_FOREGROUND:-}" = 1 ]; then
-    trap 'echo; log "stopping"; tear_down; exit 0' INT TERM
-    log "running; press Ctrl-C to stop (or run: npm run stop)"
+  if [ $interactive = 1 ]; then
+    log "running; press Ctrl-C to stop (or: npm run stop)"
     tail -n 0 -F "$STATE_DIR/functions-host.log" "$STATE_DIR/amocrm-simulator.log" 2>/dev/null &
     wait
   fi
+  trap - INT TERM
 }
 
 cmd_status() {

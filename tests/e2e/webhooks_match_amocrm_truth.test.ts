@@ -106,7 +106,7 @@ Deno.test({
     const account = await connectSimulatedAccount(sql, sim, { functionsUrl: FUNCTIONS_URL!, label: "e2e truth" });
     try {
       const run = sim.scenario(account.subdomain, { leads: 60, creatives: 5, directions: 2, managerDeals: 10 });
-      const leadIds = await insertProductLeads(sql, account.userAccountId, run.product);
+      const { leadIds } = await insertProductLeads(sql, account.userAccountId, run.product);
       await run.play({ afterStep: () => sim.flushWebhooks({ fastForward: true }) });
       await sim.flushWebhooks({ fastForward: true });
       await waitUntilSettled(sql, account.userAccountId);

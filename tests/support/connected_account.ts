@@ -2,7 +2,8 @@
 // pointing at the simulator, pipelines synced with a qualified stage flagged, webhook subscribed to the intake
 // function. Shared by the end-to-end tests; remove() deletes everything it created.
 import postgres from "postgres";
-import type { ProductLead, Simulator } from "../../local/amocrm-simulator/mod.ts";
+import type { Simulator } from "../../local/amocrm-simulator/mod.ts";
+export { insertProductLeads } from "../../local/demo/product_side.ts";
 import { createAmoCrmClient } from "../../supabase/functions/_shared/amocrm/mod.ts";
 import { syncPipelines } from "../../supabase/functions/_shared/jobs/sync-pipelines.ts";
 import { signWebhookUrl } from "../../supabase/functions/_shared/webhook/signature.ts";
@@ -91,42 +92,6 @@ export async function connectSimulatedAccount(
       await sql`delete from public.user_accounts where id = ${userAccountId}`;
     },
   };
-}
-
-/** The product's side of a scenario: directions, creatives and the leads it sent to amoCRM. */
-export async function insertProductLeads(
-  sql: Sql,
-  userAccountId: string,
-  product: ProductLead[],
-): Promise<Map<number, number>> {
-  const directions = new Map<number, string>();
-  const creatives = new Map<number, string>();
-  for (const lead of product) {
-    if (!directions.has(lead.direction_index)) {
-      const [{ id }] = await sql`
-        insert into public.directions (user_account_id, name) values (${userAccountId}, ${`Direction ${lead.direction_index}`})
-        returning id`;
-      directions.set(lead.direction_index, id);
-    }
-    if (!creatives.has(lead.creative_index)) {
-      const [{ id }] = await sql`
-        insert into public.creatives (user_account_id, direction_id, name)
-        values (${userAccountId}, ${directions.get(lead.direction_index)!}, ${`Creative ${lead.creative_index}`})
-        returning id`;
-      creatives.set(lead.creative_index, id);
-    }
-  }
-  const leadIds = new Map<number, number>();
-  for (const lead of product) {
-    const [{ id }] = await sql`
-      insert into public.leads (user_account_id, creative_id, direction_id, phone, chat_id, amocrm_lead_id,
-        amocrm_contact_id, created_at)
-      values (${userAccountId}, ${creatives.get(lead.creative_index)!}, ${directions.get(lead.direction_index)!},
-        ${lead.phone}, ${lead.chat_id}, ${lead.amocrm_lead_id}, ${lead.amocrm_contact_id}, to_timestamp(${lead.created_at}))
-      returning id`;
-    leadIds.set(lead.amocrm_lead_id, Number(id));
-  }
-  return leadIds;
 }
 
 /** Waits until every webhook event is applied and the job queue is idle (or the deadline passes). */
