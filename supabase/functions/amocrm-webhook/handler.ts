@@ -1,0 +1,313 @@
+// amoCRM webhook intake: authenticate the destination URL, parse the body, store raw body + canonical events
+// durably, answer — then kick the apply step in the background. amoCRM waits at most 2 s and counts every
+// non-2xx towards switching the webhook off, so only "we could not store it" (503) asks for a retry.
+//
+// Status codes: 405 not POST · 401 bad/missing sig (or a key version revoked for this connection) ·
+// 404 no amoCRM connection for user_id · 413 body over the limit · 403 the body's account[id]/[subdomain]
+// differs from the connection · 503 database unavailable · 500 function misconfigured · 200 stored
+// (including malformed bodies, stored as quarantined with the reason). Only a 200 has written anything.
+// Order: method, secrets, sig (no I/O) → declared size → body read + parse (no I/O) → one statement that
+// stores only if the connection matches → on refusal, a second query to tell 404 / 401 / 403 apart.
+import { ApplyQueue } from "./apply_queue.ts";
+import { parseWebhookBody } from "../_shared/webhook/parse.ts";
+import type { ClaimedAccount } from "../_shared/webhook/parse.ts";
+import type { WebhookSecrets } from "../_shared/webhook/secrets.ts";
+import { isUuid, verifyWebhookSignature } from "../_shared/webhook/signature.ts";
+import {
+  type ConnectionIdentity,
+  createWebhookStore,
+  type ReceiveResult,
+  type Sql,
+  type WebhookStore,
+} from "./store.ts";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Past this the database counts as unavailable: amoCRM gives up at 2 s, and a 503 earns more retries. */
+export const DB_DEADLINE_MS = 1500;
+
+export type LogEntry = Record<string, unknown>;
+
+export interface WebhookHandlerDeps {
+  /** postgres.js client (service role, `prepare: false`) for the intake itself. */
+  sql: Sql;
+  /** Client for the background apply; give it its own small pool so acks never queue behind it. Default: sql. */
+  applySql?: Sql;
+  /**
+   * Background applies at once (default 2; 0 = never kick, leave every event to the cron backstop) and the
+   * backlog beyond which kicks are left to cron (default 500).
+   */
+  applyConcurrency?: number;
+  applyMaxBacklog?: number;
+  /** The key ring, or why it could not be loaded (every request then answers 500). */
+  secrets: WebhookSecrets | { error: string };
+  /** Milliseconds, for durations only. */
+  clock?: () => number;
+  /** One structured line per request, plus background-apply problems. */
+  log?: (entry: LogEntry) => void;
+  /** Keeps the background apply alive after the response (EdgeRuntime.waitUntil on Supabase). */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  maxBodyBytes?: number;
+  dbDeadlineMs?: number;
+}
+
+type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil(promise: Promise<unknown>): void } };
+
+function defaultWaitUntil(promise: Promise<unknown>): void {
+  const runtime = (globalThis as EdgeRuntimeGlobal).EdgeRuntime;
+  // Without the edge runtime (local host, tests, bench) the promise simply runs on.
+  if (runtime) runtime.waitUntil(promise);
+}
+
+class DeadlineExceeded extends Error {}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineExceeded(`database did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Read at most `limit` bytes of the body; null when it is larger. */
+async function readBody(req: Request, limit: number): Promise<string | null> {
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * Why the body's account block does not belong to this connection, or null when it does (or says nothing).
+ * The same rule as the guard in store.ts receiveIfConnected(), which enforces it; this one explains a refusal.
+ */
+export function accountMismatch(claimed: ClaimedAccount, connection: ConnectionIdentity): string | null {
+  if (claimed.id !== null && connection.amocrm_account_id !== null) {
+    const same = /^\d+$/.test(claimed.id) && BigInt(claimed.id) === BigInt(connection.amocrm_account_id);
+    if (!same) {
+      return `account[id] ${claimed.id} is not the connected account ${connection.amocrm_account_id}`;
+    }
+  }
+  if (claimed.subdomain !== null && claimed.subdomain.toLowerCase() !== connection.subdomain.toLowerCase()) {
+    return `account[subdomain] "${claimed.subdomain}" is not the connected subdomain "${connection.subdomain}"`;
+  }
+  return null;
+}
+
+/** A NUL in JSON.stringify output: `\u0000` not itself preceded by an escaped backslash. */
+const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+
+const json = (status: number, body: unknown, headers?: HeadersInit) =>
+  Response.json(body, { status, headers });
+
+export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) => Promise<Response> {
+  const store: WebhookStore = createWebhookStore(deps.sql);
+  const applyStore: WebhookStore = deps.applySql ? createWebhookStore(deps.applySql) : store;
+  const clock = deps.clock ?? (() => performance.now());
+  const log = deps.log ?? ((entry: LogEntry) => console.log(JSON.stringify(entry)));
+  const waitUntil = deps.waitUntil ?? defaultWaitUntil;
+  const maxBodyBytes = deps.maxBodyBytes ?? MAX_BODY_BYTES;
+  const dbDeadlineMs = deps.dbDeadlineMs ?? DB_DEADLINE_MS;
+  let applyMissingLoggedAt = Number.NEGATIVE_INFINITY;
+
+  const applyConcurrency = deps.applyConcurrency ?? 2;
+  const applyQueue = new ApplyQueue({
+    apply: (inboxId) => applyStore.apply(inboxId),
+    concurrency: applyConcurrency,
+    maxBacklog: deps.applyMaxBacklog ?? 500,
+    onError(inboxId, error) {
+      if (sqlState(error) === "42883") {
+        // The apply function is not deployed yet: events stay pending for the cron backstop. Say so once a minute.
+        const now = clock();
+        if (now - applyMissingLoggedAt < 60_000) return;
+        applyMissingLoggedAt = now;
+      }
+      log({
+        fn: "amocrm-webhook",
+        event: "apply_failed",
+        inbox_id: inboxId,
+        sqlstate: sqlState(error) ?? null,
+        error: errorMessage(error),
+      });
+    },
+  });
+
+  return async function handleWebhook(req: Request): Promise<Response> {
+    const started = clock();
+    const entry: LogEntry = { fn: "amocrm-webhook", user_account_id: null };
+    const finish = (
+      status: number,
+      outcome: string,
+      body: unknown,
+      extra: LogEntry = {},
+      headers?: HeadersInit,
+    ) => {
+      log({ ...entry, ...extra, outcome, status, ms: Math.round((clock() - started) * 10) / 10 });
+      return json(status, body, headers);
+    };
+
+    if (req.method !== "POST") {
+      return finish(405, "method_not_allowed", { error: "use POST" }, { method: req.method }, {
+        allow: "POST",
+      });
+    }
+    if (!(deps.secrets instanceof Map)) {
+      return finish(500, "misconfigured", { error: "webhook endpoint is not configured" }, {
+        reason: (deps.secrets as { error: string }).error,
+      });
+    }
+
+    const url = new URL(req.url);
+    const requestedId = url.searchParams.get("user_id");
+    if (!isUuid(requestedId)) {
+      return finish(401, "unauthorized", { error: "invalid signature" }, {
+        reason: "user_id missing or not a uuid",
+      });
+    }
+    const userAccountId = requestedId.toLowerCase();
+    entry.user_account_id = userAccountId;
+    const signature = verifyWebhookSignature(userAccountId, url.searchParams.get("sig"), deps.secrets);
+    if (!signature.ok) {
+      return finish(401, "unauthorized", { error: "invalid signature" }, {
+        reason: `sig ${signature.reason}`,
+      });
+    }
+    entry.key_version = signature.keyVersion;
+
+    const declaredLength = Number(req.headers.get("content-length") ?? "0");
+    if (declaredLength > maxBodyBytes) {
+      return finish(413, "too_large", { error: `body over ${maxBodyBytes} bytes` }, {
+        bytes: declaredLength,
+      });
+    }
+
+    let raw: string | null;
+    try {
+      raw = await readBody(req, maxBodyBytes);
+    } catch (error) {
+      // The sender went away mid-body: nothing to store, and nobody is listening for the answer.
+      return finish(400, "body_read_failed", { error: "could not read body" }, {
+        error: errorMessage(error),
+      });
+    }
+    if (raw === null) return finish(413, "too_large", { error: `body over ${maxBodyBytes} bytes` });
+    const contentType = req.headers.get("content-type");
+
+    const parsed = parseWebhookBody(contentType, raw);
+    let quarantineReason: string | null = null;
+    let eventsJson = "[]";
+    let claimed: ClaimedAccount = { id: null, subdomain: null };
+    entry.format = parsed.format;
+    if (parsed.ok) {
+      claimed = parsed.account;
+      entry.events = parsed.events.length;
+      if (parsed.ignoredCompanies > 0) entry.ignored_companies = parsed.ignoredCompanies;
+      if (parsed.ignored.length > 0) entry.ignored = parsed.ignored;
+      try {
+        eventsJson = JSON.stringify(parsed.events);
+      } catch (error) {
+        quarantineReason = `events could not be serialized: ${errorMessage(error)}`;
+      }
+      // Postgres text and jsonb cannot hold U+0000; such a body can only be kept for a human to look at.
+      if (ESCAPED_NUL.test(eventsJson)) quarantineReason = "body contains NUL characters";
+      if (quarantineReason !== null) eventsJson = "[]";
+    } else {
+      quarantineReason = parsed.reason;
+    }
+
+    // One round trip: stored only when the connection exists and accepts this key version and account.
+    const storeBody = (events: string, reason: string | null) =>
+      withDeadline(
+        store.receiveIfConnected({
+          userAccountId,
+          keyVersion: signature.keyVersion,
+          claimedAccountId: claimed.id,
+          claimedSubdomain: claimed.subdomain,
+          contentType,
+          rawBody: raw.replaceAll("\0", "\uFFFD"),
+          eventsJson: events,
+          quarantineReason: reason,
+        }),
+        dbDeadlineMs,
+      );
+    let stored: ReceiveResult | null;
+    try {
+      stored = await storeBody(eventsJson, quarantineReason);
+    } catch (error) {
+      // A data exception (class 22) means Postgres rejected these bytes, not that it is down: keep the raw
+      // body as quarantined rather than make amoCRM resend something that can never be stored.
+      if (!(sqlState(error)?.startsWith("22") && quarantineReason === null)) {
+        return finish(503, "db_unavailable", { error: "try again later" }, { error: errorMessage(error) });
+      }
+      quarantineReason = `database rejected the events: ${errorMessage(error)}`;
+      try {
+        stored = await storeBody("[]", quarantineReason);
+      } catch (retryError) {
+        return finish(503, "db_unavailable", { error: "try again later" }, {
+          error: errorMessage(retryError),
+        });
+      }
+    }
+
+    if (stored === null) {
+      // Nothing was written: say why (the rare path pays for a second query).
+      let connection: ConnectionIdentity | null;
+      try {
+        connection = await withDeadline(store.findConnection(userAccountId), dbDeadlineMs);
+      } catch (error) {
+        return finish(503, "db_unavailable", { error: "try again later" }, { error: errorMessage(error) });
+      }
+      if (!connection) return finish(404, "unknown_account", { error: "unknown account" });
+      if (signature.keyVersion < connection.webhook_key_version) {
+        return finish(401, "unauthorized", { error: "invalid signature" }, {
+          reason: `key version ${signature.keyVersion} revoked for this connection`,
+        });
+      }
+      const mismatch = accountMismatch(claimed, connection);
+      if (mismatch) {
+        return finish(403, "account_mismatch", { error: "account does not match" }, { reason: mismatch });
+      }
+      // The connection changed between the two statements: let amoCRM try again.
+      return finish(503, "connection_changed", { error: "try again later" });
+    }
+
+    const extra: LogEntry = {
+      inbox_id: stored.inbox_id,
+      events_new: stored.new_events,
+      events_duplicate: stored.duplicate_events,
+    };
+    // Nothing new (a redelivery, a quarantined body) → nothing to apply.
+    if (stored.new_events > 0 && applyConcurrency > 0) waitUntil(applyQueue.kick(stored.inbox_id));
+    const dropped = applyQueue.takeDropped();
+    if (dropped > 0) extra.apply_kicks_left_to_cron = dropped;
+    if (quarantineReason !== null) {
+      return finish(200, "quarantined", { ok: true }, { ...extra, reason: quarantineReason });
+    }
+    return finish(200, "stored", { ok: true }, extra);
+  };
+}

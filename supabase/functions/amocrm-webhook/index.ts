@@ -1,0 +1,3 @@
+import { handler } from "./runtime.ts";
+
+Deno.serve(handler);

@@ -1,0 +1,85 @@
+// Every statement the webhook function runs. The function only stores; applying events is SQL's job.
+import type postgres from "postgres";
+
+export type Sql = postgres.Sql;
+
+/** What the function needs to know about a user account's amoCRM connection. */
+export interface ConnectionIdentity {
+  subdomain: string;
+  /** bigint as text; null until the connect flow learned the account id. */
+  amocrm_account_id: string | null;
+  /** Oldest key version still accepted for this connection's destination URL. */
+  webhook_key_version: number;
+}
+
+export interface ReceiveResult {
+  inbox_id: number;
+  new_events: number;
+  duplicate_events: number;
+}
+
+export interface ReceiveRequest {
+  userAccountId: string;
+  /** Key version of the URL's sig: must be ≥ the connection's webhook_key_version. */
+  keyVersion: number;
+  /** What the body says about its account (null = says nothing / could not be parsed). */
+  claimedAccountId: string | null;
+  claimedSubdomain: string | null;
+  contentType: string | null;
+  rawBody: string;
+  eventsJson: string;
+  quarantineReason: string | null;
+}
+
+export interface WebhookStore {
+  findConnection(userAccountId: string): Promise<ConnectionIdentity | null>;
+  /**
+   * Store the POST (private.receive_webhook) only if the user account has a connection that accepts this key
+   * version and the claimed account — in one round trip. null = nothing stored; findConnection() tells why.
+   */
+  receiveIfConnected(request: ReceiveRequest): Promise<ReceiveResult | null>;
+  /** Apply the stored events of one inbox row (private.apply_webhook_events). */
+  apply(inboxId: number): Promise<void>;
+}
+
+export function createWebhookStore(sql: Sql): WebhookStore {
+  return {
+    async findConnection(userAccountId) {
+      const rows = await sql<ConnectionIdentity[]>`
+        select subdomain, amocrm_account_id::text as amocrm_account_id, webhook_key_version
+          from amocrm.connections
+         where user_account_id = ${userAccountId}::uuid`;
+      return rows[0] ?? null;
+    },
+    async receiveIfConnected(r) {
+      // The CTE is materialized and the call takes its column, so receive_webhook runs once for a matching
+      // connection and never otherwise. Events go as text cast by the server: postgres.js would JSON-encode a
+      // string bound to a jsonb parameter a second time, and the handler serializes (and vets) them itself.
+      // Keep the conditions in step with accountMismatch() in handler.ts, which explains a refusal.
+      const rows = await sql<{ inbox_id: string; new_events: number; duplicate_events: number }[]>`
+        with connection as materialized (
+          select c.user_account_id
+            from amocrm.connections c
+           where c.user_account_id = ${r.userAccountId}::uuid
+             and c.webhook_key_version <= ${r.keyVersion}::integer
+             and (${r.claimedAccountId}::bigint is null or c.amocrm_account_id is null
+                  or c.amocrm_account_id = ${r.claimedAccountId}::bigint)
+             and (${r.claimedSubdomain}::text is null or lower(c.subdomain) = lower(${r.claimedSubdomain}::text))
+        )
+        select s.inbox_id::text as inbox_id, s.new_events, s.duplicate_events
+          from connection
+          cross join lateral private.receive_webhook(connection.user_account_id, ${r.contentType}::text,
+            ${r.rawBody}::text, ${r.eventsJson}::text::jsonb, ${r.quarantineReason}::text) s`;
+      const row = rows[0];
+      if (!row) return null;
+      return {
+        inbox_id: Number(row.inbox_id),
+        new_events: row.new_events,
+        duplicate_events: row.duplicate_events,
+      };
+    },
+    async apply(inboxId) {
+      await sql`select private.apply_webhook_events(${inboxId}::bigint)`;
+    },
+  };
+}

@@ -1,0 +1,492 @@
+// The handler against a real database (DATABASE_URL, all migrations applied): what each kind of request
+// leaves behind in amocrm.webhook_inbox / amocrm.webhook_events. Background applies are awaited through
+// waitUntil so nothing outlives a test.
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import {
+  createWebhookHandler,
+  type LogEntry,
+  MAX_BODY_BYTES,
+} from "../../../supabase/functions/amocrm-webhook/handler.ts";
+import { parseWebhookSecrets } from "../../../supabase/functions/_shared/webhook/secrets.ts";
+import { signWebhookUrl } from "../../../supabase/functions/_shared/webhook/signature.ts";
+import { FORM, lead, phpForm } from "../../unit/webhook/helpers.ts";
+import {
+  cleanup,
+  connect,
+  createTestAccount,
+  DB_URL,
+  eventRows,
+  fixtureFor,
+  inboxRows,
+  type Sql,
+  type TestAccount,
+} from "./support.ts";
+
+const SECRETS = parseWebhookSecrets("v1:integration-old,v2:integration-new");
+const BASE = "http://127.0.0.1/functions/v1/amocrm-webhook";
+const opts = { ignore: !DB_URL, sanitizeOps: false, sanitizeResources: false };
+
+interface Harness {
+  sql: Sql;
+  account: TestAccount;
+  url: string;
+  logs: LogEntry[];
+  send(body: string, init?: { url?: string; contentType?: string; method?: string }): Promise<Response>;
+  done(): Promise<void>;
+}
+
+async function harness(label: string, sqlForHandler?: Sql): Promise<Harness> {
+  const sql = connect();
+  const account = await createTestAccount(sql, label);
+  const logs: LogEntry[] = [];
+  const background: Promise<unknown>[] = [];
+  const handler = createWebhookHandler({
+    sql: sqlForHandler ?? sql,
+    secrets: SECRETS,
+    log: (e) => logs.push(e),
+    waitUntil: (p) => background.push(p),
+  });
+  const url = signWebhookUrl(BASE, account.userAccountId, SECRETS);
+  return {
+    sql,
+    account,
+    url,
+    logs,
+    async send(body, init = {}) {
+      const res = await handler(
+        new Request(init.url ?? url, {
+          method: init.method ?? "POST",
+          body,
+          headers: { "content-type": init.contentType ?? FORM, "user-agent": "amoCRM-WebHook-client/1.0" },
+        }),
+      );
+      await Promise.all(background.splice(0));
+      return res;
+    },
+    async done() {
+      await Promise.all(background.splice(0));
+      await cleanup(sql, account);
+      await sql.end();
+    },
+  };
+}
+
+Deno.test({
+  name: "valid POST → 200, raw body and its canonical events stored together",
+  ...opts,
+  async fn() {
+    const h = await harness("valid");
+    try {
+      const body = fixtureFor("update_lead.2025.form", h.account);
+      const res = await h.send(body);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { ok: true });
+
+      const [inbox, ...more] = await inboxRows(h.sql, h.account.userAccountId);
+      assert.equal(more.length, 0);
+      assert.equal(inbox.raw_body, body);
+      assert.equal(inbox.content_type, FORM);
+      assert.equal(inbox.event_count, 1);
+      assert.equal(inbox.error, null);
+      assert.notEqual(inbox.state, "quarantined");
+
+      const events = await eventRows(h.sql, h.account.userAccountId);
+      assert.equal(events.length, 1);
+      const [event] = events;
+      assert.equal(event.inbox_id, inbox.id);
+      assert.deepEqual(
+        [event.entity, event.action, event.amocrm_id, event.amocrm_ts, event.dedupe_key],
+        ["lead", "update", "30052055", "1744532876", "lead:update:30052055:1744532876"],
+      );
+      assert.equal(event.payload.status_id, "17944873");
+      assert.deepEqual(event.payload.custom_fields, [{
+        id: "957901",
+        name: "test_id",
+        values: [{ value: "30052055" }],
+      }]);
+
+      const line = h.logs.at(-1)!;
+      assert.equal(line.outcome, "stored");
+      assert.equal(line.status, 200);
+      assert.equal(line.user_account_id, h.account.userAccountId);
+      assert.equal(line.inbox_id, Number(inbox.id));
+      assert.deepEqual([line.events_new, line.events_duplicate], [1, 0]);
+      assert.equal(typeof line.ms, "number");
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "redelivery ×3 → each answered 200 and stored raw, no new events",
+  ...opts,
+  async fn() {
+    const h = await harness("redelivery");
+    try {
+      const body = fixtureFor("add_lead.2025.form", h.account);
+      assert.equal((await h.send(body)).status, 200);
+      for (let i = 0; i < 3; i++) {
+        const res = await h.send(body);
+        await res.body?.cancel();
+        assert.equal(res.status, 200);
+        assert.deepEqual([h.logs.at(-1)!.events_new, h.logs.at(-1)!.events_duplicate], [0, 1]);
+      }
+      const inbox = await inboxRows(h.sql, h.account.userAccountId);
+      assert.equal(inbox.length, 4);
+      // A POST with nothing new has nothing left to do.
+      assert.ok(inbox.slice(1).every((row) => row.state === "processed"));
+      assert.equal((await eventRows(h.sql, h.account.userAccountId)).length, 1);
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "a 250-entity batch stores 250 events from one POST; the apply step is kicked once",
+  ...opts,
+  async fn() {
+    const h = await harness("batch");
+    try {
+      const t = 1_750_000_000;
+      const leads = Array.from({ length: 250 }, (_, i) => lead(10_000 + i, t + i));
+      const body = phpForm({
+        account: { subdomain: h.account.subdomain, id: String(h.account.amocrmAccountId) },
+        leads: { add: leads.slice(0, 100), update: leads.slice(100, 200), status: leads.slice(200) },
+      });
+      assert.equal((await h.send(body)).status, 200);
+      const events = await eventRows(h.sql, h.account.userAccountId);
+      assert.equal(events.length, 250);
+      assert.deepEqual(new Set(events.map((e) => Number(e.amocrm_id))).size, 250);
+
+      const [{ exists }] = await h.sql<{ exists: boolean }[]>`
+        select to_regprocedure('private.apply_webhook_events(bigint)') is not null as exists`;
+      if (exists) {
+        // The background apply ran (awaited via waitUntil): nothing is left pending.
+        assert.ok(events.every((e) => e.state !== "pending"), "events applied in the background");
+      } else {
+        // Not deployed yet: a missing function is logged, never fails the request.
+        assert.equal(h.logs.find((e) => e.event === "apply_failed")?.sqlstate, "42883");
+      }
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "bad or missing sig → 401 and nothing written",
+  ...opts,
+  async fn() {
+    const h = await harness("bad-sig");
+    try {
+      const body = fixtureFor("add_lead.2025.form", h.account);
+      const forged = signWebhookUrl(BASE, h.account.userAccountId, parseWebhookSecrets("v2:guessed"));
+      for (const url of [forged, `${BASE}?user_id=${h.account.userAccountId}`]) {
+        const res = await h.send(body, { url });
+        await res.body?.cancel();
+        assert.equal(res.status, 401);
+      }
+      assert.equal((await inboxRows(h.sql, h.account.userAccountId)).length, 0);
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "a key version older than the connection's webhook_key_version → 401 (URL revoked)",
+  ...opts,
+  async fn() {
+    const h = await harness("revoked");
+    try {
+      await h
+        .sql`update amocrm.connections set webhook_key_version = 2 where user_account_id = ${h.account.userAccountId}`;
+      const body = fixtureFor("add_lead.2025.form", h.account);
+      const v1Only = signWebhookUrl(BASE, h.account.userAccountId, parseWebhookSecrets("v1:integration-old"));
+      const old = await h.send(body, { url: v1Only });
+      await old.body?.cancel();
+      assert.equal(old.status, 401);
+      assert.equal((await inboxRows(h.sql, h.account.userAccountId)).length, 0);
+      const current = await h.send(body);
+      await current.body?.cancel();
+      assert.equal(current.status, 200);
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "unknown user account (validly signed) → 404 and nothing written",
+  ...opts,
+  async fn() {
+    const h = await harness("unknown");
+    try {
+      const stranger = crypto.randomUUID();
+      const res = await h.send(fixtureFor("add_lead.2025.form", h.account), {
+        url: signWebhookUrl(BASE, stranger, SECRETS),
+      });
+      await res.body?.cancel();
+      assert.equal(res.status, 404);
+      const [{ count }] = await h.sql<{ count: number }[]>`
+        select count(*)::int as count from amocrm.webhook_inbox where user_account_id = ${stranger}::uuid`;
+      assert.equal(count, 0);
+      assert.equal(h.logs.at(-1)!.outcome, "unknown_account");
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "account[id] or account[subdomain] of another account → 403 and nothing written",
+  ...opts,
+  async fn() {
+    const h = await harness("mismatch");
+    try {
+      const foreignId = fixtureFor("add_lead.2025.form", h.account)
+        .replace(`account%5Bid%5D=${h.account.amocrmAccountId}`, "account%5Bid%5D=16700680");
+      const foreignSubdomain = fixtureFor("add_lead.2025.form", h.account)
+        .replace(`account%5Bsubdomain%5D=${h.account.subdomain}`, "account%5Bsubdomain%5D=unirock");
+      const foreignJson = JSON.stringify({
+        account: { id: 1, subdomain: h.account.subdomain },
+        leads: { status: [{ id: 5 }] },
+      });
+      for (
+        const [body, type] of [[foreignId, FORM], [foreignSubdomain, FORM], [foreignJson, "application/json"]]
+      ) {
+        const res = await h.send(body, { contentType: type });
+        await res.body?.cancel();
+        assert.equal(res.status, 403);
+        assert.equal(h.logs.at(-1)!.outcome, "account_mismatch");
+      }
+      assert.equal((await inboxRows(h.sql, h.account.userAccountId)).length, 0);
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "refusals hold for malformed bodies too: unknown account 404, revoked key 401, nothing written",
+  ...opts,
+  async fn() {
+    const h = await harness("refused-junk");
+    try {
+      const stranger = crypto.randomUUID();
+      const unknown = await h.send("hello world", { url: signWebhookUrl(BASE, stranger, SECRETS) });
+      await unknown.body?.cancel();
+      assert.equal(unknown.status, 404);
+      await h
+        .sql`update amocrm.connections set webhook_key_version = 2 where user_account_id = ${h.account.userAccountId}`;
+      const v1 = signWebhookUrl(BASE, h.account.userAccountId, parseWebhookSecrets("v1:integration-old"));
+      const revoked = await h.send("hello world", { url: v1 });
+      await revoked.body?.cancel();
+      assert.equal(revoked.status, 401);
+      assert.equal((await inboxRows(h.sql, h.account.userAccountId)).length, 0);
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "a connection whose amoCRM account id is not known yet checks the subdomain only",
+  ...opts,
+  async fn() {
+    const h = await harness("no-account-id");
+    try {
+      await h
+        .sql`update amocrm.connections set amocrm_account_id = null where user_account_id = ${h.account.userAccountId}`;
+      const body = fixtureFor("add_lead.2025.form", h.account);
+      const ok = await h.send(body);
+      await ok.body?.cancel();
+      assert.equal(ok.status, 200);
+      const otherSubdomain = await h.send(
+        body.replace(`account%5Bsubdomain%5D=${h.account.subdomain}`, "account%5Bsubdomain%5D=x"),
+      );
+      await otherSubdomain.body?.cancel();
+      assert.equal(otherSubdomain.status, 403);
+      assert.equal((await inboxRows(h.sql, h.account.userAccountId)).length, 1);
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "malformed bodies → 200 and a quarantined inbox row with the reason, no events",
+  ...opts,
+  async fn() {
+    const h = await harness("malformed");
+    try {
+      const bodies: [string, string, RegExp][] = [
+        ["{not json", "application/json", /^invalid JSON/],
+        ["leads[add][0][name]=no-id", FORM, /leads\.add\.0\.id/],
+        ["hello world", FORM, /not an amoCRM event group/],
+        ["", FORM, /^empty body$/],
+        ["leads[add][0][id]=5&leads[add][0][name]=a%00b", FORM, /NUL/],
+      ];
+      for (const [body, contentType] of bodies) {
+        const res = await h.send(body, { contentType });
+        assert.equal(res.status, 200);
+        assert.deepEqual(await res.json(), { ok: true });
+        assert.equal(h.logs.at(-1)!.outcome, "quarantined");
+      }
+      const rows = await inboxRows(h.sql, h.account.userAccountId);
+      assert.equal(rows.length, bodies.length);
+      rows.forEach((row, i) => {
+        assert.equal(row.state, "quarantined");
+        assert.match(row.error ?? "", bodies[i][2]);
+        assert.equal(row.raw_body, bodies[i][0]);
+      });
+      assert.equal((await eventRows(h.sql, h.account.userAccountId)).length, 0);
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "a raw NUL byte in the body is stored as U+FFFD, quarantined",
+  ...opts,
+  async fn() {
+    const h = await harness("nul");
+    try {
+      const res = await h.send("leads[add][0][id]=5\0");
+      await res.body?.cancel();
+      assert.equal(res.status, 200);
+      const [row] = await inboxRows(h.sql, h.account.userAccountId);
+      assert.equal(row.state, "quarantined");
+      assert.equal(row.raw_body, "leads[add][0][id]=5\uFFFD");
+      // The six characters \u0000 typed into a field are just text.
+      const typed = await h.send("leads[add][0][id]=6&leads[add][0][name]=%5Cu0000");
+      await typed.body?.cancel();
+      assert.equal(h.logs.at(-1)!.outcome, "stored");
+      const [event] = await eventRows(h.sql, h.account.userAccountId);
+      assert.equal(event.payload.name, "\\u0000");
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "events Postgres refuses (a lone surrogate) → 200, raw body quarantined with the database's reason",
+  ...opts,
+  async fn() {
+    const h = await harness("rejected");
+    try {
+      // Valid JSON and valid for zod, but jsonb rejects an unpaired surrogate: storing must not be retried.
+      const body = '{"leads":{"add":[{"id":"5","name":"\\ud800"}]}}';
+      const res = await h.send(body, { contentType: "application/json" });
+      await res.body?.cancel();
+      assert.equal(res.status, 200);
+      const [row, ...more] = await inboxRows(h.sql, h.account.userAccountId);
+      assert.equal(more.length, 0);
+      assert.equal(row.state, "quarantined");
+      assert.match(row.error ?? "", /^database rejected the events: /);
+      assert.equal(row.raw_body, body);
+      assert.equal((await eventRows(h.sql, h.account.userAccountId)).length, 0);
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "unknown groups only (task, unsorted) → 200, raw body kept, no events",
+  ...opts,
+  async fn() {
+    const h = await harness("unknown-groups");
+    try {
+      const res = await h.send(
+        `account%5Bsubdomain%5D=${h.account.subdomain}&task%5Badd%5D%5B0%5D%5Bid%5D=1`,
+      );
+      await res.body?.cancel();
+      assert.equal(res.status, 200);
+      const [row] = await inboxRows(h.sql, h.account.userAccountId);
+      assert.deepEqual([row.state, row.error, row.event_count], ["processed", null, 0]);
+      assert.deepEqual(h.logs.at(-1)!.ignored, ["task"]);
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "Digital Pipeline JSON → stored with amocrm_ts 0",
+  ...opts,
+  async fn() {
+    const h = await harness("dp");
+    try {
+      const body = Deno.readTextFileSync(
+        new URL("../../fixtures/amocrm/webhooks/status_lead.digital_pipeline.json", import.meta.url),
+      );
+      const res = await h.send(body, { contentType: "application/json" });
+      await res.body?.cancel();
+      assert.equal(res.status, 200);
+      const [event] = await eventRows(h.sql, h.account.userAccountId);
+      assert.deepEqual([event.action, event.amocrm_id, event.amocrm_ts], ["status", "4831596", "0"]);
+      assert.equal(event.payload.old_pipeline_id, 752662);
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "body over the limit → 413 and nothing written (declared and streamed)",
+  ...opts,
+  async fn() {
+    const h = await harness("oversize");
+    try {
+      const big = "leads%5Badd%5D%5B0%5D%5Bid%5D=1&x=" + "a".repeat(MAX_BODY_BYTES);
+      const declared = await h.send(big); // a string body: Request gets no content-length, so it is streamed
+      await declared.body?.cancel();
+      assert.equal(declared.status, 413);
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          const chunk = new TextEncoder().encode("a".repeat(16 * 1024));
+          for (let i = 0; i <= MAX_BODY_BYTES / chunk.byteLength; i++) controller.enqueue(chunk);
+          controller.close();
+        },
+      });
+      const handler = createWebhookHandler({ sql: h.sql, secrets: SECRETS, log: () => {} });
+      const streamed = await handler(new Request(h.url, { method: "POST", body: stream }));
+      await streamed.body?.cancel();
+      assert.equal(streamed.status, 413);
+      assert.equal((await inboxRows(h.sql, h.account.userAccountId)).length, 0);
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "database unavailable → 503 (amoCRM retries)",
+  ...opts,
+  async fn() {
+    // Nothing listens on port 1: every query fails to connect.
+    const down = postgres("postgresql://postgres:postgres@127.0.0.1:1/postgres", {
+      prepare: false,
+      connect_timeout: 1,
+      max: 1,
+      onnotice: () => {},
+    });
+    const h = await harness("db-down", down);
+    try {
+      const res = await h.send(fixtureFor("add_lead.2025.form", h.account));
+      assert.equal(res.status, 503);
+      assert.deepEqual(await res.json(), { error: "try again later" });
+      assert.equal(h.logs.at(-1)!.outcome, "db_unavailable");
+      assert.equal((await inboxRows(h.sql, h.account.userAccountId)).length, 0);
+    } finally {
+      await down.end({ timeout: 1 });
+      await h.done();
+    }
+  },
+});
