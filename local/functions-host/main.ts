@@ -44,7 +44,7 @@ const functionEnv: Record<string, string> = {
 if (!functionEnv.DENO_DIR) delete functionEnv.DENO_DIR;
 
 const specs = await discoverFunctions(supabaseDir);
-const pool = new WorkerPool(specs, functionEnv, Deno.execPath(), port + 1000);
+const pool = new WorkerPool(specs, functionEnv, Deno.execPath());
 await pool.startAll();
 
 const WALL_CLOCK_LIMIT_MS = 150_000;

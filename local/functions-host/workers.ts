@@ -1,27 +1,24 @@
 // One Deno process per function, like the edge runtime's isolated workers: each runs the function's own
-// index.ts (`Deno.serve(handler)`) with DENO_SERVE_ADDRESS pointing it at a private loopback port.
+// index.ts (`Deno.serve(handler)`) with DENO_SERVE_ADDRESS set to loopback port 0, so the OS picks a free
+// port (a fixed range would collide with outgoing connections' ephemeral ports); Deno prints which one.
 import type { FunctionSpec } from "./config.ts";
 
 interface Worker {
   spec: FunctionSpec;
-  port: number;
   process: Deno.ChildProcess;
-  ready: Promise<void>;
+  /** Resolves to the loopback port once the function printed "Listening on …". */
+  port: Promise<number>;
   exited: boolean;
 }
 
 export class WorkerPool {
   #workers = new Map<string, Worker>();
-  #nextPort: number;
 
   constructor(
     private specs: FunctionSpec[],
     private env: Record<string, string>,
     private denoPath: string,
-    firstPort: number,
-  ) {
-    this.#nextPort = firstPort;
-  }
+  ) {}
 
   get names(): string[] {
     return this.specs.map((s) => s.name);
@@ -33,16 +30,14 @@ export class WorkerPool {
 
   /** Start every function now so a broken one shows up at startup, not at its first request. */
   async startAll(): Promise<void> {
-    await Promise.all(this.specs.map((s) => this.#ensure(s).ready));
+    await Promise.all(this.specs.map((s) => this.#ensure(s).port));
   }
 
   /** The loopback origin of a running worker for the function, (re)starting it if needed. */
   async origin(name: string): Promise<string | undefined> {
     const spec = this.spec(name);
     if (!spec) return undefined;
-    const worker = this.#ensure(spec);
-    await worker.ready;
-    return `http://127.0.0.1:${worker.port}`;
+    return `http://127.0.0.1:${await this.#ensure(spec).port}`;
   }
 
   async stopAll(): Promise<void> {
@@ -59,17 +54,32 @@ export class WorkerPool {
   #ensure(spec: FunctionSpec): Worker {
     const existing = this.#workers.get(spec.name);
     if (existing && !existing.exited) return existing;
-    const port = this.#nextPort++;
     const process = new Deno.Command(this.denoPath, {
       args: ["run", "--allow-all", "--no-prompt", spec.entrypoint],
-      env: { ...this.env, DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`, SB_FUNCTION_NAME: spec.name },
+      env: { ...this.env, DENO_SERVE_ADDRESS: "tcp:127.0.0.1:0", SB_FUNCTION_NAME: spec.name },
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const worker: Worker = { spec, port, process, exited: false, ready: Promise.resolve() };
-    worker.ready = waitForPort(port, process);
-    prefixLines(process.stdout, spec.name, Deno.stdout);
-    prefixLines(process.stderr, spec.name, Deno.stderr);
+    let announce: (port: number) => void = () => {};
+    const port = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`function ${spec.name} did not listen within 30 s`)), 30_000);
+      announce = (p) => {
+        clearTimeout(timer);
+        resolve(p);
+      };
+      process.status.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`function ${spec.name} exited before listening`));
+      });
+    });
+    port.catch(() => {});
+    const worker: Worker = { spec, process, port, exited: false };
+    const watchForPort = (line: string) => {
+      const listening = line.match(/Listening on https?:\/\/[^/]+:(\d+)\//);
+      if (listening) announce(Number(listening[1]));
+    };
+    prefixLines(process.stdout, spec.name, Deno.stdout, watchForPort);
+    prefixLines(process.stderr, spec.name, Deno.stderr, watchForPort);
     process.status.then((status) => {
       worker.exited = true;
       console.error(`[host] function ${spec.name} exited with code ${status.code}; restarts on next request`);
@@ -79,30 +89,22 @@ export class WorkerPool {
   }
 }
 
-async function waitForPort(port: number, process: Deno.ChildProcess): Promise<void> {
-  let exited = false;
-  process.status.then(() => (exited = true));
-  for (let i = 0; i < 300; i++) {
-    if (exited) throw new Error(`worker on port ${port} exited before listening`);
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`worker on port ${port} did not listen within 30 s`);
-}
-
-async function prefixLines(stream: ReadableStream<Uint8Array>, name: string, out: typeof Deno.stdout) {
+async function prefixLines(
+  stream: ReadableStream<Uint8Array>,
+  name: string,
+  out: typeof Deno.stdout,
+  onLine: (line: string) => void = () => {},
+) {
   const encoder = new TextEncoder();
   let buffered = "";
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     buffered += chunk;
     const lines = buffered.split("\n");
     buffered = lines.pop() ?? "";
-    for (const line of lines) await out.write(encoder.encode(`[${name}] ${line}\n`));
+    for (const line of lines) {
+      onLine(line);
+      await out.write(encoder.encode(`[${name}] ${line}\n`));
+    }
   }
   if (buffered) await out.write(encoder.encode(`[${name}] ${buffered}\n`));
 }

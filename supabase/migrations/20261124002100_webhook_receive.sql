@@ -31,7 +31,8 @@ begin
     return;
   end if;
 
-  -- The dedupe key is the event's identity at amoCRM: redelivering it is a no-op.
+  -- The dedupe key is the event's identity at amoCRM (entity, action, id, amoCRM time): redelivering it is a
+  -- no-op.
   with incoming as (
     select
       e ->> 'entity' as entity,
@@ -43,7 +44,15 @@ begin
   ), inserted as (
     insert into amocrm.webhook_events (inbox_id, user_account_id, entity, action, amocrm_id, amocrm_ts, dedupe_key, payload)
     select v_inbox_id, p_user_account_id, i.entity, i.action, i.amocrm_id, i.amocrm_ts,
-      concat_ws(':', i.entity, i.action, i.amocrm_id, i.amocrm_ts), i.payload
+      case
+        when i.amocrm_ts > 0 then concat_ws(':', i.entity, i.action, i.amocrm_id, i.amocrm_ts)
+        -- Deletes carry no time and look alike every time: re-applying one is harmless, so never dedupe it
+        -- (a delete after a restore must not be mistaken for a redelivery).
+        when i.action = 'delete' then concat_ws(':', i.entity, i.action, i.amocrm_id, 'inbox', v_inbox_id)
+        -- Other events without an amoCRM time (Digital Pipeline): identical content = the same event.
+        else concat_ws(':', i.entity, i.action, i.amocrm_id, 0, md5(i.payload::text))
+      end,
+      i.payload
     from incoming i
     on conflict (user_account_id, dedupe_key) do nothing
     returning 1

@@ -343,10 +343,14 @@ begin
       set state = 'applied', outcome = v_outcome, applied_at = now(), attempts = attempts + 1, error = null
       where id = v_event.id;
       v_applied := v_applied + 1;
-    exception when others then
-      update amocrm.webhook_events set state = 'quarantined', attempts = attempts + 1, error = sqlerrm
-      where id = v_event.id;
-      raise warning 'webhook event % quarantined: %', v_event.id, sqlerrm;
+    exception
+      -- Contention is not the event's fault: it stays pending and the next pass (kick or cron) retries it.
+      when deadlock_detected or serialization_failure or lock_not_available then
+        update amocrm.webhook_events set attempts = attempts + 1, error = sqlerrm where id = v_event.id;
+      when others then
+        update amocrm.webhook_events set state = 'quarantined', attempts = attempts + 1, error = sqlerrm
+        where id = v_event.id;
+        raise warning 'webhook event % quarantined: %', v_event.id, sqlerrm;
     end;
   end loop;
   update amocrm.webhook_inbox set state = 'processed'
@@ -357,27 +361,37 @@ end $$;
 comment on function private.apply_webhook_events(bigint) is
   'Apply the pending events of one webhook POST; a failing event is quarantined with its error, never blocks the rest.';
 
--- The cron backstop: inbox rows whose kick never came (crash, lost background task).
-create or replace function private.apply_pending_webhook_events(p_limit integer default 500)
+-- The cron backstop: inbox rows whose kick never came (crash, lost background task, a backlog the kicks
+-- skipped). Works through the backlog in batches until it is empty or the time budget is spent.
+create or replace function private.apply_pending_webhook_events(p_budget interval default interval '45 seconds')
 returns integer
 language plpgsql
 volatile
 set search_path = ''
 as $$
 declare
+  v_deadline timestamptz := clock_timestamp() + p_budget;
   v_inbox_id bigint;
+  v_batch integer;
   v_total integer := 0;
 begin
-  for v_inbox_id in
-    select distinct e.inbox_id from amocrm.webhook_events e
-    where e.state = 'pending' order by e.inbox_id limit p_limit
   loop
-    v_total := v_total + private.apply_webhook_events(v_inbox_id);
+    v_batch := 0;
+    for v_inbox_id in
+      select distinct e.inbox_id from amocrm.webhook_events e
+      where e.state = 'pending' order by e.inbox_id limit 200
+    loop
+      v_total := v_total + private.apply_webhook_events(v_inbox_id);
+      v_batch := v_batch + 1;
+      exit when clock_timestamp() > v_deadline;
+    end loop;
+    exit when v_batch = 0 or clock_timestamp() > v_deadline;
   end loop;
   return v_total;
 end $$;
-comment on function private.apply_pending_webhook_events(integer) is
-  'Apply events left pending (the kick after intake is best-effort); called by pg_cron.';
+comment on function private.apply_pending_webhook_events(interval) is
+  'Apply events left pending (the kick after intake is best-effort) until none is left or the budget is spent; '
+  'called by pg_cron every minute.';
 
 do $$
 declare
@@ -391,7 +405,7 @@ begin
     'private.is_newer_state(timestamptz, text, timestamptz, text)',
     'private.apply_lead_event(uuid, text, bigint, bigint, jsonb, timestamptz)',
     'private.apply_contact_event(uuid, bigint, jsonb)', 'private.apply_webhook_events(bigint)',
-    'private.apply_pending_webhook_events(integer)'
+    'private.apply_pending_webhook_events(interval)'
   ] loop
     execute format('revoke execute on function %s from public, anon, authenticated', f);
     execute format('grant execute on function %s to service_role', f);

@@ -1,7 +1,7 @@
 -- Applying webhook events: state, history with pipelines, qualification, attribution, delete/restore,
 -- redelivery, and quarantine of a bad event without losing the rest of its POST.
 begin;
-select plan(27);
+select plan(31);
 
 select tests.create_account('Apply agency') as acc \gset
 select tests.seed_pipelines(:'acc');
@@ -100,6 +100,24 @@ select is((select is_qualified from public.amocrm_deals where amocrm_lead_id = 5
 update public.amocrm_pipeline_stages set is_qualified_stage = false where user_account_id = :'acc' and pipeline_id = 100 and status_id = 30;
 select is((select is_qualified from public.leads where id = :lead_id), false,
   'unflagging the only qualified stage recomputes the lead from history (it was never won)');
+
+-- events without an amoCRM time: same content is a redelivery, other content is a new event, deletes always count.
+create function pg_temp.dp_event(p_status integer) returns jsonb language sql as $$
+  select jsonb_build_array(jsonb_build_object('entity', 'lead', 'action', 'status', 'amocrm_id', 5200, 'amocrm_ts', 0,
+    'payload', jsonb_build_object('id', 5200, 'pipeline_id', 100, 'old_pipeline_id', 100, 'status_id', p_status)))
+$$;
+select is((select new_events from private.receive_webhook(:'acc', 'application/json', '{}', pg_temp.dp_event(20))), 1,
+  'a Digital Pipeline event (no amoCRM time) is stored');
+select is((select new_events from private.receive_webhook(:'acc', 'application/json', '{}', pg_temp.dp_event(20))), 0,
+  '... its redelivery is a no-op');
+select is((select new_events from private.receive_webhook(:'acc', 'application/json', '{}', pg_temp.dp_event(30))), 1,
+  '... a later move of the same lead is a new event, not a duplicate');
+
+select is((select sum(new_events)::int from (
+  select (private.receive_webhook(:'acc', 'application/x-www-form-urlencoded', 'x', jsonb_build_array(jsonb_build_object(
+    'entity', 'lead', 'action', 'delete', 'amocrm_id', 5200, 'amocrm_ts', 0,
+    'payload', jsonb_build_object('id', '5200', 'status_id', '30', 'pipeline_id', '100'))))).new_events
+  from generate_series(1, 2)) d), 2, 'a delete is never mistaken for a redelivery (delete, restore, delete again)');
 
 -- the product stores the amoCRM id after the add_lead webhook arrived: the deal links at that moment.
 select tests.deliver(:'acc', jsonb_build_array(tests.lead_event('add', 5100, 1700000100, 220, 200)));
