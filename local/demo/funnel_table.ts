@@ -18,7 +18,11 @@ export interface FunnelRow {
 }
 
 /** Runs `query` as the given auth user, exactly as PostgREST would for their JWT. */
-export async function asUser<T>(sql: postgres.Sql, userId: string, query: (tx: postgres.TransactionSql) => Promise<T>) {
+export async function asUser<T>(
+  sql: postgres.Sql,
+  userId: string,
+  query: (tx: postgres.TransactionSql) => Promise<T>,
+) {
   return await sql.begin(async (tx) => {
     await tx`select set_config('role', 'authenticated', true),
       set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
@@ -26,7 +30,11 @@ export async function asUser<T>(sql: postgres.Sql, userId: string, query: (tx: p
   }) as T;
 }
 
-export async function creativeFunnel(sql: postgres.Sql, userId: string, userAccountId: string): Promise<FunnelRow[]> {
+export async function creativeFunnel(
+  sql: postgres.Sql,
+  userId: string,
+  userAccountId: string,
+): Promise<FunnelRow[]> {
   return await asUser(sql, userId, (tx) =>
     tx<FunnelRow[]>`
       select creative_name, direction_name, leads::int, qualified_leads::int, qualification_rate::text,
@@ -40,7 +48,20 @@ const pct = (v: string | null) => v === null ? "—" : `${Number(v).toFixed(1)}%
 
 /** Fixed-width text table; totals in the last line add up from the rows above. */
 export function renderFunnel(rows: FunnelRow[]): string {
-  const header = ["direction", "creative", "leads", "qualified", "qual %", "sales", "conv %", "revenue", "spend", "CPL", "CPQL", "ROI"];
+  const header = [
+    "direction",
+    "creative",
+    "leads",
+    "qualified",
+    "qual %",
+    "sales",
+    "conv %",
+    "revenue",
+    "spend",
+    "CPL",
+    "CPQL",
+    "ROI",
+  ];
   const body = rows.map((r) => [
     r.direction_name ?? "(none)",
     r.creative_name ?? "(no creative)",
@@ -56,11 +77,24 @@ export function renderFunnel(rows: FunnelRow[]): string {
     pct(r.roi),
   ]);
   const sum = (f: (r: FunnelRow) => number) => rows.reduce((a, r) => a + f(r), 0);
-  const totals = ["total", "", String(sum((r) => r.leads)), String(sum((r) => r.qualified_leads)), "", String(sum((r) => r.conversions)), "",
-    money(String(sum((r) => Number(r.revenue ?? 0)))), money(String(sum((r) => Number(r.spend ?? 0)))), "", "", ""];
+  const totals = [
+    "total",
+    "",
+    String(sum((r) => r.leads)),
+    String(sum((r) => r.qualified_leads)),
+    "",
+    String(sum((r) => r.conversions)),
+    "",
+    money(String(sum((r) => Number(r.revenue ?? 0)))),
+    money(String(sum((r) => Number(r.spend ?? 0)))),
+    "",
+    "",
+    "",
+  ];
   const all = [header, ...body, totals];
   const widths = header.map((_, i) => Math.max(...all.map((row) => row[i].length)));
-  const line = (row: string[]) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
+  const line = (row: string[]) =>
+    row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
   const rule = widths.map((w) => "─".repeat(w)).join("  ");
   return [line(header), rule, ...body.map(line), rule, line(totals)].join("\n");
 }

@@ -25,14 +25,19 @@ const { values: args } = parseArgs({
 const DEMO_USER = "00000000-0000-4000-8000-000000000001";
 const DEMO_ACCOUNT = "00000000-0000-4000-8000-0000000000a1";
 const SUBDOMAIN = "demo";
-const INTEGRATION = { clientId: "amo-roi-demo", clientSecret: "demo-secret", redirectUri: "https://app.example/amocrm/callback" };
+const INTEGRATION = {
+  clientId: "amo-roi-demo",
+  clientSecret: "demo-secret",
+  redirectUri: "https://app.example/amocrm/callback",
+};
 const TOTAL_STEPS = 7;
 
 const sql = postgres(args["db-url"]!, { prepare: false, max: 4, onnotice: () => {} });
 const sim = new SimControl(args["sim-url"]!);
 const serviceKey = (await Deno.readTextFile(`${args["state-dir"]}/service_role.key`)).trim();
 
-const say = (step: number, text: string) => console.log(`\x1b[1;36m[demo ${step}/${TOTAL_STEPS}]\x1b[0m ${text}`);
+const say = (step: number, text: string) =>
+  console.log(`\x1b[1;36m[demo ${step}/${TOTAL_STEPS}]\x1b[0m ${text}`);
 
 async function callFunction(name: string, body: unknown): Promise<Record<string, unknown>> {
   const response = await fetch(`${args["api-url"]}/functions/v1/${name}`, {
@@ -64,7 +69,19 @@ async function resetDemoAccount(): Promise<void> {
     await tx`delete from amocrm.jobs where user_account_id = ${DEMO_ACCOUNT}`;
     await tx`delete from amocrm.webhook_inbox where user_account_id = ${DEMO_ACCOUNT}`;
     await tx`delete from amocrm.sync_runs where user_account_id = ${DEMO_ACCOUNT}`;
-    for (const table of ["sales", "purchases", "amocrm_lead_status_history", "amocrm_deals", "leads", "ad_spend_daily", "creatives", "directions", "amocrm_pipeline_stages"]) {
+    for (
+      const table of [
+        "sales",
+        "purchases",
+        "amocrm_lead_status_history",
+        "amocrm_deals",
+        "leads",
+        "ad_spend_daily",
+        "creatives",
+        "directions",
+        "amocrm_pipeline_stages",
+      ]
+    ) {
       await tx`delete from ${tx("public." + table)} where user_account_id = ${DEMO_ACCOUNT}`;
     }
   });
@@ -82,7 +99,10 @@ try {
     await sim.createAccount({ subdomain: SUBDOMAIN, accountId: 31337001, ...INTEGRATION });
   }
 
-  say(2, "OAuth: authorization code → amocrm-connect (token exchange, webhook subscribed, pipelines, backfill)");
+  say(
+    2,
+    "OAuth: authorization code → amocrm-connect (token exchange, webhook subscribed, pipelines, backfill)",
+  );
   const code = await sim.authorizationCode(SUBDOMAIN, INTEGRATION.clientId);
   const connected = await callFunction("amocrm-connect", {
     userAccountId: DEMO_ACCOUNT,
@@ -93,7 +113,10 @@ try {
   });
   console.log(`           ${JSON.stringify(connected.result ?? connected)}`);
 
-  say(3, "Dashboard toggle: the demo user flags the 3rd stage of each pipeline as qualified (RLS column grant)");
+  say(
+    3,
+    "Dashboard toggle: the demo user flags the 3rd stage of each pipeline as qualified (RLS column grant)",
+  );
   const flagged = await asUser(sql, DEMO_USER, (tx) =>
     tx`
     update public.amocrm_pipeline_stages s set is_qualified_stage = true
@@ -104,13 +127,19 @@ try {
   for (const f of flagged) console.log(`           ${f.pipeline_name}: "${f.status_name}"`);
 
   const leads = Number(args.leads);
-  say(4, `Scenario: ${leads} leads from 6 creatives in 3 directions, manager-opened deals, 5% of webhooks dropped`);
+  say(
+    4,
+    `Scenario: ${leads} leads from 6 creatives in 3 directions, manager-opened deals, 5% of webhooks dropped`,
+  );
   await sim.faults(SUBDOMAIN, { webhookDrop: { rate: 0.05 } });
   const scenario = await sim.startScenario(SUBDOMAIN, { leads, creatives: 6, directions: 3, seed: 20261124 });
   const { creativeIds } = await insertProductLeads(sql, DEMO_ACCOUNT, scenario.product);
   await insertAdSpend(sql, DEMO_ACCOUNT, creativeIds, new Date(scenario.started_at_ms), 14);
 
-  say(5, `Playing ${scenario.steps_total} steps: stage moves, wins with prices, losses, price edits, deletions…`);
+  say(
+    5,
+    `Playing ${scenario.steps_total} steps: stage moves, wins with prices, losses, price edits, deletions…`,
+  );
   let lastPrint = Date.now();
   for (let done = 0;;) {
     const { step, remaining } = await sim.step(SUBDOMAIN);
@@ -133,16 +162,27 @@ try {
 
   say(6, "Reconcile: fetch what changed since the watermark and heal what the dropped webhooks missed");
   await sim.faults(SUBDOMAIN, { webhookDrop: { rate: 0 } });
-  const reconciled = await callFunction("amocrm-reconcile", { userAccountId: DEMO_ACCOUNT, mode: "incremental" });
+  const reconciled = await callFunction("amocrm-reconcile", {
+    userAccountId: DEMO_ACCOUNT,
+    mode: "incremental",
+  });
   await waitUntilSettled();
   console.log(`           ${JSON.stringify(reconciled.result ?? reconciled)}`);
 
-  say(7, `Live funnel (as demo@amo-roi.local through RLS), refreshed every ${args["refresh-seconds"]} s — Ctrl-C stops`);
+  say(
+    7,
+    `Live funnel (as demo@amo-roi.local through RLS), refreshed every ${
+      args["refresh-seconds"]
+    } s — Ctrl-C stops`,
+  );
   console.log(`
   Try it:
     psql "${args["db-url"]}" -c "select * from public.amocrm_connection_status"
     npm run report
-    curl -X POST '${connected.result && (connected.result as Record<string, unknown>).webhookDestination || `${args["api-url"]}/functions/v1/amocrm-webhook?user_id=…&sig=…`}' \\
+    curl -X POST '${
+    connected.result && (connected.result as Record<string, unknown>).webhookDestination ||
+    `${args["api-url"]}/functions/v1/amocrm-webhook?user_id=…&sig=…`
+  }' \\
       -H 'Content-Type: application/x-www-form-urlencoded' \\
       --data 'account%5Bsubdomain%5D=demo&account%5Bid%5D=31337001&leads%5Bstatus%5D%5B0%5D%5Bid%5D=<amoCRM lead id>&leads%5Bstatus%5D%5B0%5D%5Bstatus_id%5D=142&leads%5Bstatus%5D%5B0%5D%5Bpipeline_id%5D=<pipeline id>&leads%5Bstatus%5D%5B0%5D%5Bold_status_id%5D=<status id>&leads%5Bstatus%5D%5B0%5D%5Bupdated_at%5D=<unix time>'
     // supabase-js, as the dashboard does it (the user's JWT; RLS scopes the rows):
@@ -155,7 +195,9 @@ try {
   }
 } catch (error) {
   console.error(`\x1b[1;31m[demo] failed:\x1b[0m ${error instanceof Error ? error.message : error}`);
-  console.error("The stack is still up; see .local/dev/functions-host.log. `npm run status` shows its state.");
+  console.error(
+    "The stack is still up; see .local/dev/functions-host.log. `npm run status` shows its state.",
+  );
   Deno.exitCode = 1;
 } finally {
   await sql.end();

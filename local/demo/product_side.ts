@@ -27,7 +27,9 @@ export async function insertProductLeads(
     if (!creativeIds.has(lead.creative_index)) {
       const [{ id }] = await sql`
         insert into public.creatives (user_account_id, direction_id, name)
-        values (${userAccountId}, ${directions.get(lead.direction_index)!}, ${`Creative ${lead.creative_index + 1}`})
+        values (${userAccountId}, ${directions.get(lead.direction_index)!}, ${`Creative ${
+        lead.creative_index + 1
+      }`})
         returning id`;
       creativeIds.set(lead.creative_index, id);
     }
@@ -37,7 +39,9 @@ export async function insertProductLeads(
     const [{ id }] = await sql`
       insert into public.leads (user_account_id, creative_id, direction_id, phone, chat_id, amocrm_lead_id,
         amocrm_contact_id, created_at)
-      values (${userAccountId}, ${creativeIds.get(lead.creative_index)!}, ${directions.get(lead.direction_index)!},
+      values (${userAccountId}, ${creativeIds.get(lead.creative_index)!}, ${directions.get(
+      lead.direction_index,
+    )!},
         ${lead.phone}, ${lead.chat_id}, ${lead.amocrm_lead_id}, ${lead.amocrm_contact_id}, to_timestamp(${lead.created_at}))
       returning id`;
     leadIds.set(lead.amocrm_lead_id, Number(id));
@@ -56,7 +60,9 @@ export async function insertAdSpend(
   for (const [index, creativeId] of creativeIds) {
     await sql`
       insert into public.ad_spend_daily (user_account_id, creative_id, spend_date, amount, currency)
-      select ${userAccountId}, ${creativeId}, (${from.toISOString()}::date + d), ${1500 + 700 * index} + (d % 3) * 250, 'RUB'
+      select ${userAccountId}, ${creativeId}, (${from.toISOString()}::date + d), ${
+      1500 + 700 * index
+    } + (d % 3) * 250, 'RUB'
       from generate_series(0, ${days - 1}) d
       on conflict (creative_id, spend_date, currency) do nothing`;
   }

@@ -18,9 +18,15 @@ try {
   const [user] = await sql<{ id: string; email: string }[]>`
     select id, email from auth.users where id::text = ${values.user!} or email = ${values.user!}`;
   if (!user) throw new Error(`no auth user ${values.user}`);
-  const [account] = await sql<{ name: string }[]>`select name from public.user_accounts where id = ${values["user-account"]!}`;
+  const [account] = await sql<
+    { name: string }[]
+  >`select name from public.user_accounts where id = ${values["user-account"]!}`;
   const rows = await creativeFunnel(sql, user.id, values["user-account"]!);
-  console.log(`Funnel and ROI per creative — ${account?.name ?? values["user-account"]} (as ${user.email}, through RLS)\n`);
+  console.log(
+    `Funnel and ROI per creative — ${
+      account?.name ?? values["user-account"]
+    } (as ${user.email}, through RLS)\n`,
+  );
   console.log(rows.length ? renderFunnel(rows) : "(no rows: this user sees no leads in that account)");
 } catch (error) {
   console.error(`report failed: ${error instanceof Error ? error.message : error}`);

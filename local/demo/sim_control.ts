@@ -25,12 +25,22 @@ export class SimControl {
     return accounts.some((a) => a.subdomain === subdomain);
   }
 
-  createAccount(account: { subdomain: string; accountId: number; clientId: string; clientSecret: string; redirectUri: string }) {
+  createAccount(
+    account: {
+      subdomain: string;
+      accountId: number;
+      clientId: string;
+      clientSecret: string;
+      redirectUri: string;
+    },
+  ) {
     return this.#call("POST", "/accounts", account);
   }
 
   async authorizationCode(subdomain: string, clientId: string): Promise<string> {
-    return (await this.#call<{ code: string }>("POST", `/accounts/${subdomain}/authorization-codes`, { clientId })).code;
+    return (await this.#call<{ code: string }>("POST", `/accounts/${subdomain}/authorization-codes`, {
+      clientId,
+    })).code;
   }
 
   faults(subdomain: string, knobs: Record<string, unknown>) {
@@ -46,7 +56,9 @@ export class SimControl {
   }
 
   step(subdomain: string) {
-    return this.#call<{ step: { index: number; at: number; ops: { op: string }[] } | null; remaining: number }>(
+    return this.#call<
+      { step: { index: number; at: number; ops: { op: string }[] } | null; remaining: number }
+    >(
       "POST",
       `/accounts/${subdomain}/scenario/step`,
       {},

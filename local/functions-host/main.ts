@@ -55,7 +55,9 @@ async function handle(req: Request): Promise<Response> {
   if (!match) return Response.json({ message: "not found", functions: pool.names }, { status: 404 });
   const [, name, rest = ""] = match;
   const spec = pool.spec(name);
-  if (!spec) return Response.json({ code: "NOT_FOUND", message: `function ${name} not found` }, { status: 404 });
+  if (!spec) {
+    return Response.json({ code: "NOT_FOUND", message: `function ${name} not found` }, { status: 404 });
+  }
   if (spec.verifyJwt && !(await verifyBearer(jwtSecret, req.headers.get("authorization")))) {
     return Response.json({ code: 401, message: "Invalid JWT" }, { status: 401 });
   }

@@ -68,7 +68,11 @@ async function perform(sql: postgres.Sql, request: QueuedRequest, log: (msg: str
       insert into net._http_response (id, status_code, content_type, headers, content, timed_out)
       values (${request.id}, ${response.status}, ${response.headers.get("content-type")},
               ${sql.json(Object.fromEntries(response.headers))}, ${content}, false)`;
-    log(`[pg_net] ${request.method} ${request.url} → ${response.status} in ${Math.round(performance.now() - started)} ms`);
+    log(
+      `[pg_net] ${request.method} ${request.url} → ${response.status} in ${
+        Math.round(performance.now() - started)
+      } ms`,
+    );
   } catch (error) {
     const timedOut = error instanceof DOMException && error.name === "TimeoutError";
     const message = error instanceof Error ? error.message : String(error);

@@ -62,7 +62,10 @@ export class WorkerPool {
     }).spawn();
     let announce: (port: number) => void = () => {};
     const port = new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`function ${spec.name} did not listen within 30 s`)), 30_000);
+      const timer = setTimeout(
+        () => reject(new Error(`function ${spec.name} did not listen within 30 s`)),
+        30_000,
+      );
       announce = (p) => {
         clearTimeout(timer);
         resolve(p);
