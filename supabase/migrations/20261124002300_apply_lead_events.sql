@@ -49,6 +49,20 @@ $$;
 comment on function private.pipeline_of_status(uuid, integer) is
   'Pipeline of a non-system status from the stage catalog, or null when unknown or ambiguous (142/143).';
 
+-- Everything that writes one deal or links it takes this lock first, before any row lock: the webhook path
+-- and the product's lead insert (trigger) then see each other's committed rows instead of racing past, and
+-- always lock in the same order (this, then the deal row), so they cannot deadlock.
+create or replace function private.lock_deal(p_user_account_id uuid, p_amocrm_lead_id bigint)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+  select pg_advisory_xact_lock(hashtextextended(p_user_account_id::text || ':' || p_amocrm_lead_id::text, 0))
+$$;
+comment on function private.lock_deal(uuid, bigint) is
+  'Serialize work on one deal of one account until the end of the transaction (advisory lock).';
+
 -- Link an unlinked deal to a product lead: by the amoCRM id the product stored, else by the contact's phone
 -- (the newest product lead created before the deal, else the newest one).
 create or replace function private.link_deal_to_lead(p_user_account_id uuid, p_amocrm_lead_id bigint)
@@ -62,6 +76,7 @@ declare
   v_lead_id bigint;
   v_how text;
 begin
+  perform private.lock_deal(p_user_account_id, p_amocrm_lead_id);
   select * into v_deal from public.amocrm_deals
   where user_account_id = p_user_account_id and amocrm_lead_id = p_amocrm_lead_id;
   if v_deal is null or v_deal.attribution = 'amocrm_lead_id' then
@@ -193,7 +208,8 @@ begin
     raise exception using errcode = '22023', message = format('unsupported lead action %L', p_action);
   end if;
 
-  -- Lock the deal row: concurrent events for one deal apply one after another.
+  -- Concurrent events for one deal apply one after another.
+  perform private.lock_deal(p_user_account_id, p_amocrm_id);
   insert into public.amocrm_deals (user_account_id, amocrm_lead_id)
   values (p_user_account_id, p_amocrm_id) on conflict do nothing;
   select * into v_deal from public.amocrm_deals
@@ -299,6 +315,7 @@ begin
     select d.amocrm_lead_id from public.amocrm_deals d
     where d.user_account_id = p_user_account_id and d.main_contact_id = p_amocrm_id
   loop
+    perform private.lock_deal(p_user_account_id, v_lead_id);
     insert into public.amocrm_deals (user_account_id, amocrm_lead_id, main_contact_id, contact_phone_e164)
     values (p_user_account_id, v_lead_id, p_amocrm_id, v_phone)
     on conflict (user_account_id, amocrm_lead_id) do update set
@@ -398,7 +415,7 @@ declare
   f text;
 begin
   foreach f in array array[
-    'private.webhook_int(text)', 'private.webhook_numeric(text)', 'private.pipeline_of_status(uuid, integer)',
+    'private.lock_deal(uuid, bigint)', 'private.webhook_int(text)', 'private.webhook_numeric(text)', 'private.pipeline_of_status(uuid, integer)',
     'private.link_deal_to_lead(uuid, bigint)',
     'private.record_transition(uuid, bigint, integer, integer, integer, integer, timestamptz, text, boolean, jsonb)',
     'private.enqueue_deal_confirmation(uuid, bigint)',

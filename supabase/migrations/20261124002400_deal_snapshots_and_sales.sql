@@ -93,6 +93,7 @@ declare
   v_deal public.amocrm_deals;
   v_is_newer boolean;
 begin
+  perform private.lock_deal(p_user_account_id, v_id);
   insert into public.amocrm_deals (user_account_id, amocrm_lead_id) values (p_user_account_id, v_id)
   on conflict do nothing;
   select * into v_deal from public.amocrm_deals
@@ -139,6 +140,7 @@ language sql
 volatile
 set search_path = ''
 as $$
+  select private.lock_deal(p_user_account_id, p_amocrm_lead_id);
   update public.amocrm_deals set is_deleted = true, deleted_at = coalesce(deleted_at, now())
   where user_account_id = p_user_account_id and amocrm_lead_id = p_amocrm_lead_id and not is_deleted;
   select private.settle_sale(p_user_account_id, p_amocrm_lead_id);

@@ -11,6 +11,11 @@ as $$
 declare
   v_deal bigint;
 begin
+  -- Before looking for the deal: a webhook applying it right now either finishes first (we see its deal)
+  -- or waits for us and then sees this lead (see private.lock_deal).
+  if new.amocrm_lead_id is not null then
+    perform private.lock_deal(new.user_account_id, new.amocrm_lead_id);
+  end if;
   for v_deal in
     select d.amocrm_lead_id from public.amocrm_deals d
     where d.user_account_id = new.user_account_id

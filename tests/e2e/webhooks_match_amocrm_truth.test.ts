@@ -102,7 +102,7 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const sql = connectDb();
-    const sim = await startSimulator({ port: 0, seed: 2026, timeScale: 1e6 });
+    const sim = await startSimulator({ port: 0, seed: Number(Deno.env.get("E2E_SEED") ?? 2026), timeScale: 1e6 });
     const account = await connectSimulatedAccount(sql, sim, { functionsUrl: FUNCTIONS_URL!, label: "e2e truth" });
     try {
       const run = sim.scenario(account.subdomain, { leads: 60, creatives: 5, directions: 2, managerDeals: 10 });

@@ -41,18 +41,18 @@ export async function confirmDeals(
 
   const outcomes: Record<string, number> = {};
   const count = (outcome: string) => (outcomes[outcome] = (outcomes[outcome] ?? 0) + 1);
-  await sql.begin(async (tx) => {
-    for (const lead of leads) {
-      const phone = contactPhone(contactsById.get(mainContactId(lead) ?? -1));
-      const [row] = await tx`
-        select private.apply_deal_snapshot(${userAccountId}, ${tx.json(lead as never)}, ${phone ?? null}) as outcome`;
-      count(row.outcome);
-    }
-    const returned = new Set(leads.map((l) => l.id));
-    for (const id of unique.filter((id) => !returned.has(id))) {
-      const [row] = await tx`select private.mark_deal_missing(${userAccountId}, ${id}) as outcome`;
-      count(`missing:${row.outcome ?? "unchanged"}`);
-    }
-  });
+  // One short transaction per deal (each statement commits on its own): webhooks for the same deals keep
+  // applying meanwhile, and a retry after a failure redoes only idempotent work.
+  for (const lead of leads) {
+    const phone = contactPhone(contactsById.get(mainContactId(lead) ?? -1));
+    const [row] = await sql`
+      select private.apply_deal_snapshot(${userAccountId}, ${sql.json(lead as never)}, ${phone ?? null}) as outcome`;
+    count(row.outcome);
+  }
+  const returned = new Set(leads.map((l) => l.id));
+  for (const id of unique.filter((id) => !returned.has(id))) {
+    const [row] = await sql`select private.mark_deal_missing(${userAccountId}, ${id}) as outcome`;
+    count(`missing:${row.outcome ?? "unchanged"}`);
+  }
   return { requested: unique.length, confirmed: leads.length, missing: unique.length - leads.length, outcomes };
 }

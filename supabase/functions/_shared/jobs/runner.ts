@@ -40,7 +40,13 @@ export async function drainJobs(opts: RunnerOptions): Promise<RunnerReport> {
     const jobs = await opts.sql<JobRow[]>`
       select id, kind, user_account_id, payload, attempts
       from private.claim_jobs(${kinds}, ${opts.batchSize ?? 5}, ${opts.worker})`;
-    if (jobs.length === 0) break;
+    if (jobs.length === 0) {
+      // A job backing off for a few seconds is retried here rather than at the next cron tick.
+      const waitMs = await msUntilNextRetry(opts.sql, kinds);
+      if (waitMs === null || waitMs > 15_000 || Date.now() - started + waitMs > opts.budgetMs) break;
+      await new Promise((r) => setTimeout(r, Math.max(waitMs, 50)));
+      continue;
+    }
     for (const job of jobs) {
       try {
         const [connection] = await opts.sql<{ id: string }[]>`
@@ -60,4 +66,11 @@ export async function drainJobs(opts: RunnerOptions): Promise<RunnerReport> {
     }
   }
   return report;
+}
+
+async function msUntilNextRetry(sql: Sql, kinds: string[]): Promise<number | null> {
+  const [{ ms }] = await sql<{ ms: number | null }[]>`
+    select (extract(epoch from min(run_after) - now()) * 1000)::int as ms
+    from amocrm.jobs where kind = any (${kinds}) and state in ('queued', 'failed')`;
+  return ms;
 }
