@@ -329,7 +329,7 @@ end $$;
 comment on function private.apply_contact_event(uuid, bigint, jsonb) is
   'Apply a contact add/update webhook: store the normalized phone on its deals and attribute them by phone.';
 
--- Applies every pending event of one inbox row in amoCRM time order. Each event runs in its own
+-- Applies every pending event of one inbox row. Each event runs in its own
 -- subtransaction: a bad one is quarantined with its reason and the rest still apply.
 create or replace function private.apply_webhook_events(p_inbox_id bigint)
 returns integer
@@ -347,7 +347,9 @@ begin
   for v_event in
     select * from amocrm.webhook_events
     where inbox_id = p_inbox_id and state = 'pending'
-    order by amocrm_ts, id
+    -- By deal first: every POST locks deals in the same order, so concurrent POSTs cannot deadlock.
+    -- (Order between events of one deal doesn't change the result: newer state wins either way.)
+    order by amocrm_id, amocrm_ts, id
     for update skip locked
   loop
     begin
