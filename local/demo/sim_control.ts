@@ -70,7 +70,7 @@ export class SimControl {
   }
 
   stats(subdomain: string) {
-    return this.#call<{ webhookDeliveries: number; webhooksDropped: number; totalRequests: number }>(
+    return this.#call<{ webhookDeliveries: unknown[]; webhooksDropped: number; totalRequests: number }>(
       "GET",
       `/accounts/${subdomain}/stats`,
     );
