@@ -58,11 +58,10 @@ export async function insertAdSpend(
   days: number,
 ): Promise<void> {
   for (const [index, creativeId] of creativeIds) {
+    const base = 15_000 + 7_000 * index;
     await sql`
       insert into public.ad_spend_daily (user_account_id, creative_id, spend_date, amount, currency)
-      select ${userAccountId}, ${creativeId}, (${from.toISOString()}::date + d), ${
-      1500 + 700 * index
-    } + (d % 3) * 250, 'RUB'
+      select ${userAccountId}, ${creativeId}, ${from.toISOString()}::date + d, ${base} + (d % 3) * 2500, 'RUB'
       from generate_series(0, ${days - 1}) d
       on conflict (creative_id, spend_date, currency) do nothing`;
   }
