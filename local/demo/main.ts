@@ -98,7 +98,12 @@ try {
   if (!(await sim.hasAccount(SUBDOMAIN))) {
     // The scenario compresses two weeks into seconds; a 60-day access token keeps the demo from refreshing
     // every second of real time (refresh itself is covered by the client's tests).
-    await sim.createAccount({ subdomain: SUBDOMAIN, accountId: 31337001, accessTokenTtlSeconds: 60 * 86400, ...INTEGRATION });
+    await sim.createAccount({
+      subdomain: SUBDOMAIN,
+      accountId: 31337001,
+      accessTokenTtlSeconds: 60 * 86400,
+      ...INTEGRATION,
+    });
   }
 
   say(
@@ -160,7 +165,9 @@ try {
   }
   await waitUntilSettled();
   const stats = await sim.stats(SUBDOMAIN);
-  console.log(`\n           webhook POSTs delivered ${stats.webhookDeliveries.length}, dropped ${stats.webhooksDropped}`);
+  console.log(
+    `\n           webhook POSTs delivered ${stats.webhookDeliveries.length}, dropped ${stats.webhooksDropped}`,
+  );
 
   say(6, "Reconcile: fetch what changed since the watermark and heal what the dropped webhooks missed");
   await sim.faults(SUBDOMAIN, { webhookDrop: { rate: 0 } });
