@@ -301,16 +301,7 @@ async function main() {
     await bareServer.shutdown();
     await intakeServer.shutdown();
     await Promise.all(background);
-    // The cron backstop may be applying leftovers for this account: a deadlock with the cascade is retried.
-    for (let attempt = 1;; attempt++) {
-      try {
-        await setupSql`delete from public.user_accounts where id = ${userAccountId}`;
-        break;
-      } catch (error) {
-        if (attempt >= 5 || (error as { code?: string }).code !== "40P01") throw error;
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-      }
-    }
+    await deleteAccount(setupSql, userAccountId);
     await Promise.all([setupSql.end(), realSql.end(), applySql.end(), bareSql.end()]);
   }
 }
@@ -319,4 +310,17 @@ if (Deno.args[0] === "--client") {
   console.log(JSON.stringify(await runClient(JSON.parse(Deno.args[1]))));
 } else {
   await main();
+}
+
+/** The cron backstop may be applying leftovers for this account: a deadlock with the cascade is retried. */
+async function deleteAccount(sql: postgres.Sql, userAccountId: string): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      await sql`delete from public.user_accounts where id = ${userAccountId}`;
+      return;
+    } catch (error) {
+      if (attempt >= 5 || (error as { code?: string }).code !== "40P01") throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
 }

@@ -32,13 +32,21 @@ function expectedQualified(lead: TruthLead, stages: StageSort[]): boolean {
   }
   const sortOf = (p: number, st: number) =>
     stages.find((s) => s.pipeline_id === p && s.status_id === st)?.sort_order ?? -1;
-  const visited = [...lead.history.map((h) => [h.to_pipeline_id, h.to_status_id]), [lead.pipeline_id, lead.status_id]];
+  const visited = [...lead.history.map((h) => [h.to_pipeline_id, h.to_status_id]), [
+    lead.pipeline_id,
+    lead.status_id,
+  ]];
   return visited.some(([p, st]) =>
     st === 142 || (st !== 143 && sortOf(p, st) >= (minQualified.get(p) ?? Infinity))
   );
 }
 
-async function compareWithTruth(sql: Sql, userAccountId: string, truth: TruthLead[], leadIds: Map<number, number>) {
+async function compareWithTruth(
+  sql: Sql,
+  userAccountId: string,
+  truth: TruthLead[],
+  leadIds: Map<number, number>,
+) {
   const deals = new Map(
     (await sql`
       select amocrm_lead_id::int as id, pipeline_id, status_id, price::float as price, is_deleted, is_qualified, lead_id::int as lead_id
@@ -70,7 +78,9 @@ async function compareWithTruth(sql: Sql, userAccountId: string, truth: TruthLea
       { pipeline: t.pipeline_id, status: t.status_id, price: t.price, deleted: t.is_deleted },
       `deal ${t.id} state`,
     );
-    const got = history.filter((h) => h.id === t.id).map((h) => `${h.to_pipeline_id}/${h.to_status_id}@${h.at}`).sort();
+    const got = history.filter((h) => h.id === t.id).map((h) =>
+      `${h.to_pipeline_id}/${h.to_status_id}@${h.at}`
+    ).sort();
     const want = t.history.map((h) => `${h.to_pipeline_id}/${h.to_status_id}@${h.at}`).sort();
     assert.deepEqual(got, want, `deal ${t.id} history`);
     assert.equal(deal.is_qualified, expectedQualified(t, stages), `deal ${t.id} qualification`);
@@ -78,7 +88,10 @@ async function compareWithTruth(sql: Sql, userAccountId: string, truth: TruthLea
     const sale = sales.get(t.id);
     if (t.status_id === 142 && !t.is_deleted) {
       wonDeals++;
-      assert.deepEqual(sale && { status: sale.status, amount: sale.amount }, { status: "paid", amount: t.price }, `deal ${t.id} sale`);
+      assert.deepEqual(sale && { status: sale.status, amount: sale.amount }, {
+        status: "paid",
+        amount: t.price,
+      }, `deal ${t.id} sale`);
     } else if (sale) {
       assert.notEqual(sale.status, "paid", `deal ${t.id} is not won now, its sale must not count`);
     }
@@ -88,7 +101,11 @@ async function compareWithTruth(sql: Sql, userAccountId: string, truth: TruthLea
       const lead = leads.get(productLead)!;
       assert.equal(deal.lead_id, productLead, `deal ${t.id} is attributed to its product lead`);
       if (!t.is_deleted) {
-        assert.deepEqual([lead.current_pipeline_id, lead.current_status_id], [t.pipeline_id, t.status_id], `lead of deal ${t.id}`);
+        assert.deepEqual(
+          [lead.current_pipeline_id, lead.current_status_id],
+          [t.pipeline_id, t.status_id],
+          `lead of deal ${t.id}`,
+        );
       }
     }
   }
@@ -102,10 +119,22 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const sql = connectDb();
-    const sim = await startSimulator({ port: 0, seed: Number(Deno.env.get("E2E_SEED") ?? 2026), timeScale: 1e6 });
-    const account = await connectSimulatedAccount(sql, sim, { functionsUrl: FUNCTIONS_URL!, label: "e2e truth" });
+    const sim = await startSimulator({
+      port: 0,
+      seed: Number(Deno.env.get("E2E_SEED") ?? 2026),
+      timeScale: 1e6,
+    });
+    const account = await connectSimulatedAccount(sql, sim, {
+      functionsUrl: FUNCTIONS_URL!,
+      label: "e2e truth",
+    });
     try {
-      const run = sim.scenario(account.subdomain, { leads: 60, creatives: 5, directions: 2, managerDeals: 10 });
+      const run = sim.scenario(account.subdomain, {
+        leads: 60,
+        creatives: 5,
+        directions: 2,
+        managerDeals: 10,
+      });
       const { leadIds } = await insertProductLeads(sql, account.userAccountId, run.product);
       await run.play({ afterStep: () => sim.flushWebhooks({ fastForward: true }) });
       await sim.flushWebhooks({ fastForward: true });

@@ -21,7 +21,9 @@ export function connectDb(): Sql {
 export async function testFunctionEnv(): Promise<Record<string, string>> {
   const text = await Deno.readTextFile(new URL("../../supabase/functions/.env.example", import.meta.url));
   return Object.fromEntries(
-    text.split("\n").map((l) => l.match(/^([A-Z_]+)=(.*)$/)).filter((m) => m !== null).map((m) => [m![1], m![2]]),
+    text.split("\n").map((l) => l.match(/^([A-Z_]+)=(.*)$/)).filter((m) => m !== null).map((
+      m,
+    ) => [m![1], m![2]]),
   );
 }
 
@@ -55,7 +57,9 @@ export async function connectSimulatedAccount(
   const [{ id: connectionId }] = await sql`
     insert into amocrm.connections (user_account_id, subdomain, api_base_url, amocrm_account_id, token_kind,
       access_token, access_token_expires_at, state)
-    values (${userAccountId}, ${subdomain}, ${sim.accountBaseUrl(subdomain)}, ${amocrmAccountId}, 'long_lived',
+    values (${userAccountId}, ${subdomain}, ${
+    sim.accountBaseUrl(subdomain)
+  }, ${amocrmAccountId}, 'long_lived',
       ${token.access_token}, now() + interval '1 year', 'active')
     returning id`;
 
@@ -79,7 +83,15 @@ export async function connectSimulatedAccount(
   );
   await client.subscribeWebhook({
     destination,
-    settings: ["add_lead", "update_lead", "status_lead", "delete_lead", "restore_lead", "add_contact", "update_contact"],
+    settings: [
+      "add_lead",
+      "update_lead",
+      "status_lead",
+      "delete_lead",
+      "restore_lead",
+      "add_contact",
+      "update_contact",
+    ],
   });
   await sql`update amocrm.connections set webhook_destination = ${destination} where id = ${connectionId}`;
 
@@ -105,6 +117,7 @@ export async function waitUntilSettled(sql: Sql, userAccountId: string, timeoutM
     if (Number(busy) === 0) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  const jobs = await sql`select kind, state, attempts, last_error from amocrm.jobs where user_account_id = ${userAccountId}`;
+  const jobs =
+    await sql`select kind, state, attempts, last_error from amocrm.jobs where user_account_id = ${userAccountId}`;
   throw new Error(`not settled after ${timeoutMs} ms: ${JSON.stringify(jobs)}`);
 }

@@ -1,7 +1,9 @@
 // amocrm-worker: drains the job queue. Kicked by a trigger right after work is enqueued (pg_net), and by
 // pg_cron every minute as a backstop. Operator-only (cron secret or service role key).
 import { defaultSql, type Sql } from "../_shared/amocrm/mod.ts";
+import { runBackfillPage } from "../_shared/jobs/backfill.ts";
 import { confirmDeals } from "../_shared/jobs/confirm-deals.ts";
+import { reconcileAccount } from "../_shared/jobs/reconcile.ts";
 import { drainJobs, type JobHandler, type RunnerOptions } from "../_shared/jobs/runner.ts";
 import { syncPipelines } from "../_shared/jobs/sync-pipelines.ts";
 import type { OperatorSecrets } from "../_shared/ops/auth.ts";
@@ -11,6 +13,15 @@ export const jobHandlers: Record<string, JobHandler> = {
   confirm_deals: ({ sql, client, job }) =>
     confirmDeals(sql, client, job.user_account_id, (job.payload.ids as number[] | undefined) ?? []),
   sync_pipelines: ({ sql, client, job }) => syncPipelines(sql, client, job.user_account_id),
+  // One page per job; it queues the next page itself.
+  backfill_page: ({ sql, client, job }) => runBackfillPage(sql, client, job.user_account_id, job.payload),
+  // Fanned out by amocrm-reconcile's cron run, or the continuation of a run that hit its time budget. The
+  // budget keeps it under the job lock (120 s) and, started late in a drain (100 s), under the 150 s limit.
+  reconcile: ({ sql, client, job }) =>
+    reconcileAccount(sql, client, job.user_account_id, {
+      mode: job.payload.mode === "full" ? "full" : "incremental",
+      budgetMs: 45_000,
+    }),
 };
 
 export function createWorkerHandler(deps: {

@@ -18,7 +18,10 @@ export function mainContactId(lead: AmoLead): number | undefined {
 
 /** The first PHONE value of a contact, as typed (normalized in SQL). */
 export function contactPhone(contact: AmoContact | undefined): string | undefined {
-  const fields = (contact?.custom_fields_values ?? []) as { field_code?: string | null; values?: { value?: unknown }[] }[];
+  const fields = (contact?.custom_fields_values ?? []) as {
+    field_code?: string | null;
+    values?: { value?: unknown }[];
+  }[];
   for (const field of fields) {
     if (field.field_code !== "PHONE") continue;
     const value = field.values?.find((v) => typeof v.value === "string" && v.value.trim() !== "")?.value;
@@ -46,7 +49,9 @@ export async function confirmDeals(
   for (const lead of leads) {
     const phone = contactPhone(contactsById.get(mainContactId(lead) ?? -1));
     const [row] = await sql`
-      select private.apply_deal_snapshot(${userAccountId}, ${sql.json(lead as never)}, ${phone ?? null}) as outcome`;
+      select private.apply_deal_snapshot(${userAccountId}, ${sql.json(lead as never)}, ${
+      phone ?? null
+    }) as outcome`;
     count(row.outcome);
   }
   const returned = new Set(leads.map((l) => l.id));
@@ -54,5 +59,10 @@ export async function confirmDeals(
     const [row] = await sql`select private.mark_deal_missing(${userAccountId}, ${id}) as outcome`;
     count(`missing:${row.outcome ?? "unchanged"}`);
   }
-  return { requested: unique.length, confirmed: leads.length, missing: unique.length - leads.length, outcomes };
+  return {
+    requested: unique.length,
+    confirmed: leads.length,
+    missing: unique.length - leads.length,
+    outcomes,
+  };
 }

@@ -52,7 +52,11 @@ export async function drainJobs(opts: RunnerOptions): Promise<RunnerReport> {
         const [connection] = await opts.sql<{ id: string }[]>`
           select id from amocrm.connections where user_account_id = ${job.user_account_id}`;
         if (!connection) throw new Error(`no amoCRM connection for user account ${job.user_account_id}`);
-        const outcome = await opts.handlers[job.kind]({ sql: opts.sql, client: clientFor(connection.id), job });
+        const outcome = await opts.handlers[job.kind]({
+          sql: opts.sql,
+          client: clientFor(connection.id),
+          job,
+        });
         await opts.sql`select private.complete_job(${job.id})`;
         report.done++;
         report.results.push({ id: job.id, kind: job.kind, outcome });

@@ -1,0 +1,189 @@
+// Cold start / backfill on connect: every lead of the account created up to the start time, live ones then the
+// trash (amoCRM lists deleted leads only with `with=only_deleted`), then every deal the product knows by id
+// (leads.amocrm_lead_id) that the scans did not bring. ONE page per backfill_page job,
+// which queues the next one with the next cursor, so no single edge invocation runs long and a crash resumes
+// at the page it was on. Recorded in amocrm.sync_runs (kind 'backfill'): cursor, pages, leads, errors.
+//
+// The scan pages by created_at (keyset: `filter[created_at][from]` + `order[created_at]=asc`), not by page
+// number over a changing list: created_at never changes, so deals edited, created or deleted meanwhile cannot
+// shift unread deals across a page boundary. A page whose deals all share one second moves on by page number.
+import { type AmoCrmClient, type AmoLead, leadsPageSchema, type Sql } from "../amocrm/mod.ts";
+import { applyLeadPage } from "./lead-page.ts";
+
+export const BACKFILL_PAGE_SIZE = 250;
+
+export interface BackfillCursor {
+  phase: "scan" | "trash" | "ids" | "done";
+  /** scan: read deals created at or after this (unix s)… */
+  created_from: number;
+  /** …this page of them (> 1 only while a whole page shares one created_at second). */
+  page: number;
+  /** ids: product deal ids above this one are still to read. */
+  after_id: number;
+  /** Steps taken; a job whose step is not the run's current one is a stale duplicate. */
+  step: number;
+  /** Upper bound of the scan (created_at, unix s): the backfill's start; later deals are reconcile's. */
+  to: number;
+}
+
+export interface BackfillPageOutcome {
+  runId: number;
+  skipped?: string;
+  phase?: BackfillCursor["phase"];
+  leads?: number;
+  healed?: number;
+  errors?: number;
+  next?: BackfillCursor | null;
+}
+
+/** Opens a backfill run and queues its first page (one transaction, in SQL). */
+export async function startBackfill(
+  sql: Sql,
+  userAccountId: string,
+): Promise<{ runId: number; jobId: number }> {
+  const [row] = await sql<{ run_id: string; job_id: string }[]>`
+    select run_id::text, job_id::text from private.start_backfill(${userAccountId})`;
+  return { runId: Number(row.run_id), jobId: Number(row.job_id) };
+}
+
+/** Where a scan continues after a page: live leads, then the trash from the start, then the ids phase. */
+export function nextScanCursor(cursor: BackfillCursor, leads: AmoLead[]): BackfillCursor {
+  const step = cursor.step + 1;
+  if (leads.length < BACKFILL_PAGE_SIZE) {
+    return cursor.phase === "scan"
+      ? { ...cursor, phase: "trash", created_from: 0, page: 1, step }
+      : { ...cursor, phase: "ids", step };
+  }
+  const last = leads.reduce((max, lead) => Math.max(max, lead.created_at ?? 0), 0);
+  // The deals of second `last` are read again from its start: applying a snapshot twice changes nothing.
+  return last > cursor.created_from
+    ? { ...cursor, created_from: last, page: 1, step }
+    : { ...cursor, page: cursor.page + 1, step };
+}
+
+async function scanPage(client: AmoCrmClient, cursor: BackfillCursor): Promise<AmoLead[]> {
+  const res = await client.request({
+    method: "GET",
+    path: "/api/v4/leads",
+    query: {
+      "filter[created_at][from]": cursor.created_from,
+      "filter[created_at][to]": cursor.to,
+      "order[created_at]": "asc",
+      with: cursor.phase === "trash" ? "contacts,only_deleted" : "contacts",
+      limit: BACKFILL_PAGE_SIZE,
+      page: cursor.page,
+    },
+    idempotent: true,
+  });
+  if (res.body === null) return []; // 204: past the last page
+  return leadsPageSchema.parse(res.body)._embedded.leads;
+}
+
+interface IdsPage {
+  ids: number[];
+  live: AmoLead[];
+  deleted: AmoLead[];
+  /** Neither live nor in the trash: gone for good. */
+  missing: number[];
+}
+
+/**
+ * Product deals the mirror still has no state for (created after the scans' bound, or the product stored an id
+ * the scans did not return), by id: live ones, then the trash, then what is left is gone.
+ */
+async function idsPage(sql: Sql, client: AmoCrmClient, userAccountId: string, cursor: BackfillCursor) {
+  const rows = await sql<{ id: string }[]>`
+    select id::text from private.backfill_missing_lead_ids(${userAccountId}, ${cursor.after_id}, ${BACKFILL_PAGE_SIZE}) id`;
+  const ids = rows.map((r) => Number(r.id));
+  const page: IdsPage = { ids, live: [], deleted: [], missing: [] };
+  if (ids.length === 0) return page;
+  page.live = await client.getLeadsByIds(ids, { with: ["contacts"] });
+  const seen = new Set(page.live.map((l) => l.id));
+  const notLive = ids.filter((id) => !seen.has(id));
+  if (notLive.length > 0) {
+    page.deleted = await client.getLeadsByIds(notLive, { with: ["contacts", "only_deleted"] });
+  }
+  for (const lead of page.deleted) seen.add(lead.id);
+  page.missing = ids.filter((id) => !seen.has(id));
+  return page;
+}
+
+/** The run's cursor, or why this job must not run (the run ended, or another job already took this step). */
+async function currentCursor(
+  sql: Sql,
+  runId: number,
+  expectedStep: number,
+): Promise<BackfillCursor | string> {
+  const [run] = await sql<{ state: string; cursor: BackfillCursor }[]>`
+    select state, cursor from amocrm.sync_runs where id = ${runId} and kind = 'backfill'`;
+  if (!run) return "run not found";
+  if (run.state !== "running") return `run is ${run.state}`;
+  if (run.cursor.step !== expectedStep) {
+    return `step ${expectedStep} already done (run is at ${run.cursor.step})`;
+  }
+  return run.cursor;
+}
+
+/** One backfill_page job: read one page, apply it, record it and queue the next step — or finish the run. */
+export async function runBackfillPage(
+  sql: Sql,
+  client: AmoCrmClient,
+  userAccountId: string,
+  payload: { run_id?: unknown; cursor?: Partial<BackfillCursor> },
+): Promise<BackfillPageOutcome> {
+  const runId = Number(payload.run_id);
+  if (!Number.isSafeInteger(runId)) throw new Error("backfill_page job without run_id");
+  const cursor = await currentCursor(sql, runId, Number(payload.cursor?.step ?? 0));
+  if (typeof cursor === "string") return { runId, skipped: cursor };
+
+  try {
+    let leads: AmoLead[];
+    let missing: number[] = [];
+    let next: BackfillCursor;
+    if (cursor.phase === "scan" || cursor.phase === "trash") {
+      leads = await scanPage(client, cursor);
+      next = nextScanCursor(cursor, leads);
+    } else {
+      const page = await idsPage(sql, client, userAccountId, cursor);
+      leads = [...page.live, ...page.deleted];
+      missing = page.missing;
+      next = page.ids.length < BACKFILL_PAGE_SIZE
+        ? { ...cursor, phase: "done", step: cursor.step + 1 }
+        : { ...cursor, after_id: page.ids[page.ids.length - 1], step: cursor.step + 1 };
+    }
+    const applied = await applyLeadPage(sql, client, userAccountId, leads);
+
+    await sql.begin(async (tx) => {
+      // GUARD: a duplicate job for this step that got here first wins; this one changes nothing.
+      const [locked] = await tx<{ step: number }[]>`
+        select (cursor ->> 'step')::int as step from amocrm.sync_runs where id = ${runId} for update`;
+      if (locked?.step !== cursor.step) return;
+      for (const id of missing) await tx`select private.mark_deal_missing(${userAccountId}, ${id})`;
+      const done = next.phase === "done";
+      const cursorUpdate = done ? { ...next, high_water: next.to } : next;
+      await tx`select private.record_sync_progress(${runId}, ${tx.json(cursorUpdate as never)}, 1,
+        ${applied.leads}, ${applied.healed.length}, ${applied.errors.length},
+        ${tx.json(applied.errors.length ? { last_errors: applied.errors.slice(0, 5) } : {})})`;
+      if (done) {
+        await tx`select private.finish_sync_run(${runId})`;
+      } else {
+        await tx`select private.enqueue_job('backfill_page', ${userAccountId},
+          ${tx.json({ run_id: runId, cursor: next } as never)}, ${"backfill:" + runId})`;
+      }
+    });
+    return {
+      runId,
+      phase: cursor.phase,
+      leads: applied.leads,
+      healed: applied.healed.length,
+      errors: applied.errors.length,
+      next: next.phase === "done" ? null : next,
+    };
+  } catch (error) {
+    // The job is retried with backoff; the run shows why it is not moving meanwhile.
+    await sql`update amocrm.sync_runs set errors = errors + 1, last_error = ${
+      String(error)
+    } where id = ${runId}`;
+    throw error;
+  }
+}

@@ -1,0 +1,72 @@
+// Missed transitions from the Events API. A lost status webhook leaves the deal's current stage to the
+// snapshot, but the history (which stage, from where, when — what qualification and the stage funnel read)
+// only the Events API can give back: lead_status_changed carries the real old and new pipeline/status and
+// the real time, lead_added the initial placement. Each page goes to SQL in one call.
+import type { AmoCrmClient, Sql } from "../amocrm/mod.ts";
+
+export const STATUS_EVENT_TYPES = ["lead_status_changed", "lead_added"];
+const EVENTS_PAGE_SIZE = 100;
+
+export interface GapFillWindow {
+  /** Unix seconds, inclusive. */
+  from: number;
+  to?: number;
+}
+
+export interface GapFillResult {
+  events: number;
+  pages: number;
+  inserted: number;
+  corrected: number;
+  /** Deals whose history gained or corrected a transition. */
+  healed: number[];
+  /** Newest created_at among the events read (0 = none). */
+  newest: number;
+  /** False when the time budget ran out before the last page. */
+  complete: boolean;
+}
+
+export async function fillStatusGaps(
+  sql: Sql,
+  client: AmoCrmClient,
+  userAccountId: string,
+  window: GapFillWindow,
+  deadline = Number.POSITIVE_INFINITY,
+): Promise<GapFillResult> {
+  const result: GapFillResult = {
+    events: 0,
+    pages: 0,
+    inserted: 0,
+    corrected: 0,
+    healed: [],
+    newest: 0,
+    complete: true,
+  };
+  const healed = new Set<number>();
+  const pages = client.iterateEvents({
+    types: STATUS_EVENT_TYPES,
+    entities: ["lead"],
+    createdFrom: window.from,
+    createdTo: window.to,
+  });
+  for await (const events of pages) {
+    const rows = await sql<{ deal_id: string; outcome: string }[]>`
+      select (e ->> 'entity_id') as deal_id, private.apply_status_change_event(${userAccountId}, e) as outcome
+      from jsonb_array_elements(${sql.json(events as never)}) e`;
+    result.pages++;
+    result.events += events.length;
+    for (const event of events) result.newest = Math.max(result.newest, event.created_at);
+    for (const row of rows) {
+      if (row.outcome === "inserted") result.inserted++;
+      if (row.outcome === "corrected") result.corrected++;
+      if (row.outcome === "inserted" || row.outcome === "corrected") healed.add(Number(row.deal_id));
+    }
+    // A short page is the last one: only a full page with time up leaves the rest unread.
+    if (Date.now() >= deadline && events.length >= EVENTS_PAGE_SIZE) {
+      result.complete = false;
+      break;
+    }
+  }
+  result.healed = [...healed];
+  return result;
+}
