@@ -51,14 +51,15 @@ comment on function private.pipeline_of_status(uuid, integer) is
 
 -- Everything that writes one deal or links it takes this lock first, before any row lock: the webhook path
 -- and the product's lead insert (trigger) then see each other's committed rows instead of racing past, and
--- always lock in the same order (this, then the deal row), so they cannot deadlock.
+-- always lock in the same order (this, then the deal row), so they cannot deadlock. Deals share 1024 lock
+-- slots per account, so a bulk insert of many leads holds at most 1024 locks (the shared lock table is small).
 create or replace function private.lock_deal(p_user_account_id uuid, p_amocrm_lead_id bigint)
 returns void
 language sql
 volatile
 set search_path = ''
 as $$
-  select pg_advisory_xact_lock(hashtextextended(p_user_account_id::text || ':' || p_amocrm_lead_id::text, 0))
+  select pg_advisory_xact_lock(hashtextextended(p_user_account_id::text || ':' || (p_amocrm_lead_id % 1024)::text, 0))
 $$;
 comment on function private.lock_deal(uuid, bigint) is
   'Serialize work on one deal of one account until the end of the transaction (advisory lock).';
