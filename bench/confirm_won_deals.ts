@@ -33,8 +33,9 @@ for (let i = 0; i < dealCount; i++) {
     price: 1000 + i,
     phone: `+7 912 ${String(1000000 + i).slice(-7)}`,
   });
-  sim.winLead(subdomain, lead.id, { price: 1000 + i });
-  ids.push(lead.id);
+  const id = Number(lead.id);
+  sim.winLead(subdomain, id, { price: 1000 + i });
+  ids.push(id);
 }
 
 const [{ id: userAccountId }] =

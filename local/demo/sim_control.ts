@@ -32,6 +32,7 @@ export class SimControl {
       clientId: string;
       clientSecret: string;
       redirectUri: string;
+      accessTokenTtlSeconds?: number;
     },
   ) {
     return this.#call("POST", "/accounts", account);
