@@ -43,7 +43,9 @@ as_db_owner() {
 ensure_toolchain() {
   if [ ! -x "$DENO" ] || [ ! -x "$SUPABASE" ]; then
     log "installing the pinned toolchain (Deno, Supabase CLI) from npm"
-    (cd "$ROOT/toolchain" && npm ci --no-fund --no-audit --loglevel=error) || die "npm ci in toolchain/ failed"
+    # `npm install` honours package-lock.json like `npm ci`, but tolerates the lockfile this npm writes
+    # (it records only this platform's optional binary packages, which `npm ci` rejects).
+    (cd "$ROOT/toolchain" && npm install --no-fund --no-audit --loglevel=error) || die "npm install in toolchain/ failed"
   fi
 }
 
