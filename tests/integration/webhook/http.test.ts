@@ -9,9 +9,9 @@ import { cleanup, connect, createTestAccount, DB_URL, eventRows, fixtureFor, inb
 
 const FUNCTIONS_URL = Deno.env.get("FUNCTIONS_URL")?.replace(/\/$/, "");
 
-/** The secrets the host gives the function: its .env, else the loopback default (the host is on 127.0.0.1). */
+/** The secrets the test stack's host gives the function (.env.example), else the loopback default. */
 async function hostSecrets(): Promise<string> {
-  const dotEnv = await readDotEnv(new URL("../../../supabase/functions/.env", import.meta.url).pathname);
+  const dotEnv = await readDotEnv(new URL("../../../supabase/functions/.env.example", import.meta.url).pathname);
   return dotEnv.AMOCRM_WEBHOOK_SECRETS || LOCAL_DEV_WEBHOOK_SECRETS;
 }
 
