@@ -11,7 +11,9 @@ const FUNCTIONS_URL = Deno.env.get("FUNCTIONS_URL")?.replace(/\/$/, "");
 
 /** The secrets the test stack's host gives the function (.env.example), else the loopback default. */
 async function hostSecrets(): Promise<string> {
-  const dotEnv = await readDotEnv(new URL("../../../supabase/functions/.env.example", import.meta.url).pathname);
+  const dotEnv = await readDotEnv(
+    new URL("../../../supabase/functions/.env.example", import.meta.url).pathname,
+  );
   return dotEnv.AMOCRM_WEBHOOK_SECRETS || LOCAL_DEV_WEBHOOK_SECRETS;
 }
 
