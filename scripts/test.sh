@@ -113,7 +113,7 @@ main() {
   run_deno_tests
   check "deno fmt --check" "$DENO" fmt --check
   check "deno lint" "$DENO" lint
-  check "deno check" "$DENO" check supabase/functions local tests bench
+  check "deno check" "$DENO" check supabase/functions local tests bench examples
   check "supabase db lint" "$SUPABASE" db lint --remote="$CLI_DB_URL" --schema public,private,amocrm --fail-on error
   check "generated types match the schema" types_up_to_date
 
