@@ -1,8 +1,12 @@
 // Webhook self-repair. amoCRM switches a webhook off after more than 100 failed deliveries in 2 hours and
 // tells only the account's admins, in the app; nothing reaches us. So the check lists the account's webhooks
 // (filtered by our destination) and re-subscribes — an upsert by destination, which also switches it back on —
-// when ours is missing, disabled or lost a setting. Recorded on the connection and as a sync run.
+// when ours is missing, disabled or lost a setting. It also finishes a secret rotation: a destination signed
+// with an older key version is replaced by one signed with the newest. Recorded on the connection and as a
+// sync run.
 import type { AmoCrmClient, Sql } from "../amocrm/mod.ts";
+import { resolveWebhookSecrets, type WebhookSecrets } from "../webhook/secrets.ts";
+import { signWebhookUrl } from "../webhook/signature.ts";
 
 /** What the intake function handles: leads (all lifecycle events) and contacts (phones for attribution). */
 export const WEBHOOK_SETTINGS = [
@@ -16,7 +20,7 @@ export const WEBHOOK_SETTINGS = [
   "update_contact",
 ];
 
-export type WebhookSeen = "ok" | "missing" | "disabled" | "settings" | "no_destination";
+export type WebhookSeen = "ok" | "missing" | "disabled" | "settings" | "no_destination" | "resigned";
 
 export interface WebhookCheck {
   seen: WebhookSeen;
@@ -29,10 +33,25 @@ export async function subscribeOurWebhook(client: AmoCrmClient, destination: str
   return await client.subscribeWebhook({ destination, settings: WEBHOOK_SETTINGS });
 }
 
+/** Secrets of the running function, or none (then rotation is skipped, repairs still happen). */
+function secretsFromEnv(): WebhookSecrets | undefined {
+  const resolved = resolveWebhookSecrets((name) => Deno.env.get(name));
+  return resolved.ok ? resolved.secrets : undefined;
+}
+
+/** The stored destination re-signed with the newest key, when that differs (a rotation is under way). */
+function resignedDestination(destination: string, userAccountId: string, secrets?: WebhookSecrets) {
+  if (!secrets) return null;
+  const url = new URL(destination);
+  const fresh = signWebhookUrl(`${url.origin}${url.pathname}`, userAccountId, secrets);
+  return fresh === destination ? null : fresh;
+}
+
 export async function checkWebhook(
   sql: Sql,
   client: AmoCrmClient,
   userAccountId: string,
+  secrets: WebhookSecrets | undefined = secretsFromEnv(),
 ): Promise<WebhookCheck> {
   const [{ id }] = await sql<{ id: string }[]>`
     select private.start_sync_run(${userAccountId}, 'webhook_health')::text as id`;
@@ -42,9 +61,16 @@ export async function checkWebhook(
       select webhook_destination from amocrm.connections where user_account_id = ${userAccountId}`;
     const destination = connection?.webhook_destination ?? null;
     let check: WebhookCheck;
+    const resigned = destination ? resignedDestination(destination, userAccountId, secrets) : null;
     if (!destination) {
       // Never connected through amocrm-connect: there is no URL of ours to repair.
       check = { seen: "no_destination", repaired: false, webhookId: null };
+    } else if (resigned) {
+      // Subscribe the new URL first, so no change goes undelivered, then drop the old one.
+      const subscribed = await subscribeOurWebhook(client, resigned);
+      await client.unsubscribeWebhook(destination);
+      await sql`update amocrm.connections set webhook_destination = ${resigned} where user_account_id = ${userAccountId}`;
+      check = { seen: "resigned", repaired: true, webhookId: subscribed.id ?? null };
     } else {
       const ours = (await client.listWebhooks({ destination })).find((w) => w.destination === destination);
       const seen: WebhookSeen = !ours
