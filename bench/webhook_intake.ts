@@ -268,7 +268,9 @@ async function main() {
     await spawnClient(plan(bareUrl, "closed", 1));
     await spawnClient(plan(intakeUrl, "closed", 1));
     await Promise.all(background);
-    await setupSql`delete from amocrm.webhook_inbox where user_account_id = ${userAccountId}`;
+    await retryOnDeadlock(() =>
+      setupSql`delete from amocrm.webhook_inbox where user_account_id = ${userAccountId}`
+    );
 
     const ratio = (label: string, a: { rps: number; p50: number; p99: number }, b: typeof a) =>
       console.log(
@@ -282,10 +284,12 @@ async function main() {
       await Promise.all(background);
       const [{ inbox, pending }] = await setupSql<{ inbox: number; pending: number }[]>`
         select (select count(*)::int from amocrm.webhook_inbox where user_account_id = ${userAccountId}) as inbox,
-               (select count(*)::int from amocrm.webhook_events
-                 where user_account_id = ${userAccountId} and state = 'pending') as pending`;
-      console.log(`${"".padEnd(34)} ${inbox} inbox rows, ${pending} events left pending (for cron)`);
-      await setupSql`delete from amocrm.webhook_inbox where user_account_id = ${userAccountId}`;
+               (select count(*)::int from amocrm.webhook_inbox
+                 where user_account_id = ${userAccountId} and state = 'received') as pending`;
+      console.log(`${"".padEnd(34)} ${inbox} inbox rows, ${pending} left unapplied (for cron)`);
+      await retryOnDeadlock(() =>
+        setupSql`delete from amocrm.webhook_inbox where user_account_id = ${userAccountId}`
+      );
       return figures;
     };
     const bare = await phase("bare insert, closed loop", plan(bareUrl, "closed", durationS));
@@ -301,7 +305,7 @@ async function main() {
     await bareServer.shutdown();
     await intakeServer.shutdown();
     await Promise.all(background);
-    await deleteAccount(setupSql, userAccountId);
+    await retryOnDeadlock(() => setupSql`delete from public.user_accounts where id = ${userAccountId}`);
     await Promise.all([setupSql.end(), realSql.end(), applySql.end(), bareSql.end()]);
   }
 }
@@ -312,11 +316,11 @@ if (Deno.args[0] === "--client") {
   await main();
 }
 
-/** The cron backstop may be applying leftovers for this account: a deadlock with the cascade is retried. */
-async function deleteAccount(sql: postgres.Sql, userAccountId: string): Promise<void> {
+/** The cron backstop may be applying this account's leftovers: a deadlock with the cascading delete is retried. */
+async function retryOnDeadlock(work: () => Promise<unknown>): Promise<void> {
   for (let attempt = 1;; attempt++) {
     try {
-      await sql`delete from public.user_accounts where id = ${userAccountId}`;
+      await work();
       return;
     } catch (error) {
       if (attempt >= 5 || (error as { code?: string }).code !== "40P01") throw error;

@@ -54,7 +54,7 @@ async function waitUntilSettled(timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const [{ busy }] = await sql`
-      select (select count(*) from amocrm.webhook_events where user_account_id = ${DEMO_ACCOUNT} and state = 'pending')
+      select (select count(*) from amocrm.webhook_inbox where user_account_id = ${DEMO_ACCOUNT} and state = 'received')
            + (select count(*) from amocrm.jobs where user_account_id = ${DEMO_ACCOUNT}
               and state in ('queued', 'running')) as busy`;
     if (Number(busy) === 0) return;

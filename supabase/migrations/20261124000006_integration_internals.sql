@@ -32,23 +32,27 @@ create table if not exists amocrm.connections (
 );
 create index if not exists connections_amocrm_account_id_idx on amocrm.connections (amocrm_account_id);
 
--- One row per webhook POST, stored before anything is parsed so nothing amoCRM sent is ever lost.
+-- One row per webhook POST: the raw body exactly as amoCRM sent it and the events parsed from it, written in
+-- one insert before the answer, so nothing amoCRM sent is ever lost and intake costs a single row.
 create table if not exists amocrm.webhook_inbox (
   id bigint generated always as identity primary key,
   user_account_id uuid not null references public.user_accounts (id) on delete cascade,
   received_at timestamptz not null default now(),
   content_type text,
   raw_body text not null,
+  -- [{entity, action, amocrm_id, amocrm_ts, payload}], expanded into webhook_events by the apply step.
+  events jsonb not null default '[]'::jsonb,
   event_count integer not null default 0,
+  -- received: not applied yet · processed: every event applied or deduplicated · quarantined: unparseable.
   state text not null default 'received' check (state in ('received', 'processed', 'quarantined')),
   error text,
   created_at timestamptz not null default now()
 );
 create index if not exists webhook_inbox_user_account_id_idx on amocrm.webhook_inbox (user_account_id, received_at desc);
-create index if not exists webhook_inbox_quarantined_idx on amocrm.webhook_inbox (received_at) where state = 'quarantined';
+create index if not exists webhook_inbox_received_idx on amocrm.webhook_inbox (id) where state = 'received';
 
--- One row per entity per action of a POST. The dedupe key (account, entity, action, id, amoCRM timestamp)
--- makes a redelivered event a no-op.
+-- One row per entity per action of a POST, expanded from the inbox by the apply step. The dedupe key
+-- (account, entity, action, id, amoCRM timestamp) makes a redelivered event a no-op.
 create table if not exists amocrm.webhook_events (
   id bigint generated always as identity primary key,
   inbox_id bigint not null references amocrm.webhook_inbox (id) on delete cascade,
@@ -69,7 +73,6 @@ create table if not exists amocrm.webhook_events (
   unique (user_account_id, dedupe_key)
 );
 create index if not exists webhook_events_inbox_id_idx on amocrm.webhook_events (inbox_id);
-create index if not exists webhook_events_pending_idx on amocrm.webhook_events (created_at) where state = 'pending';
 
 -- Background work (API confirmation of money events, backfill pages, reconciliation…).
 create table if not exists amocrm.jobs (

@@ -1,5 +1,7 @@
--- Storing a webhook: the raw body and its parsed events are committed together, before anything is applied.
--- Called by the amocrm-webhook function right after it authenticated and parsed the POST.
+-- Storing a webhook: the raw body and its parsed events are committed together, in one row, before anything is
+-- applied. Called by the amocrm-webhook function right after it authenticated and parsed the POST. Splitting the
+-- events into amocrm.webhook_events (and deduplicating them) is the apply step's first move
+-- (private.expand_webhook_events), so the answer to amoCRM costs a single insert.
 
 create or replace function private.receive_webhook(
   p_user_account_id uuid,
@@ -8,31 +10,53 @@ create or replace function private.receive_webhook(
   p_events jsonb,
   p_quarantine_reason text default null
 )
-returns table (inbox_id bigint, new_events integer, duplicate_events integer)
+returns table (inbox_id bigint, event_count integer)
+language sql
+volatile
+set search_path = ''
+as $$
+  insert into amocrm.webhook_inbox as i (user_account_id, content_type, raw_body, events, event_count, state, error)
+  values (
+    p_user_account_id,
+    p_content_type,
+    p_raw_body,
+    case when p_quarantine_reason is null then coalesce(p_events, '[]'::jsonb) else '[]'::jsonb end,
+    case when p_quarantine_reason is null then coalesce(jsonb_array_length(p_events), 0) else 0 end,
+    case
+      when p_quarantine_reason is not null then 'quarantined'
+      when coalesce(jsonb_array_length(p_events), 0) = 0 then 'processed'
+      else 'received'
+    end,
+    p_quarantine_reason
+  )
+  returning i.id, i.event_count
+$$;
+
+comment on function private.receive_webhook(uuid, text, text, jsonb, text) is
+  'Store one webhook POST: the raw body and its parsed events in one row (state received), or the raw body as '
+  'quarantined with the reason when it could not be parsed. Events are JSON objects '
+  '{entity: lead|contact, action, amocrm_id, amocrm_ts, payload}.';
+revoke execute on function private.receive_webhook(uuid, text, text, jsonb, text) from public, anon, authenticated;
+grant execute on function private.receive_webhook(uuid, text, text, jsonb, text) to service_role;
+
+-- Splits an inbox row's events into amocrm.webhook_events. The dedupe key is the event's identity at amoCRM
+-- (entity, action, id, amoCRM time): a redelivered event finds its key taken and is dropped here. Every key is
+-- a function of the row, so expanding the same row again (a retry, two appliers at once) adds nothing.
+create or replace function private.expand_webhook_events(p_inbox_id bigint)
+returns integer
 language plpgsql
 volatile
 set search_path = ''
 as $$
 declare
-  v_inbox_id bigint;
-  v_total integer := coalesce(jsonb_array_length(p_events), 0);
+  v_inbox amocrm.webhook_inbox;
   v_new integer;
 begin
-  insert into amocrm.webhook_inbox (user_account_id, content_type, raw_body, event_count, state, error)
-  values (
-    p_user_account_id, p_content_type, p_raw_body, v_total,
-    case when p_quarantine_reason is null then 'received' else 'quarantined' end,
-    p_quarantine_reason
-  )
-  returning id into v_inbox_id;
-
-  if p_quarantine_reason is not null then
-    return query select v_inbox_id, 0, 0;
-    return;
+  select * into v_inbox from amocrm.webhook_inbox where id = p_inbox_id;
+  if v_inbox.id is null then
+    return 0;
   end if;
 
-  -- The dedupe key is the event's identity at amoCRM (entity, action, id, amoCRM time): redelivering it is a
-  -- no-op.
   with incoming as (
     select
       e ->> 'entity' as entity,
@@ -40,15 +64,15 @@ begin
       (e ->> 'amocrm_id')::bigint as amocrm_id,
       (e ->> 'amocrm_ts')::bigint as amocrm_ts,
       e -> 'payload' as payload
-    from jsonb_array_elements(p_events) e
+    from jsonb_array_elements(v_inbox.events) e
   ), inserted as (
     insert into amocrm.webhook_events (inbox_id, user_account_id, entity, action, amocrm_id, amocrm_ts, dedupe_key, payload)
-    select v_inbox_id, p_user_account_id, i.entity, i.action, i.amocrm_id, i.amocrm_ts,
+    select v_inbox.id, v_inbox.user_account_id, i.entity, i.action, i.amocrm_id, i.amocrm_ts,
       case
         when i.amocrm_ts > 0 then concat_ws(':', i.entity, i.action, i.amocrm_id, i.amocrm_ts)
         -- Deletes carry no time and look alike every time: re-applying one is harmless, so never dedupe it
         -- (a delete after a restore must not be mistaken for a redelivery).
-        when i.action = 'delete' then concat_ws(':', i.entity, i.action, i.amocrm_id, 'inbox', v_inbox_id)
+        when i.action = 'delete' then concat_ws(':', i.entity, i.action, i.amocrm_id, 'inbox', v_inbox.id)
         -- Other events without an amoCRM time (Digital Pipeline): identical content = the same event.
         else concat_ws(':', i.entity, i.action, i.amocrm_id, 0, md5(i.payload::text))
       end,
@@ -58,15 +82,10 @@ begin
     returning 1
   )
   select count(*) into v_new from inserted;
-
-  update amocrm.webhook_inbox set state = case when v_new = 0 then 'processed' else 'received' end
-  where id = v_inbox_id;
-  return query select v_inbox_id, v_new, v_total - v_new;
+  return v_new;
 end $$;
-
-comment on function private.receive_webhook(uuid, text, text, jsonb, text) is
-  'Store one webhook POST: the raw body and its parsed events (deduplicated) in one transaction, or the raw body '
-  'as quarantined with the reason when it could not be parsed. Events are JSON objects '
-  '{entity: lead|contact, action, amocrm_id, amocrm_ts, payload}.';
-revoke execute on function private.receive_webhook(uuid, text, text, jsonb, text) from public, anon, authenticated;
-grant execute on function private.receive_webhook(uuid, text, text, jsonb, text) to service_role;
+comment on function private.expand_webhook_events(bigint) is
+  'Split one inbox row''s parsed events into amocrm.webhook_events, dropping redeliveries (dedupe key). '
+  'Idempotent; returns how many events were new.';
+revoke execute on function private.expand_webhook_events(bigint) from public, anon, authenticated;
+grant execute on function private.expand_webhook_events(bigint) to service_role;

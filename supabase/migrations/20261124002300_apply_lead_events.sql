@@ -344,7 +344,11 @@ declare
   v_applied integer := 0;
   v_outcome text;
 begin
-  select received_at into v_received from amocrm.webhook_inbox where id = p_inbox_id;
+  select received_at into v_received from amocrm.webhook_inbox where id = p_inbox_id and state = 'received';
+  if v_received is null then
+    return 0; -- already processed (or quarantined): nothing to do
+  end if;
+  perform private.expand_webhook_events(p_inbox_id);
   for v_event in
     select * from amocrm.webhook_events
     where inbox_id = p_inbox_id and state = 'pending'
@@ -379,7 +383,8 @@ begin
   return v_applied;
 end $$;
 comment on function private.apply_webhook_events(bigint) is
-  'Apply the pending events of one webhook POST; a failing event is quarantined with its error, never blocks the rest.';
+  'Expand one stored webhook POST into events (dropping redeliveries) and apply them; a failing event is '
+  'quarantined with its error, never blocks the rest.';
 
 -- The cron backstop: inbox rows whose kick never came (crash, lost background task, a backlog the kicks
 -- skipped). Works through the backlog in batches until it is empty or the time budget is spent.
@@ -394,15 +399,17 @@ declare
   v_inbox_id bigint;
   v_batch integer;
   v_total integer := 0;
+  v_after bigint := 0;
 begin
   loop
     v_batch := 0;
+    -- Keyset over the backlog: a row left received (an event hit contention) waits for the next run.
     for v_inbox_id in
-      select distinct e.inbox_id from amocrm.webhook_events e
-      where e.state = 'pending' order by e.inbox_id limit 200
+      select i.id from amocrm.webhook_inbox i where i.state = 'received' and i.id > v_after order by i.id limit 200
     loop
       v_total := v_total + private.apply_webhook_events(v_inbox_id);
       v_batch := v_batch + 1;
+      v_after := v_inbox_id;
       exit when clock_timestamp() > v_deadline;
     end loop;
     exit when v_batch = 0 or clock_timestamp() > v_deadline;
@@ -418,7 +425,8 @@ declare
   f text;
 begin
   foreach f in array array[
-    'private.lock_deal(uuid, bigint)', 'private.webhook_int(text)', 'private.webhook_numeric(text)', 'private.pipeline_of_status(uuid, integer)',
+    'private.lock_deal(uuid, bigint)', 'private.webhook_int(text)', 'private.webhook_numeric(text)',
+    'private.pipeline_of_status(uuid, integer)',
     'private.link_deal_to_lead(uuid, bigint)',
     'private.record_transition(uuid, bigint, integer, integer, integer, integer, timestamptz, text, boolean, jsonb)',
     'private.enqueue_deal_confirmation(uuid, bigint)',

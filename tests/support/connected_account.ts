@@ -111,7 +111,7 @@ export async function waitUntilSettled(sql: Sql, userAccountId: string, timeoutM
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const [{ busy }] = await sql`
-      select (select count(*) from amocrm.webhook_events where user_account_id = ${userAccountId} and state = 'pending')
+      select (select count(*) from amocrm.webhook_inbox where user_account_id = ${userAccountId} and state = 'received')
            + (select count(*) from amocrm.jobs where user_account_id = ${userAccountId}
               and state in ('queued', 'running', 'failed')) as busy`;
     if (Number(busy) === 0) return;

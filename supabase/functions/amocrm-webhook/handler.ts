@@ -296,13 +296,10 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
       return finish(503, "connection_changed", { error: "try again later" });
     }
 
-    const extra: LogEntry = {
-      inbox_id: stored.inbox_id,
-      events_new: stored.new_events,
-      events_duplicate: stored.duplicate_events,
-    };
-    // Nothing new (a redelivery, a quarantined body) → nothing to apply.
-    if (stored.new_events > 0 && applyConcurrency > 0) waitUntil(applyQueue.kick(stored.inbox_id));
+    const extra: LogEntry = { inbox_id: stored.inbox_id, events: stored.event_count };
+    // Nothing parsed (a quarantined body, an ignored group) → nothing to apply. Redeliveries are dropped by
+    // the apply step, which splits the stored events with their dedupe keys.
+    if (stored.event_count > 0 && applyConcurrency > 0) waitUntil(applyQueue.kick(stored.inbox_id));
     const dropped = applyQueue.takeDropped();
     if (dropped > 0) extra.apply_kicks_left_to_cron = dropped;
     if (quarantineReason !== null) {

@@ -14,8 +14,8 @@ export interface ConnectionIdentity {
 
 export interface ReceiveResult {
   inbox_id: number;
-  new_events: number;
-  duplicate_events: number;
+  /** Events parsed from the body and stored with it (redeliveries included: the apply step drops those). */
+  event_count: number;
 }
 
 export interface ReceiveRequest {
@@ -56,7 +56,7 @@ export function createWebhookStore(sql: Sql): WebhookStore {
       // connection and never otherwise. Events go as text cast by the server: postgres.js would JSON-encode a
       // string bound to a jsonb parameter a second time, and the handler serializes (and vets) them itself.
       // Keep the conditions in step with accountMismatch() in handler.ts, which explains a refusal.
-      const rows = await sql<{ inbox_id: string; new_events: number; duplicate_events: number }[]>`
+      const rows = await sql<{ inbox_id: string; event_count: number }[]>`
         with connection as materialized (
           select c.user_account_id
             from amocrm.connections c
@@ -66,7 +66,7 @@ export function createWebhookStore(sql: Sql): WebhookStore {
                   or c.amocrm_account_id = ${r.claimedAccountId}::bigint)
              and (${r.claimedSubdomain}::text is null or lower(c.subdomain) = lower(${r.claimedSubdomain}::text))
         )
-        select s.inbox_id::text as inbox_id, s.new_events, s.duplicate_events
+        select s.inbox_id::text as inbox_id, s.event_count
           from connection
           cross join lateral private.receive_webhook(connection.user_account_id, ${r.contentType}::text,
             ${r.rawBody}::text, ${r.eventsJson}::text::jsonb, ${r.quarantineReason}::text) s`;
@@ -74,8 +74,7 @@ export function createWebhookStore(sql: Sql): WebhookStore {
       if (!row) return null;
       return {
         inbox_id: Number(row.inbox_id),
-        new_events: row.new_events,
-        duplicate_events: row.duplicate_events,
+        event_count: row.event_count,
       };
     },
     async apply(inboxId) {
