@@ -89,3 +89,42 @@ comment on function private.expand_webhook_events(bigint) is
   'Idempotent; returns how many events were new.';
 revoke execute on function private.expand_webhook_events(bigint) from public, anon, authenticated;
 grant execute on function private.expand_webhook_events(bigint) to service_role;
+
+-- The intake's one round trip: store the POST only when the user account has a connection that accepts the
+-- URL's key version and the account the body claims (amoCRM webhooks carry no signature of their own).
+-- Returns no row when nothing was stored; the function then asks why, off the hot path.
+create or replace function private.receive_webhook_if_connected(
+  p_user_account_id uuid,
+  p_key_version integer,
+  p_claimed_account_id text,
+  p_claimed_subdomain text,
+  p_content_type text,
+  p_raw_body text,
+  p_events jsonb,
+  p_quarantine_reason text default null
+)
+returns table (inbox_id bigint, event_count integer)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  perform 1
+  from amocrm.connections c
+  where c.user_account_id = p_user_account_id
+    and c.webhook_key_version <= p_key_version
+    and (p_claimed_account_id is null or c.amocrm_account_id is null or c.amocrm_account_id::text = p_claimed_account_id)
+    and (p_claimed_subdomain is null or lower(c.subdomain) = lower(p_claimed_subdomain));
+  if found then
+    return query
+    select r.inbox_id, r.event_count
+    from private.receive_webhook(p_user_account_id, p_content_type, p_raw_body, p_events, p_quarantine_reason) r;
+  end if;
+end $$;
+comment on function private.receive_webhook_if_connected(uuid, integer, text, text, text, text, jsonb, text) is
+  'Store a webhook POST (private.receive_webhook) only if the connection accepts its key version and claimed '
+  'account; no row = nothing stored.';
+revoke execute on function private.receive_webhook_if_connected(uuid, integer, text, text, text, text, jsonb, text)
+  from public, anon, authenticated;
+grant execute on function private.receive_webhook_if_connected(uuid, integer, text, text, text, text, jsonb, text)
+  to service_role;

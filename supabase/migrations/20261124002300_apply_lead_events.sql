@@ -343,6 +343,7 @@ declare
   v_received timestamptz;
   v_applied integer := 0;
   v_outcome text;
+  v_try integer;
 begin
   select received_at into v_received from amocrm.webhook_inbox where id = p_inbox_id and state = 'received';
   if v_received is null then
@@ -352,30 +353,38 @@ begin
   for v_event in
     select * from amocrm.webhook_events
     where inbox_id = p_inbox_id and state = 'pending'
-    -- By deal first: every POST locks deals in the same order, so concurrent POSTs cannot deadlock.
+    -- By deal first: every POST locks deals in the same order, so concurrent POSTs cannot deadlock on deals.
     -- (Order between events of one deal doesn't change the result: newer state wins either way.)
     order by amocrm_id, amocrm_ts, id
     for update skip locked
   loop
-    begin
-      v_outcome := case v_event.entity
-        when 'lead' then private.apply_lead_event(v_event.user_account_id, v_event.action, v_event.amocrm_id,
-          v_event.amocrm_ts, v_event.payload, v_received)
-        when 'contact' then private.apply_contact_event(v_event.user_account_id, v_event.amocrm_id, v_event.payload)
-      end;
-      update amocrm.webhook_events
-      set state = 'applied', outcome = v_outcome, applied_at = now(), attempts = attempts + 1, error = null
-      where id = v_event.id;
-      v_applied := v_applied + 1;
-    exception
-      -- Contention is not the event's fault: it stays pending and the next pass (kick or cron) retries it.
-      when deadlock_detected or serialization_failure or lock_not_available then
-        update amocrm.webhook_events set attempts = attempts + 1, error = sqlerrm where id = v_event.id;
-      when others then
-        update amocrm.webhook_events set state = 'quarantined', attempts = attempts + 1, error = sqlerrm
+    for v_try in 1..3 loop
+      begin
+        v_outcome := case v_event.entity
+          when 'lead' then private.apply_lead_event(v_event.user_account_id, v_event.action, v_event.amocrm_id,
+            v_event.amocrm_ts, v_event.payload, v_received)
+          when 'contact' then private.apply_contact_event(v_event.user_account_id, v_event.amocrm_id, v_event.payload)
+        end;
+        update amocrm.webhook_events
+        set state = 'applied', outcome = v_outcome, applied_at = now(), attempts = attempts + v_try, error = null
         where id = v_event.id;
-        raise warning 'webhook event % quarantined: %', v_event.id, sqlerrm;
-    end;
+        v_applied := v_applied + 1;
+        exit;
+      exception
+        -- Contention is not the event's fault. Rolling back this event's subtransaction released its locks,
+        -- so the other transaction goes on and a retry usually gets through; after three tries the event
+        -- stays pending for the next pass (kick or cron).
+        when deadlock_detected or serialization_failure or lock_not_available then
+          if v_try = 3 then
+            update amocrm.webhook_events set attempts = attempts + v_try, error = sqlerrm where id = v_event.id;
+          end if;
+        when others then
+          update amocrm.webhook_events set state = 'quarantined', attempts = attempts + v_try, error = sqlerrm
+          where id = v_event.id;
+          raise warning 'webhook event % quarantined: %', v_event.id, sqlerrm;
+          exit;
+      end;
+    end loop;
   end loop;
   update amocrm.webhook_inbox set state = 'processed'
   where id = p_inbox_id and state = 'received'

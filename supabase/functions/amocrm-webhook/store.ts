@@ -52,24 +52,14 @@ export function createWebhookStore(sql: Sql): WebhookStore {
       return rows[0] ?? null;
     },
     async receiveIfConnected(r) {
-      // The CTE is materialized and the call takes its column, so receive_webhook runs once for a matching
-      // connection and never otherwise. Events go as text cast by the server: postgres.js would JSON-encode a
-      // string bound to a jsonb parameter a second time, and the handler serializes (and vets) them itself.
-      // Keep the conditions in step with accountMismatch() in handler.ts, which explains a refusal.
+      // Events go as text cast by the server: postgres.js would JSON-encode a string bound to a jsonb parameter
+      // a second time, and the handler serializes (and vets) them itself. Keep the conditions of the SQL
+      // function in step with accountMismatch() in handler.ts, which explains a refusal.
       const rows = await sql<{ inbox_id: string; event_count: number }[]>`
-        with connection as materialized (
-          select c.user_account_id
-            from amocrm.connections c
-           where c.user_account_id = ${r.userAccountId}::uuid
-             and c.webhook_key_version <= ${r.keyVersion}::integer
-             and (${r.claimedAccountId}::bigint is null or c.amocrm_account_id is null
-                  or c.amocrm_account_id = ${r.claimedAccountId}::bigint)
-             and (${r.claimedSubdomain}::text is null or lower(c.subdomain) = lower(${r.claimedSubdomain}::text))
-        )
-        select s.inbox_id::text as inbox_id, s.event_count
-          from connection
-          cross join lateral private.receive_webhook(connection.user_account_id, ${r.contentType}::text,
-            ${r.rawBody}::text, ${r.eventsJson}::text::jsonb, ${r.quarantineReason}::text) s`;
+        select inbox_id::text as inbox_id, event_count
+          from private.receive_webhook_if_connected(${r.userAccountId}::uuid, ${r.keyVersion}::integer,
+            ${r.claimedAccountId}::text, ${r.claimedSubdomain}::text, ${r.contentType}::text, ${r.rawBody}::text,
+            ${r.eventsJson}::text::jsonb, ${r.quarantineReason}::text)`;
       const row = rows[0];
       if (!row) return null;
       return {

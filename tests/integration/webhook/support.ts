@@ -52,11 +52,13 @@ export interface InboxRow {
   event_count: number;
   content_type: string | null;
   raw_body: string;
+  /** The parsed events stored with the raw body (the apply step splits them into webhook_events). */
+  events: { entity: string; action: string; amocrm_id: number; amocrm_ts: number }[];
 }
 
 export async function inboxRows(sql: Sql, userAccountId: string): Promise<InboxRow[]> {
   return await sql<InboxRow[]>`
-    select id::text, state, error, event_count, content_type, raw_body
+    select id::text, state, error, event_count, content_type, raw_body, events
       from amocrm.webhook_inbox where user_account_id = ${userAccountId}::uuid order by id`;
 }
 
