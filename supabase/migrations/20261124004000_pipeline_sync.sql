@@ -17,7 +17,9 @@ as $$
 declare
   v_seen integer;
   v_archived integer;
-  v_now timestamptz := now();
+  -- A stage counts as vanished when this sync did not touch it (synced_at < this sync's time). The statement's
+  -- clock, not the transaction's: two syncs in one transaction must not share a marker.
+  v_now timestamptz := clock_timestamp();
 begin
   -- p_pipelines is the API's `_embedded.pipelines` array.
   with incoming as (

@@ -58,28 +58,12 @@ as $$
 $$;
 comment on function private.finish_sync_run(bigint, text, jsonb) is 'Close a run record as done, or failed with its error.';
 
--- The incremental reconcile starts from what we have persisted, not from when we last ran: the newest
--- amoCRM updated_at among stored deals, minus an overlap for same-second writes and clock skew.
-create or replace function private.reconcile_watermark(p_user_account_id uuid, p_overlap interval default interval '10 minutes')
-returns bigint
-language sql
-stable
-set search_path = ''
-as $$
-  select coalesce(extract(epoch from max(d.amocrm_updated_at) - p_overlap)::bigint, 0)
-  from public.amocrm_deals d
-  where d.user_account_id = p_user_account_id
-$$;
-comment on function private.reconcile_watermark(uuid, interval) is
-  'Unix time to reconcile from: the newest stored deal update minus an overlap (0 when nothing is stored).';
-
 do $$
 declare
   f text;
 begin
   foreach f in array array[
-    'private.start_sync_run(uuid, text, jsonb)', 'private.finish_sync_run(bigint, text, jsonb)',
-    'private.reconcile_watermark(uuid, interval)'
+    'private.start_sync_run(uuid, text, jsonb)', 'private.finish_sync_run(bigint, text, jsonb)'
   ] loop
     execute format('revoke execute on function %s from public, anon, authenticated', f);
     execute format('grant execute on function %s to service_role', f);

@@ -1,16 +1,16 @@
 -- Reconciliation's SQL side: where an incremental reconcile starts, applying a page of API leads while
 -- counting what webhooks had missed, and recovering missed status transitions from the Events API.
 --   private.reconcile_high_water(account)       newest amoCRM updated_at a finished reconcile/backfill covered
---   private.reconcile_watermark(account, …)     REDEFINED (fix forward): that high-water minus an overlap
+--   private.reconcile_watermark(account, …)     that high-water minus an overlap
 --   private.reconcile_events_high_water(account) the same for the Events API pass
 --   private.reconcile_deal_snapshots(…)         a page of API leads through private.apply_deal_snapshot
 --   private.apply_status_change_event(…)        one lead_status_changed / lead_added event → history
 --   private.drop_superseded_guesses(…)          a snapshot's guessed transition, once the real one is known
 --
--- Why reconcile_watermark changes: 20261124004100 took max(amocrm_deals.amocrm_updated_at). Webhooks write
--- that column too, so one delivered change of any deal moved the watermark past every older change whose
--- webhook was lost — exactly what reconciliation exists to find. The high-water now comes only from what a
--- reconcile or backfill itself read from the API (amocrm.sync_runs.cursor.high_water).
+-- The watermark is "from persisted rows" of reconciliation itself, never max(amocrm_deals.amocrm_updated_at):
+-- webhooks write that column too, so one delivered change of any deal would move the watermark past every
+-- older change whose webhook was lost — exactly what reconciliation exists to find. The high-water comes only
+-- from what a reconcile or backfill itself read from the API (amocrm.sync_runs.cursor.high_water).
 
 create or replace function private.reconcile_high_water(p_user_account_id uuid)
 returns bigint
