@@ -7,7 +7,8 @@ import { reconcileAccount } from "../_shared/jobs/reconcile.ts";
 import { drainJobs, type JobHandler, type RunnerOptions } from "../_shared/jobs/runner.ts";
 import { syncPipelines } from "../_shared/jobs/sync-pipelines.ts";
 import type { OperatorSecrets } from "../_shared/ops/auth.ts";
-import { logLine, operatorHandler } from "../_shared/ops/http.ts";
+import { operatorEndpoint } from "../_shared/ops/endpoint.ts";
+import { logLine } from "../_shared/ops/http.ts";
 
 export const jobHandlers: Record<string, JobHandler> = {
   confirm_deals: ({ sql, client, job }) =>
@@ -30,7 +31,7 @@ export function createWorkerHandler(deps: {
   budgetMs?: number;
   clientFor?: RunnerOptions["clientFor"];
 }) {
-  return operatorHandler("amocrm-worker", deps.secrets, async () => {
+  return operatorEndpoint("amocrm-worker", deps.secrets, async () => {
     const report = await drainJobs({
       sql: deps.sql ?? defaultSql(),
       handlers: jobHandlers,

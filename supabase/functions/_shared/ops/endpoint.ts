@@ -1,7 +1,6 @@
 // Operator endpoints that answer with the right status: 401 for a caller without the cron secret or service
 // role key, 400 for parameters that are missing or wrong (the message says which), 404 for an account with
-// no connection, 502 when amoCRM failed, 500 otherwise. operatorHandler (http.ts) answers every failure
-// with 500; the admin-facing functions need the operator to see what to fix.
+// no connection, 502 when amoCRM failed, 500 otherwise — the operator sees what to fix.
 import { AmoCrmError } from "../amocrm/errors.ts";
 import type { Sql } from "../amocrm/deps.ts";
 import { isOperator, type OperatorSecrets } from "./auth.ts";
