@@ -84,6 +84,25 @@ run_deno_tests() {
   count "$passed" "$failed" "Deno tests"
 }
 
+# The deploy path, as far as it can be checked without a hosted project: `supabase db push --dry-run` against a
+# fresh database lists every migration, and each function type-checks with only the import map deploy uses.
+deploy_dry_run() {
+  psql_db -c "drop database if exists deploy_check" -c "create database deploy_check" >/dev/null || return 1
+  local out
+  out=$("$SUPABASE" db push --dry-run --yes \
+    --remote="postgresql://postgres:postgres@127.0.0.1:$DB_PORT/deploy_check?sslmode=disable" 2>&1)
+  psql_db -c "drop database deploy_check" >/dev/null
+  echo "$out"
+  local f
+  for f in "$ROOT"/supabase/migrations/*.sql; do
+    grep -q "$(basename "$f")" <<<"$out" || { echo "db push --dry-run does not list $(basename "$f")"; return 1; }
+  done
+}
+
+functions_check_with_deploy_import_map() {
+  "$DENO" check --no-config --import-map "$ROOT/supabase/functions/import_map.json" "$ROOT"/supabase/functions/*/index.ts
+}
+
 types_up_to_date() {
   "$SUPABASE" gen types --remote="$CLI_DB_URL" --schema public >"$REPORT_DIR/database.types.ts" 2>/dev/null &&
     diff -u "$ROOT/supabase/functions/_shared/database.types.ts" "$REPORT_DIR/database.types.ts" ||
@@ -116,6 +135,8 @@ main() {
   check "deno check" "$DENO" check supabase/functions local tests bench examples
   check "supabase db lint" "$SUPABASE" db lint --remote="$CLI_DB_URL" --schema public,private,amocrm --fail-on error
   check "generated types match the schema" types_up_to_date
+  check "supabase db push --dry-run on a fresh database" deploy_dry_run
+  check "functions type-check with the deploy import map" functions_check_with_deploy_import_map
 
   [ "$keep" = 1 ] || tear_down
   log "finished in $((SECONDS - t0)) s"
