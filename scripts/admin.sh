@@ -4,11 +4,12 @@
 #   npm run admin -- amocrm-sync-pipelines '{"userAccountId":"…"}'
 #   npm run admin -- amocrm-reconcile '{"userAccountId":"…","mode":"full"}'
 #   npm run admin -- 'amocrm-qualification-stats?userAccountId=…&directionId=…'
-# Local stack (default): http://127.0.0.1:54321 and the key the stack wrote to .local/dev/service_role.key.
+# Local stack (default): http://127.0.0.1:54321 and the service role key the stack wrote when it started.
 # Hosted project: SUPABASE_URL=https://<ref>.supabase.co SUPABASE_SERVICE_ROLE_KEY=… npm run admin -- …
 # (The Supabase CLI 3.1.0 has no `functions invoke`; this is the replacement.) Exit code 1 on a non-2xx answer.
 set -uo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$(dirname "$0")/lib.sh"
+use_instance dev
 
 if [ $# -lt 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
   sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
@@ -20,7 +21,7 @@ body="${2:-}"
 
 url="${SUPABASE_URL:-http://127.0.0.1:54321}"
 key="${SUPABASE_SERVICE_ROLE_KEY:-}"
-if [ -z "$key" ] && [ -f "$ROOT/.local/dev/service_role.key" ]; then key="$(cat "$ROOT/.local/dev/service_role.key")"; fi
+if [ -z "$key" ] && [ -f "$STATE_DIR/service_role.key" ]; then key="$(cat "$STATE_DIR/service_role.key")"; fi
 if [ -z "$key" ]; then
   echo "no service role key: set SUPABASE_SERVICE_ROLE_KEY (or start the local stack: npm start)" >&2
   exit 2

@@ -25,6 +25,12 @@ use_instance() {
     *) die "unknown instance $INSTANCE" ;;
   esac
   STATE_DIR="$ROOT/.local/$INSTANCE"
+  # The cluster runs as `postgres` when we are root; if that user cannot reach the repository (a checkout
+  # under a private home or a mktemp -d folder), the instance lives in a folder of its own under /tmp.
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -r "$ROOT/package.json" 2>/dev/null; then
+    STATE_DIR="/tmp/amo-roi-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)/$INSTANCE"
+    mkdir -p "$STATE_DIR" && chmod 755 "$(dirname "$STATE_DIR")"
+  fi
   PGDATA="$STATE_DIR/db"
   PG_SOCKET_DIR="$STATE_DIR/socket"
   DB_URL="postgresql://postgres:postgres@127.0.0.1:$DB_PORT/postgres"
