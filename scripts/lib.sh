@@ -139,7 +139,7 @@ bootstrap_platform() {
 apply_migrations() {
   (cd "$ROOT" && "$SUPABASE" migration up --remote="$CLI_DB_URL" --include-all --yes) >"$STATE_DIR/migrations.log" 2>&1 || {
     cat "$STATE_DIR/migrations.log" >&2
-    die "supabase migration up failed"
+    die "supabase migration up failed (a local database out of step with supabase/migrations: npm run reset)"
   }
 }
 
