@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { asUser, creativeFunnel, renderFunnel } from "./funnel_table.ts";
 import { insertAdSpend, insertProductLeads } from "./product_side.ts";
+import { waitUntilSettled } from "./settle.ts";
 import { SimControl } from "./sim_control.ts";
 
 const { values: args } = parseArgs({
@@ -48,18 +49,6 @@ async function callFunction(name: string, body: unknown): Promise<Record<string,
   const payload = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(`${name} answered ${response.status}: ${JSON.stringify(payload)}`);
   return payload;
-}
-
-async function waitUntilSettled(timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const [{ busy }] = await sql`
-      select (select count(*) from amocrm.webhook_inbox where user_account_id = ${DEMO_ACCOUNT} and state = 'received')
-           + (select count(*) from amocrm.jobs where user_account_id = ${DEMO_ACCOUNT}
-              and state in ('queued', 'running')) as busy`;
-    if (Number(busy) === 0) return;
-    await new Promise((r) => setTimeout(r, 300));
-  }
 }
 
 /** The simulator is new on every start, so the demo account's amoCRM-side data starts over too. */
@@ -157,13 +146,13 @@ try {
       Deno.stdout.writeSync(new TextEncoder().encode(`\r           step ${done}/${scenario.steps_total}`));
     }
     if (Date.now() - lastPrint > 4000) {
-      await waitUntilSettled(5_000);
+      await waitUntilSettled(sql, DEMO_ACCOUNT, 5_000);
       await printTable(`Live (step ${done}/${scenario.steps_total}):`);
       lastPrint = Date.now();
     }
     await new Promise((r) => setTimeout(r, 40));
   }
-  await waitUntilSettled();
+  await waitUntilSettled(sql, DEMO_ACCOUNT);
   const stats = await sim.stats(SUBDOMAIN);
   console.log(
     `\n           webhook POSTs delivered ${stats.webhookDeliveries.length}, dropped ${stats.webhooksDropped}`,
@@ -175,7 +164,7 @@ try {
     userAccountId: DEMO_ACCOUNT,
     mode: "incremental",
   });
-  await waitUntilSettled();
+  await waitUntilSettled(sql, DEMO_ACCOUNT);
   console.log(`           ${JSON.stringify(reconciled.result ?? reconciled)}`);
 
   say(

@@ -5,16 +5,12 @@
 // deals by id. An incremental reconcile takes over from the backfill's start. Then every deal, product lead
 // and sale matches amoCRM, and amocrm-qualification-stats answers from the analytics RPC.
 import assert from "node:assert/strict";
+import { differencesFromTruth } from "../support/truth.ts";
 import { startSimulator } from "../../local/amocrm-simulator/mod.ts";
 import { createAmoCrmClient } from "../../supabase/functions/_shared/amocrm/mod.ts";
 import { runBackfillPage } from "../../supabase/functions/_shared/jobs/backfill.ts";
 import { connectDb, insertProductLeads } from "../support/connected_account.ts";
-import {
-  callFunction,
-  differencesFromTruth,
-  eventually,
-  NO_STACK,
-} from "../integration/schedules/_support.ts";
+import { callFunction, eventually, NO_STACK } from "../integration/schedules/_support.ts";
 
 const CREDENTIALS = {
   clientId: "amo-roi-e2e",

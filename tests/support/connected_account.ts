@@ -4,6 +4,8 @@
 import postgres from "postgres";
 import type { Simulator } from "../../local/amocrm-simulator/mod.ts";
 export { insertProductLeads } from "../../local/demo/product_side.ts";
+import { readDotEnv } from "../../local/functions-host/config.ts";
+import { waitUntilSettled as waitForIdle } from "../../local/demo/settle.ts";
 import { createAmoCrmClient } from "../../supabase/functions/_shared/amocrm/mod.ts";
 import { syncPipelines } from "../../supabase/functions/_shared/jobs/sync-pipelines.ts";
 import { signWebhookUrl } from "../../supabase/functions/_shared/webhook/signature.ts";
@@ -18,13 +20,8 @@ export function connectDb(): Sql {
 }
 
 /** The function secrets the test stack runs with (supabase/functions/.env.example). */
-export async function testFunctionEnv(): Promise<Record<string, string>> {
-  const text = await Deno.readTextFile(new URL("../../supabase/functions/.env.example", import.meta.url));
-  return Object.fromEntries(
-    text.split("\n").map((l) => l.match(/^([A-Z_]+)=(.*)$/)).filter((m) => m !== null).map((
-      m,
-    ) => [m![1], m![2]]),
-  );
+export function testFunctionEnv(): Promise<Record<string, string>> {
+  return readDotEnv(new URL("../../supabase/functions/.env.example", import.meta.url).pathname);
 }
 
 export interface ConnectedAccount {
@@ -106,17 +103,9 @@ export async function connectSimulatedAccount(
   };
 }
 
-/** Waits until every webhook event is applied and the job queue is idle (or the deadline passes). */
+/** Waits until the account's inbox and job queue are idle; fails with the jobs' state when they are not. */
 export async function waitUntilSettled(sql: Sql, userAccountId: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const [{ busy }] = await sql`
-      select (select count(*) from amocrm.webhook_inbox where user_account_id = ${userAccountId} and state = 'received')
-           + (select count(*) from amocrm.jobs where user_account_id = ${userAccountId}
-              and state in ('queued', 'running', 'failed')) as busy`;
-    if (Number(busy) === 0) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  if (await waitForIdle(sql, userAccountId, timeoutMs)) return;
   const jobs =
     await sql`select kind, state, attempts, last_error from amocrm.jobs where user_account_id = ${userAccountId}`;
   throw new Error(`not settled after ${timeoutMs} ms: ${JSON.stringify(jobs)}`);

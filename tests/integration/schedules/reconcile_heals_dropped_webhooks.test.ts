@@ -4,6 +4,7 @@
 // and at the end (incrementally, from the first run's high-water) — after that the mirror equals amoCRM's
 // truth: every deal's stage, deletion and price, the product leads' stages, the sales, and the history.
 import assert from "node:assert/strict";
+import { differencesFromTruth } from "../../support/truth.ts";
 import { startSimulator } from "../../../local/amocrm-simulator/mod.ts";
 import { createReconcileHandler } from "../../../supabase/functions/amocrm-reconcile/handler.ts";
 import {
@@ -15,7 +16,6 @@ import {
 import {
   answerOf,
   clientForSql,
-  differencesFromTruth,
   eventually,
   FUNCTIONS_URL,
   NO_STACK,
