@@ -188,6 +188,9 @@ async function main() {
   const outcomes: Record<string, number> = {};
   const background = new Set<Promise<unknown>>();
   let kicksLeftToCron = 0;
+  // Per phase: POSTs stored, and how many POSTs shared their insert (summed per POST).
+  let phaseStored = 0;
+  let phaseBatchSum = 0;
   const realHandlerWith = (applyConcurrency: number) =>
     createWebhookHandler({
       sql: realSql,
@@ -199,6 +202,10 @@ async function main() {
         const key = String(entry.outcome ?? entry.event);
         outcomes[key] = (outcomes[key] ?? 0) + 1;
         kicksLeftToCron += Number(entry.apply_kicks_left_to_cron ?? 0);
+        if (entry.outcome === "stored") {
+          phaseStored++;
+          phaseBatchSum += Number(entry.batch ?? 1);
+        }
       },
       waitUntil: (p) => {
         background.add(p);
@@ -280,13 +287,17 @@ async function main() {
     // Each phase starts from empty bench rows: no leftover pending events for the per-minute cron backstop
     // to apply in the middle of the next phase.
     const phase = async (label: string, p: ClientPlan) => {
+      phaseStored = phaseBatchSum = 0;
       const figures = summarize(label, await spawnClient(p));
       await Promise.all(background);
       const [{ inbox, pending }] = await setupSql<{ inbox: number; pending: number }[]>`
         select (select count(*)::int from amocrm.webhook_inbox where user_account_id = ${userAccountId}) as inbox,
                (select count(*)::int from amocrm.webhook_inbox
                  where user_account_id = ${userAccountId} and state = 'received') as pending`;
-      console.log(`${"".padEnd(34)} ${inbox} inbox rows, ${pending} left unapplied (for cron)`);
+      const sharing = phaseStored > 0 && label.startsWith("real")
+        ? `; a POST shared its insert with ${(phaseBatchSum / phaseStored - 1).toFixed(1)} others on average`
+        : "";
+      console.log(`${"".padEnd(34)} ${inbox} inbox rows, ${pending} left unapplied (for cron)${sharing}`);
       await retryOnDeadlock(() =>
         setupSql`delete from amocrm.webhook_inbox where user_account_id = ${userAccountId}`
       );

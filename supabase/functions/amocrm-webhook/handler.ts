@@ -7,15 +7,18 @@
 // differs from the connection · 503 database unavailable · 500 function misconfigured · 200 stored
 // (including malformed bodies, stored as quarantined with the reason). Only a 200 has written anything.
 // Order: method, secrets, sig (no I/O) → declared size → body read + parse (no I/O) → one statement that
-// stores only if the connection matches → on refusal, a second query to tell 404 / 401 / 403 apart.
+// stores only if the connection matches (shared with the POSTs that arrive while it runs: receive_batcher.ts)
+// → on refusal, a second query to tell 404 / 401 / 403 apart.
 import { ApplyQueue } from "./apply_queue.ts";
+import { ReceiveBatcher } from "./receive_batcher.ts";
 import { parseWebhookBody } from "../_shared/webhook/parse.ts";
 import type { ClaimedAccount } from "../_shared/webhook/parse.ts";
 import type { WebhookSecrets } from "../_shared/webhook/secrets.ts";
-import { isUuid, verifyWebhookSignature } from "../_shared/webhook/signature.ts";
+import { isUuid, signatureVerifier } from "../_shared/webhook/signature.ts";
 import {
   type ConnectionIdentity,
   createWebhookStore,
+  type ReceiveRequest,
   type ReceiveResult,
   type Sql,
   type WebhookStore,
@@ -38,6 +41,8 @@ export interface WebhookHandlerDeps {
    */
   applyConcurrency?: number;
   applyMaxBacklog?: number;
+  /** Store statements in flight at once; POSTs arriving meanwhile share the next one (default 2). */
+  receiveConcurrency?: number;
   /** The key ring, or why it could not be loaded (every request then answers 500). */
   secrets: WebhookSecrets | { error: string };
   /** Milliseconds, for durations only. */
@@ -134,6 +139,13 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
   const maxBodyBytes = deps.maxBodyBytes ?? MAX_BODY_BYTES;
   const dbDeadlineMs = deps.dbDeadlineMs ?? DB_DEADLINE_MS;
   let applyMissingLoggedAt = Number.NEGATIVE_INFINITY;
+  const verifySignature = deps.secrets instanceof Map ? signatureVerifier(deps.secrets) : null;
+  const receiver = new ReceiveBatcher({
+    store,
+    maxInFlight: deps.receiveConcurrency ?? 2,
+    maxPosts: 100,
+    maxChars: 2 * 1024 * 1024,
+  });
 
   const applyConcurrency = deps.applyConcurrency ?? 2;
   const applyQueue = new ApplyQueue({
@@ -176,7 +188,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
         allow: "POST",
       });
     }
-    if (!(deps.secrets instanceof Map)) {
+    if (verifySignature === null) {
       return finish(500, "misconfigured", { error: "webhook endpoint is not configured" }, {
         reason: (deps.secrets as { error: string }).error,
       });
@@ -191,7 +203,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
     }
     const userAccountId = requestedId.toLowerCase();
     entry.user_account_id = userAccountId;
-    const signature = verifyWebhookSignature(userAccountId, url.searchParams.get("sig"), deps.secrets);
+    const signature = verifySignature(userAccountId, url.searchParams.get("sig"));
     if (!signature.ok) {
       return finish(401, "unauthorized", { error: "invalid signature" }, {
         reason: `sig ${signature.reason}`,
@@ -240,24 +252,26 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
       quarantineReason = parsed.reason;
     }
 
-    // One round trip: stored only when the connection exists and accepts this key version and account.
-    const storeBody = (events: string, reason: string | null) =>
-      withDeadline(
-        store.receiveIfConnected({
-          userAccountId,
-          keyVersion: signature.keyVersion,
-          claimedAccountId: claimed.id,
-          claimedSubdomain: claimed.subdomain,
-          contentType,
-          rawBody: raw.replaceAll("\0", "\uFFFD"),
-          eventsJson: events,
-          quarantineReason: reason,
-        }),
-        dbDeadlineMs,
-      );
+    // One statement (shared with the POSTs that arrive meanwhile): stored only when the connection exists and
+    // accepts this key version and account.
+    const request = (events: string, reason: string | null): ReceiveRequest => ({
+      userAccountId,
+      keyVersion: signature.keyVersion,
+      claimedAccountId: claimed.id,
+      claimedSubdomain: claimed.subdomain,
+      contentType,
+      rawBody: raw.replaceAll("\0", "\uFFFD"),
+      eventsJson: events,
+      quarantineReason: reason,
+    });
     let stored: ReceiveResult | null;
     try {
-      stored = await storeBody(eventsJson, quarantineReason);
+      const received = await withDeadline(
+        receiver.receive(request(eventsJson, quarantineReason)),
+        dbDeadlineMs,
+      );
+      stored = received.result;
+      if (received.batchSize > 1) entry.batch = received.batchSize;
     } catch (error) {
       // A data exception (class 22) means Postgres rejected these bytes, not that it is down: keep the raw
       // body as quarantined rather than make amoCRM resend something that can never be stored.
@@ -266,7 +280,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
       }
       quarantineReason = `database rejected the events: ${errorMessage(error)}`;
       try {
-        stored = await storeBody("[]", quarantineReason);
+        stored = await withDeadline(store.receiveIfConnected(request("[]", quarantineReason)), dbDeadlineMs);
       } catch (retryError) {
         return finish(503, "db_unavailable", { error: "try again later" }, {
           error: errorMessage(retryError),

@@ -38,6 +38,11 @@ export interface WebhookStore {
    * version and the claimed account — in one round trip. null = nothing stored; findConnection() tells why.
    */
   receiveIfConnected(request: ReceiveRequest): Promise<ReceiveResult | null>;
+  /**
+   * The same for several POSTs in one statement and one transaction (private.receive_webhooks): one result per
+   * request, in order. A database error fails them all.
+   */
+  receiveManyIfConnected(requests: readonly ReceiveRequest[]): Promise<(ReceiveResult | null)[]>;
   /** Apply the stored events of one inbox row (private.apply_webhook_events). */
   apply(inboxId: number): Promise<void>;
 }
@@ -66,6 +71,26 @@ export function createWebhookStore(sql: Sql): WebhookStore {
         inbox_id: Number(row.inbox_id),
         event_count: row.event_count,
       };
+    },
+    async receiveManyIfConnected(requests) {
+      // One JSON document; the events are spliced in already serialized (see receiveIfConnected).
+      const posts = requests.map((r) =>
+        `{"user_account_id":${JSON.stringify(r.userAccountId)},"key_version":${r.keyVersion},` +
+        `"claimed_account_id":${JSON.stringify(r.claimedAccountId)},` +
+        `"claimed_subdomain":${JSON.stringify(r.claimedSubdomain)},"content_type":${
+          JSON.stringify(r.contentType)
+        },` +
+        `"raw_body":${JSON.stringify(r.rawBody)},"events":${r.eventsJson},` +
+        `"quarantine_reason":${JSON.stringify(r.quarantineReason)}}`
+      );
+      const rows = await sql<{ post_index: number; inbox_id: string; event_count: number }[]>`
+        select post_index, inbox_id::text as inbox_id, event_count
+          from private.receive_webhooks(${`[${posts.join(",")}]`}::text::jsonb)`;
+      const results: (ReceiveResult | null)[] = requests.map(() => null);
+      for (const row of rows) {
+        results[row.post_index] = { inbox_id: Number(row.inbox_id), event_count: row.event_count };
+      }
+      return results;
     },
     async apply(inboxId) {
       await sql`select private.apply_webhook_events(${inboxId}::bigint)`;

@@ -8,6 +8,7 @@ import {
   type LogEntry,
   MAX_BODY_BYTES,
 } from "../../../supabase/functions/amocrm-webhook/handler.ts";
+import { createWebhookStore } from "../../../supabase/functions/amocrm-webhook/store.ts";
 import { parseWebhookSecrets } from "../../../supabase/functions/_shared/webhook/secrets.ts";
 import { signWebhookUrl } from "../../../supabase/functions/_shared/webhook/signature.ts";
 import { FORM, lead, phpForm } from "../../unit/webhook/helpers.ts";
@@ -491,6 +492,134 @@ Deno.test({
     } finally {
       await down.end({ timeout: 1 });
       await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "concurrent POSTs share inserts: each keeps its own row, events and answer; refusals stay per POST",
+  ...opts,
+  async fn() {
+    const sql = connect();
+    const a = await createTestAccount(sql, "burst-a");
+    const b = await createTestAccount(sql, "burst-b");
+    const logs: LogEntry[] = [];
+    const background: Promise<unknown>[] = [];
+    // One statement at a time, so the POSTs that arrive meanwhile must share the next one.
+    const handler = createWebhookHandler({
+      sql,
+      secrets: SECRETS,
+      receiveConcurrency: 1,
+      applyConcurrency: 0,
+      log: (e) => logs.push(e),
+      waitUntil: (p) => background.push(p),
+    });
+    const send = (account: TestAccount, body: string) =>
+      handler(
+        new Request(signWebhookUrl(BASE, account.userAccountId, SECRETS), {
+          method: "POST",
+          body,
+          headers: { "content-type": FORM },
+        }),
+      );
+    const leadBody = (account: TestAccount, id: number, claimedId = account.amocrmAccountId) =>
+      phpForm({
+        account: { subdomain: account.subdomain, id: String(claimedId) },
+        leads: { update: [lead(id, 1_700_000_000 + id)] },
+      });
+    try {
+      const posts: { account: TestAccount; body: string; status: number }[] = [];
+      for (let i = 1; i <= 10; i++) {
+        posts.push({ account: a, body: leadBody(a, 5000 + i), status: 200 });
+        posts.push({ account: b, body: leadBody(b, 7000 + i), status: 200 });
+        if (i % 2 === 0) posts.push({ account: a, body: leadBody(a, 9000 + i, 16700680), status: 403 });
+        if (i % 2 === 1) posts.push({ account: b, body: `hello world ${i}`, status: 200 });
+      }
+      const responses = await Promise.all(posts.map((p) => send(p.account, p.body)));
+      await Promise.all(responses.map((r) => r.body?.cancel()));
+      assert.deepEqual(responses.map((r) => r.status), posts.map((p) => p.status));
+      assert.ok(logs.some((e) => Number(e.batch) > 1), "some POSTs shared a statement");
+
+      for (const account of [a, b]) {
+        const rows = await inboxRows(sql, account.userAccountId);
+        const expected = posts.filter((p) => p.account === account && p.status === 200);
+        assert.deepEqual(rows.map((r) => r.raw_body).sort(), expected.map((p) => p.body).sort());
+        for (const row of rows) {
+          if (row.raw_body.startsWith("hello")) {
+            assert.equal(row.state, "quarantined");
+            assert.equal(row.event_count, 0);
+          } else {
+            // The events stored with a body are that body's own.
+            const leadId = Number(/leads%5Bupdate%5D%5B0%5D%5Bid%5D=(\d+)/.exec(row.raw_body)![1]);
+            assert.deepEqual(row.events.map((e) => [e.entity, e.action, e.amocrm_id]), [[
+              "lead",
+              "update",
+              leadId,
+            ]]);
+          }
+        }
+      }
+      // Every 200 names its own inbox row.
+      const stored = logs.filter((e) => e.status === 200).map((e) => e.inbox_id);
+      assert.equal(new Set(stored).size, stored.length);
+    } finally {
+      await Promise.all(background);
+      await cleanup(sql, a);
+      await cleanup(sql, b);
+      await sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name: "one statement for several POSTs: a result per POST in order, refused ones (unknown, revoked) null",
+  ...opts,
+  async fn() {
+    const sql = connect();
+    const a = await createTestAccount(sql, "many-a");
+    const b = await createTestAccount(sql, "many-b");
+    try {
+      await sql`update amocrm.connections set webhook_key_version = 2 where user_account_id = ${b.userAccountId}`;
+      const request = (
+        account: TestAccount | string,
+        keyVersion: number,
+        rawBody: string,
+        eventsJson = "[]",
+      ) => ({
+        userAccountId: typeof account === "string" ? account : account.userAccountId,
+        keyVersion,
+        claimedAccountId: null,
+        claimedSubdomain: null,
+        contentType: FORM,
+        rawBody,
+        eventsJson,
+        quarantineReason: null,
+      });
+      const event = JSON.stringify([{
+        entity: "lead",
+        action: "add",
+        amocrm_id: 42,
+        amocrm_ts: 1,
+        payload: {},
+      }]);
+      const results = await createWebhookStore(sql).receiveManyIfConnected([
+        request(a, 1, "first", event),
+        request(crypto.randomUUID(), 1, "unknown account"),
+        request(b, 1, "revoked key version"),
+        request(b, 2, "b with v2"),
+        request(a, 2, "second"),
+      ]);
+      assert.deepEqual(results.map((r) => r?.event_count ?? null), [1, null, null, 0, 0]);
+      const rowsA = await inboxRows(sql, a.userAccountId);
+      assert.deepEqual(rowsA.map((r) => [r.id, r.raw_body, r.state]), [
+        [String(results[0]!.inbox_id), "first", "received"],
+        [String(results[4]!.inbox_id), "second", "processed"],
+      ]);
+      assert.deepEqual((await inboxRows(sql, b.userAccountId)).map((r) => r.raw_body), ["b with v2"]);
+    } finally {
+      await cleanup(sql, a);
+      await cleanup(sql, b);
+      await sql.end();
     }
   },
 });

@@ -9,6 +9,7 @@ import {
   resolveWebhookSecrets,
 } from "../../../supabase/functions/_shared/webhook/secrets.ts";
 import {
+  signatureVerifier,
   signWebhookUrl,
   verifyWebhookSignature,
   webhookSignature,
@@ -98,4 +99,24 @@ Deno.test("the local default secret is used only on loopback when nothing is con
     !broken.ok && /v<number>:<secret>/.test(broken.reason),
     "a broken setting is never replaced by the default",
   );
+});
+
+Deno.test("signatureVerifier: the same answers as verifyWebhookSignature; remembers only URLs that verified", () => {
+  const ring = new Map(RING);
+  const verify = signatureVerifier(ring, 2);
+  const good = webhookSignature(USER, 2, "new-secret");
+  const wrong = webhookSignature(USER, 2, "not-the-secret");
+  assert.deepEqual(verify(USER, good), verifyWebhookSignature(USER, good, ring));
+  assert.deepEqual(verify(USER, wrong), { ok: false, reason: "mismatch" });
+  assert.deepEqual(verify(USER, null), { ok: false, reason: "missing" });
+
+  // Observe the memory by changing the ring behind its back (the function's ring never changes at runtime):
+  // the URL that verified is still accepted, a failure is checked anew.
+  ring.set(2, "not-the-secret");
+  assert.equal(verify(USER, good).ok, true);
+  assert.equal(verify(USER, wrong).ok, true);
+  // Past maxEntries the memory starts over: the old URL is checked against the changed ring again.
+  const other = "9b2f1c3a-5d4e-4f60-8a7b-0c1d2e3f4a5c";
+  verify(other, webhookSignature(other, 2, "not-the-secret"));
+  assert.deepEqual(verify(USER, good), { ok: false, reason: "mismatch" });
 });

@@ -1,25 +1,12 @@
 // Raw webhook body → plain JS value. Account webhooks are PHP `http_build_query` forms (bracket keys, every
 // value a string); Digital Pipeline webhooks may be JSON. Both come out with the same list/map shapes.
-import qs from "qs";
+import { isIndexKey, parseForm } from "./form.ts";
 
 export type BodyFormat = "form" | "json";
 
 export type DecodedBody =
   | { ok: true; format: BodyFormat; value: unknown }
   | { ok: false; format: BodyFormat | null; reason: string };
-
-// Bracket keys nest at most 7 deep in real bodies (leads[update][0][custom_fields][0][values][0][value]).
-const QS_OPTIONS = {
-  // Every `[n]` stays an object key here; phpLists() below turns real lists into arrays. Letting qs build
-  // arrays would compact sparse indices and silently turn id-keyed maps (linked_leads_id[5]) into lists.
-  parseArrays: false,
-  depth: 20,
-  // A 250-entity batch has thousands of pairs; qs's default (1000) would silently drop the rest.
-  parameterLimit: Number.POSITIVE_INFINITY,
-  // PHP's parse_str semantics: a repeated key keeps its last value.
-  duplicates: "last",
-  allowPrototypes: false,
-} as const;
 
 /** Which format a body is in: JSON when it says so or looks like it (a form body never starts with "{"). */
 export function detectFormat(contentType: string | null, raw: string): BodyFormat {
@@ -32,7 +19,7 @@ export function decodeWebhookBody(contentType: string | null, raw: string): Deco
   if (raw.trim() === "") return { ok: false, format: null, reason: "empty body" };
   const format = detectFormat(contentType, raw);
   try {
-    const value = format === "json" ? JSON.parse(raw) : qs.parse(raw.trim(), QS_OPTIONS);
+    const value = format === "json" ? JSON.parse(raw) : parseForm(raw.trim());
     return { ok: true, format, value: phpLists(value) };
   } catch (error) {
     if (error instanceof RangeError) return { ok: false, format, reason: "body nested too deeply" };
@@ -41,28 +28,32 @@ export function decodeWebhookBody(contentType: string | null, raw: string): Deco
   }
 }
 
-/** True for "0", "1", "25" … (canonical non-negative integers, as PHP array keys are). */
-export function isIndexKey(key: string): boolean {
-  return /^(0|[1-9]\d{0,8})$/.test(key);
-}
-
 /**
  * Objects keyed exactly 0..n-1 become arrays — PHP's own rule for what json_encode writes as a list — so
- * `custom_fields`, `values`, `tags` and entity lists are arrays while id-keyed maps (linked_leads_id) stay
- * objects. JS enumerates integer keys in ascending order, so the list keeps amoCRM's order.
+ * `custom_fields`, `values`, `tags` and entity lists are arrays while id-keyed maps (linked_leads_id) and
+ * sparse indices stay objects. JS enumerates integer keys in ascending order, so a list keeps amoCRM's order.
+ * Works in place: the value is freshly decoded and nobody else holds it.
  */
 export function phpLists(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(phpLists);
   if (value === null || typeof value !== "object") return value;
-  const out: Record<string, unknown> = {};
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = phpLists(value[i]);
+    return value;
+  }
+  const node = value as Record<string, unknown>;
   let dense = true;
   let index = 0;
-  for (const [key, child] of Object.entries(value)) {
-    if (key === "__proto__") continue;
-    out[key] = phpLists(child);
-    if (key !== String(index++)) dense = false;
+  for (const key in node) {
+    // Only a JSON body can have one as its own key; dropping it keeps later code off the prototype.
+    if (key === "__proto__") {
+      delete node[key];
+      continue;
+    }
+    node[key] = phpLists(node[key]);
+    if (dense && key !== String(index)) dense = false;
+    index++;
   }
-  return dense && index > 0 ? Object.values(out) : out;
+  return dense && index > 0 ? Object.values(node) : node;
 }
 
 /** The entities of one action, whether they arrived as an array or as an object keyed by (sparse) index. */

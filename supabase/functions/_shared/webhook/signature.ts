@@ -60,3 +60,23 @@ export function verifyWebhookSignature(
   const given = Buffer.from(match[2], "hex");
   return timingSafeEqual(expected, given) ? { ok: true, keyVersion } : { ok: false, reason: "mismatch" };
 }
+
+/**
+ * verifyWebhookSignature that remembers the URLs that verified: amoCRM posts to the same few URLs all day, and
+ * an HMAC per request is a measurable share of the ack. Only successes are kept (a wrong sig is checked anew
+ * every time); past `maxEntries` the memory is emptied and refills.
+ */
+export function signatureVerifier(secrets: WebhookSecrets, maxEntries = 10_000) {
+  const verified = new Map<string, SignatureCheck>();
+  return (userAccountId: string, sig: string | null | undefined): SignatureCheck => {
+    const key = `${userAccountId}|${sig}`;
+    const known = verified.get(key);
+    if (known) return known;
+    const check = verifyWebhookSignature(userAccountId, sig, secrets);
+    if (check.ok) {
+      if (verified.size >= maxEntries) verified.clear();
+      verified.set(key, check);
+    }
+    return check;
+  };
+}

@@ -1,0 +1,91 @@
+// Acks share inserts under load. A POST is stored at once when a statement slot is free; POSTs that arrive
+// while every slot is busy wait for the next free slot and go together, in one statement and one transaction
+// (private.receive_webhooks). A lone POST never waits for company, so a quiet webhook answers as fast as before;
+// a burst (amoCRM batching a mass stage change, a retry wave) costs one round trip per batch instead of per POST.
+// Every POST still gets its own inbox row, its own guard and its own answer.
+import type { ReceiveRequest, ReceiveResult, WebhookStore } from "./store.ts";
+
+export interface ReceiveBatcherOptions {
+  store: Pick<WebhookStore, "receiveIfConnected" | "receiveManyIfConnected">;
+  /** Statements in flight at once. */
+  maxInFlight: number;
+  /** A batch closes at this many POSTs … */
+  maxPosts: number;
+  /** … or once its raw bodies and events reach this many characters (a single larger POST goes alone). */
+  maxChars: number;
+}
+
+/** What one POST got: its row (null = refused by the guard) and how many POSTs shared the statement. */
+export interface BatchedReceive {
+  result: ReceiveResult | null;
+  batchSize: number;
+}
+
+interface Waiting {
+  request: ReceiveRequest;
+  settle: (outcome: Promise<BatchedReceive>) => void;
+}
+
+const sizeOf = (r: ReceiveRequest) => r.rawBody.length + r.eventsJson.length;
+
+/** SQLSTATE class 22: Postgres refused some value (e.g. a lone surrogate in the events), not the connection. */
+const isDataException = (error: unknown) =>
+  String((error as { code?: unknown } | null)?.code ?? "").startsWith("22");
+
+export class ReceiveBatcher {
+  #waiting: Waiting[] = [];
+  #inFlight = 0;
+
+  constructor(private readonly options: ReceiveBatcherOptions) {}
+
+  /** Store one POST; rejects with the database's error when it could not be stored. */
+  receive(request: ReceiveRequest): Promise<BatchedReceive> {
+    return new Promise((resolve) => {
+      this.#waiting.push({ request, settle: resolve });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#inFlight < this.options.maxInFlight && this.#waiting.length > 0) {
+      const batch = this.#takeBatch();
+      this.#inFlight++;
+      this.#store(batch).finally(() => {
+        this.#inFlight--;
+        this.#pump();
+      });
+    }
+  }
+
+  #takeBatch(): Waiting[] {
+    let count = 0;
+    let chars = 0;
+    while (count < this.#waiting.length && count < this.options.maxPosts) {
+      const size = sizeOf(this.#waiting[count].request);
+      if (count > 0 && chars + size > this.options.maxChars) break;
+      chars += size;
+      count++;
+    }
+    return this.#waiting.splice(0, count);
+  }
+
+  async #store(batch: Waiting[]): Promise<void> {
+    const batchSize = batch.length;
+    try {
+      const results = await this.options.store.receiveManyIfConnected(batch.map((w) => w.request));
+      batch.forEach((w, i) => w.settle(Promise.resolve({ result: results[i], batchSize })));
+    } catch (error) {
+      if (batchSize > 1 && isDataException(error)) {
+        // One POST spoiled the statement for all: store each alone, so only that one meets the error.
+        await Promise.all(batch.map(async (w) => {
+          const alone = this.options.store.receiveIfConnected(w.request)
+            .then((result) => ({ result, batchSize: 1 }));
+          w.settle(alone);
+          await alone.catch(() => {});
+        }));
+        return;
+      }
+      for (const w of batch) w.settle(Promise.reject(error));
+    }
+  }
+}
