@@ -171,9 +171,9 @@ async function main() {
   const dbUrl = Deno.env.get("DATABASE_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 
   const setupSql = postgres(dbUrl, { prepare: false, max: 2, onnotice: () => {} });
-  // The same pools as supabase/functions/amocrm-webhook/runtime.ts: 6 for intake, 2 for the background apply.
+  // The same pools as supabase/functions/amocrm-webhook/runtime.ts: 6 for intake, 1 for the background apply.
   const realSql = postgres(dbUrl, { prepare: false, max: 6, onnotice: () => {} });
-  const applySql = postgres(dbUrl, { prepare: false, max: 2, onnotice: () => {} });
+  const applySql = postgres(dbUrl, { prepare: false, max: 1, onnotice: () => {} });
   const bareSql = postgres(dbUrl, { prepare: false, max: 6, onnotice: () => {} });
 
   const suffix = crypto.randomUUID().slice(0, 8);
@@ -212,7 +212,7 @@ async function main() {
         p.finally(() => background.delete(p));
       },
     });
-  const realHandler = realHandlerWith(2);
+  const realHandler = realHandlerWith(1);
   // Intake alone (no background apply): what an ack costs next to the bare insert.
   const intakeOnlyHandler = realHandlerWith(0);
   const bareHandler = async (req: Request) => {
@@ -263,7 +263,7 @@ async function main() {
     );
     console.log(
       `background apply (private.apply_webhook_events): ${apply ? "present" : "absent"}; ` +
-        "own pool of 2, backlog ≤ 500 kicks, overflow left pending for cron",
+        "one statement at a time (≤ 50 inbox rows), backlog ≤ 500 kicks, overflow left pending for cron",
     );
     console.log(
       `body: one update_lead entity (~${

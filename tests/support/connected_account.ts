@@ -10,6 +10,7 @@ import { createAmoCrmClient } from "../../supabase/functions/_shared/amocrm/mod.
 import { syncPipelines } from "../../supabase/functions/_shared/jobs/sync-pipelines.ts";
 import { signWebhookUrl } from "../../supabase/functions/_shared/webhook/signature.ts";
 import { parseWebhookSecrets } from "../../supabase/functions/_shared/webhook/secrets.ts";
+import { deleteUserAccount } from "./delete_account.ts";
 
 export type Sql = postgres.Sql;
 
@@ -97,9 +98,7 @@ export async function connectSimulatedAccount(
     connectionId,
     subdomain,
     destination,
-    remove: async () => {
-      await sql`delete from public.user_accounts where id = ${userAccountId}`;
-    },
+    remove: () => deleteUserAccount(sql, userAccountId),
   };
 }
 

@@ -1,14 +1,18 @@
 // Background "apply these events now" kicks, bounded. Acks must never wait behind apply work: the kicks run on
-// their own connections, a few at a time, and past a backlog limit they are dropped — the events stay
+// their own connections, a few statements at a time, and past a backlog limit they are dropped — the events stay
 // `pending` and the pg_cron backstop (private.apply_pending_webhook_events) applies them a little later.
+// Kicks that wait for a free statement go together: one statement applies up to `maxBatch` inbox rows, which
+// under load applies about three times as many rows per second as one statement per row.
 
 export interface ApplyQueueOptions {
-  apply: (inboxId: number) => Promise<void>;
-  onError: (inboxId: number, error: unknown) => void;
-  /** Applies running at once (≤ the apply pool's size). */
+  apply: (inboxIds: number[]) => Promise<void>;
+  onError: (inboxIds: number[], error: unknown) => void;
+  /** Statements running at once (≤ the apply pool's size). */
   concurrency: number;
   /** Kicks waiting beyond this are dropped (left to cron). */
   maxBacklog: number;
+  /** Inbox rows applied by one statement at most. */
+  maxBatch: number;
 }
 
 export class ApplyQueue {
@@ -43,13 +47,14 @@ export class ApplyQueue {
 
   #pump(): void {
     while (this.#running < this.options.concurrency && this.#waiting.length > 0) {
-      const { inboxId, done } = this.#waiting.shift()!;
+      const batch = this.#waiting.splice(0, this.options.maxBatch);
+      const inboxIds = batch.map((kick) => kick.inboxId);
       this.#running++;
-      this.options.apply(inboxId)
-        .catch((error) => this.options.onError(inboxId, error))
+      this.options.apply(inboxIds)
+        .catch((error) => this.options.onError(inboxIds, error))
         .finally(() => {
           this.#running--;
-          done();
+          for (const kick of batch) kick.done();
           this.#pump();
         });
     }

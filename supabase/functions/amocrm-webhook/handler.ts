@@ -36,8 +36,9 @@ export interface WebhookHandlerDeps {
   /** Client for the background apply; give it its own small pool so acks never queue behind it. Default: sql. */
   applySql?: Sql;
   /**
-   * Background applies at once (default 2; 0 = never kick, leave every event to the cron backstop) and the
-   * backlog beyond which kicks are left to cron (default 500).
+   * Background apply statements at once (default 1: two would lock the deals of different POSTs in different
+   * orders; 0 = never kick, leave every event to the cron backstop) and the backlog beyond which kicks are
+   * left to cron (default 500).
    */
   applyConcurrency?: number;
   applyMaxBacklog?: number;
@@ -147,12 +148,13 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
     maxChars: 2 * 1024 * 1024,
   });
 
-  const applyConcurrency = deps.applyConcurrency ?? 2;
+  const applyConcurrency = deps.applyConcurrency ?? 1;
   const applyQueue = new ApplyQueue({
-    apply: (inboxId) => applyStore.apply(inboxId),
+    apply: (inboxIds) => applyStore.apply(inboxIds),
     concurrency: applyConcurrency,
     maxBacklog: deps.applyMaxBacklog ?? 500,
-    onError(inboxId, error) {
+    maxBatch: 50,
+    onError(inboxIds, error) {
       if (sqlState(error) === "42883") {
         // The apply function is not deployed yet: events stay pending for the cron backstop. Say so once a minute.
         const now = clock();
@@ -162,7 +164,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
       log({
         fn: "amocrm-webhook",
         event: "apply_failed",
-        inbox_id: inboxId,
+        inbox_ids: inboxIds,
         sqlstate: sqlState(error) ?? null,
         error: errorMessage(error),
       });

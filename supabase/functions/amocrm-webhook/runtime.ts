@@ -29,11 +29,11 @@ function buildHandler(): (req: Request) => Promise<Response> {
   // separate pools so an ack never waits for a connection busy applying events.
   const options = { prepare: false, connect_timeout: 5, idle_timeout: 60, onnotice: () => {} } as const;
   const sql = postgres(dbUrl, { ...options, max: 6 });
-  const applySql = postgres(dbUrl, { ...options, max: 2 });
+  const applySql = postgres(dbUrl, { ...options, max: 1 });
   return createWebhookHandler({
     sql,
     applySql,
-    applyConcurrency: 2,
+    applyConcurrency: 1,
     secrets: secrets.ok ? secrets.secrets : { error: secrets.reason },
     log,
   });

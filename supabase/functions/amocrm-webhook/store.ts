@@ -43,8 +43,8 @@ export interface WebhookStore {
    * request, in order. A database error fails them all.
    */
   receiveManyIfConnected(requests: readonly ReceiveRequest[]): Promise<(ReceiveResult | null)[]>;
-  /** Apply the stored events of one inbox row (private.apply_webhook_events). */
-  apply(inboxId: number): Promise<void>;
+  /** Apply the stored events of these inbox rows (private.apply_webhook_events), in one statement. */
+  apply(inboxIds: readonly number[]): Promise<void>;
 }
 
 export function createWebhookStore(sql: Sql): WebhookStore {
@@ -92,8 +92,12 @@ export function createWebhookStore(sql: Sql): WebhookStore {
       }
       return results;
     },
-    async apply(inboxId) {
-      await sql`select private.apply_webhook_events(${inboxId}::bigint)`;
+    async apply(inboxIds) {
+      // The ids are numbers: the array literal is built here rather than by the driver.
+      await sql`
+        select private.apply_webhook_events(x.id)
+          from unnest(${`{${inboxIds.join(",")}}`}::bigint[]) with ordinality as x (id, n)
+         order by x.n`;
     },
   };
 }

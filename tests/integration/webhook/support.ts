@@ -1,6 +1,7 @@
 // Test accounts for the webhook integration tests: a user account + amoCRM connection with unique ids,
 // removed again (cascading to inbox, events and anything the apply step derived) by cleanup().
 import postgres from "postgres";
+import { deleteUserAccount } from "../../support/delete_account.ts";
 
 export const DB_URL = Deno.env.get("DATABASE_URL");
 
@@ -28,21 +29,9 @@ export async function createTestAccount(sql: Sql, label: string): Promise<TestAc
   return { userAccountId: id, subdomain, amocrmAccountId };
 }
 
-/**
- * Delete the account and everything hanging off it. A background apply still running for it (e.g. in the
- * functions host) can deadlock with the cascade; the apply wins and the delete is simply tried again.
- */
-export async function cleanup(sql: Sql, account: TestAccount): Promise<void> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      await sql`delete from public.user_accounts where id = ${account.userAccountId}`;
-      return;
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (attempt >= 5 || (code !== "40P01" && code !== "40001")) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-    }
-  }
+/** Delete the account and everything hanging off it. */
+export function cleanup(sql: Sql, account: TestAccount): Promise<void> {
+  return deleteUserAccount(sql, account.userAccountId);
 }
 
 export interface InboxRow {

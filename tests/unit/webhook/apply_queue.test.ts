@@ -1,4 +1,5 @@
-// The background apply queue: bounded concurrency, bounded backlog, errors reported, promises always settle.
+// The background apply queue: bounded concurrency, kicks batched while they wait, bounded backlog, errors
+// reported, promises always settle.
 import assert from "node:assert/strict";
 import { ApplyQueue } from "../../../supabase/functions/amocrm-webhook/apply_queue.ts";
 
@@ -12,45 +13,48 @@ function deferred() {
   return { promise, resolve, reject };
 }
 
-Deno.test("runs at most `concurrency` applies at once, in kick order", async () => {
-  const gates = new Map<number, ReturnType<typeof deferred>>();
-  const started: number[] = [];
+Deno.test("kicks that wait for a free statement go together, at most maxBatch per statement, in kick order", async () => {
+  const gates: ReturnType<typeof deferred>[] = [];
+  const statements: number[][] = [];
   const queue = new ApplyQueue({
-    apply: (id) => {
-      started.push(id);
+    apply: (ids) => {
+      statements.push(ids);
       const gate = deferred();
-      gates.set(id, gate);
+      gates.push(gate);
       return gate.promise;
     },
     onError: () => assert.fail("no errors expected"),
     concurrency: 2,
     maxBacklog: 10,
+    maxBatch: 2,
   });
-  const kicks = [1, 2, 3, 4].map((id) => queue.kick(id));
-  assert.deepEqual(started, [1, 2]);
-  assert.equal(queue.backlog, 2);
-  gates.get(1)!.resolve();
+  const kicks = [1, 2, 3, 4, 5].map((id) => queue.kick(id));
+  assert.deepEqual(statements, [[1], [2]], "the first kicks go at once, one statement each");
+  assert.equal(queue.backlog, 3);
+  gates[0].resolve();
   await kicks[0];
-  assert.deepEqual(started, [1, 2, 3]);
-  gates.get(2)!.resolve();
-  gates.get(3)!.resolve();
-  await Promise.all(kicks.slice(1, 3));
-  gates.get(4)!.resolve();
-  await kicks[3];
-  assert.deepEqual(started, [1, 2, 3, 4]);
+  assert.deepEqual(statements.at(-1), [3, 4], "the waiting kicks share the next statement, up to maxBatch");
+  gates[1].resolve();
+  await kicks[1];
+  assert.deepEqual(statements.at(-1), [5]);
+  gates[2].resolve();
+  gates[3].resolve();
+  await Promise.all(kicks);
+  assert.deepEqual(statements, [[1], [2], [3, 4], [5]]);
 });
 
 Deno.test("past the backlog limit kicks are dropped (left to cron) and counted once", async () => {
   const gate = deferred();
-  const started: number[] = [];
+  const applied: number[] = [];
   const queue = new ApplyQueue({
-    apply: (id) => {
-      started.push(id);
+    apply: (ids) => {
+      applied.push(...ids);
       return gate.promise;
     },
     onError: () => {},
     concurrency: 1,
     maxBacklog: 2,
+    maxBatch: 10,
   });
   const kicks = [1, 2, 3, 4, 5].map((id) => queue.kick(id));
   await kicks[3]; // dropped kicks settle at once
@@ -59,18 +63,19 @@ Deno.test("past the backlog limit kicks are dropped (left to cron) and counted o
   assert.equal(queue.takeDropped(), 0);
   gate.resolve();
   await Promise.all(kicks);
-  assert.deepEqual(started, [1, 2, 3]);
+  assert.deepEqual(applied, [1, 2, 3]);
 });
 
-Deno.test("a failing apply is reported and does not stop the queue", async () => {
-  const errors: [number, string][] = [];
+Deno.test("a failing statement is reported with its inbox rows and does not stop the queue", async () => {
+  const errors: [number[], string][] = [];
   const queue = new ApplyQueue({
-    apply: (id) => id === 1 ? Promise.reject(new Error("boom")) : Promise.resolve(),
-    onError: (id, e) => errors.push([id, (e as Error).message]),
+    apply: (ids) => ids.includes(1) ? Promise.reject(new Error("boom")) : Promise.resolve(),
+    onError: (ids, e) => errors.push([ids, (e as Error).message]),
     concurrency: 1,
     maxBacklog: 10,
+    maxBatch: 10,
   });
   await Promise.all([queue.kick(1), queue.kick(2)]);
-  assert.deepEqual(errors, [[1, "boom"]]);
+  assert.deepEqual(errors, [[[1], "boom"]]);
   assert.equal(queue.backlog, 0);
 });
