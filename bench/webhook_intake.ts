@@ -1,7 +1,7 @@
-// Webhook intake benchmark: ack latency and throughput of the real amocrm-webhook handler (signature, parse,
-// zod, durable store via private.receive_webhook, background apply kick) served with Deno.serve on loopback,
-// next to a bare handler that only inserts the raw body, against the same database in the same run.
-// Prints figures, asserts nothing.
+// Webhook intake benchmark: ack latency and throughput of the real amocrm-webhook handler (signature, form parse,
+// zod, durable store via private.receive_webhooks — POSTs that arrive together share an insert — and the
+// background apply) served with Deno.serve on loopback, next to a bare handler that inserts each raw body with
+// its own statement, against the same database in the same run. Prints figures, asserts nothing.
 //
 //   deno run -A bench/webhook_intake.ts [--duration 10] [--concurrency 16] [--rate 300]
 //

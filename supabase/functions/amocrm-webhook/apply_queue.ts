@@ -1,8 +1,8 @@
 // Background "apply these events now" kicks, bounded. Acks must never wait behind apply work: the kicks run on
 // their own connections, a few statements at a time, and past a backlog limit they are dropped — the events stay
 // `pending` and the pg_cron backstop (private.apply_pending_webhook_events) applies them a little later.
-// Kicks that wait for a free statement go together: one statement applies up to `maxBatch` inbox rows, which
-// under load applies about three times as many rows per second as one statement per row.
+// Kicks that wait for a free statement go together: one statement applies up to `maxBatch` inbox rows, saving a
+// round trip, a plan and a commit per row when webhooks come in bursts.
 
 export interface ApplyQueueOptions {
   apply: (inboxIds: number[]) => Promise<void>;

@@ -7,6 +7,7 @@ import {
   createWebhookHandler,
   type LogEntry,
   MAX_BODY_BYTES,
+  type WebhookHandlerDeps,
 } from "../../../supabase/functions/amocrm-webhook/handler.ts";
 import { createWebhookStore } from "../../../supabase/functions/amocrm-webhook/store.ts";
 import { parseWebhookSecrets } from "../../../supabase/functions/_shared/webhook/secrets.ts";
@@ -37,7 +38,11 @@ interface Harness {
   done(): Promise<void>;
 }
 
-async function harness(label: string, sqlForHandler?: Sql): Promise<Harness> {
+async function harness(
+  label: string,
+  sqlForHandler?: Sql,
+  options: Pick<WebhookHandlerDeps, "receiveConcurrency" | "applyConcurrency"> = {},
+): Promise<Harness> {
   const sql = connect();
   const account = await createTestAccount(sql, label);
   const logs: LogEntry[] = [];
@@ -47,6 +52,7 @@ async function harness(label: string, sqlForHandler?: Sql): Promise<Harness> {
     secrets: SECRETS,
     log: (e) => logs.push(e),
     waitUntil: (p) => background.push(p),
+    ...options,
   });
   const url = signWebhookUrl(BASE, account.userAccountId, SECRETS);
   return {
@@ -500,28 +506,11 @@ Deno.test({
   name: "concurrent POSTs share inserts: each keeps its own row, events and answer; refusals stay per POST",
   ...opts,
   async fn() {
-    const sql = connect();
-    const a = await createTestAccount(sql, "burst-a");
-    const b = await createTestAccount(sql, "burst-b");
-    const logs: LogEntry[] = [];
-    const background: Promise<unknown>[] = [];
     // One statement at a time, so the POSTs that arrive meanwhile must share the next one.
-    const handler = createWebhookHandler({
-      sql,
-      secrets: SECRETS,
-      receiveConcurrency: 1,
-      applyConcurrency: 0,
-      log: (e) => logs.push(e),
-      waitUntil: (p) => background.push(p),
-    });
-    const send = (account: TestAccount, body: string) =>
-      handler(
-        new Request(signWebhookUrl(BASE, account.userAccountId, SECRETS), {
-          method: "POST",
-          body,
-          headers: { "content-type": FORM },
-        }),
-      );
+    const h = await harness("burst-a", undefined, { receiveConcurrency: 1, applyConcurrency: 0 });
+    const a = h.account;
+    const b = await createTestAccount(h.sql, "burst-b");
+    const urlFor = (account: TestAccount) => signWebhookUrl(BASE, account.userAccountId, SECRETS);
     const leadBody = (account: TestAccount, id: number, claimedId = account.amocrmAccountId) =>
       phpForm({
         account: { subdomain: account.subdomain, id: String(claimedId) },
@@ -535,13 +524,13 @@ Deno.test({
         if (i % 2 === 0) posts.push({ account: a, body: leadBody(a, 9000 + i, 16700680), status: 403 });
         if (i % 2 === 1) posts.push({ account: b, body: `hello world ${i}`, status: 200 });
       }
-      const responses = await Promise.all(posts.map((p) => send(p.account, p.body)));
+      const responses = await Promise.all(posts.map((p) => h.send(p.body, { url: urlFor(p.account) })));
       await Promise.all(responses.map((r) => r.body?.cancel()));
       assert.deepEqual(responses.map((r) => r.status), posts.map((p) => p.status));
-      assert.ok(logs.some((e) => Number(e.batch) > 1), "some POSTs shared a statement");
+      assert.ok(h.logs.some((e) => Number(e.batch) > 1), "some POSTs shared a statement");
 
       for (const account of [a, b]) {
-        const rows = await inboxRows(sql, account.userAccountId);
+        const rows = await inboxRows(h.sql, account.userAccountId);
         const expected = posts.filter((p) => p.account === account && p.status === 200);
         assert.deepEqual(rows.map((r) => r.raw_body).sort(), expected.map((p) => p.body).sort());
         for (const row of rows) {
@@ -560,13 +549,11 @@ Deno.test({
         }
       }
       // Every 200 names its own inbox row.
-      const stored = logs.filter((e) => e.status === 200).map((e) => e.inbox_id);
+      const stored = h.logs.filter((e) => e.status === 200).map((e) => e.inbox_id);
       assert.equal(new Set(stored).size, stored.length);
     } finally {
-      await Promise.all(background);
-      await cleanup(sql, a);
-      await cleanup(sql, b);
-      await sql.end();
+      await cleanup(h.sql, b);
+      await h.done();
     }
   },
 });
