@@ -3,6 +3,7 @@
 // `pending` and the pg_cron backstop (private.apply_pending_webhook_events) applies them a little later.
 // Kicks that wait for a free statement go together: one statement applies up to `maxBatch` inbox rows, saving a
 // round trip, a plan and a commit per row when webhooks come in bursts.
+import { BatchPump } from "./batch_pump.ts";
 
 export interface ApplyQueueOptions {
   apply: (inboxIds: number[]) => Promise<void>;
@@ -16,22 +17,32 @@ export interface ApplyQueueOptions {
 }
 
 export class ApplyQueue {
-  #waiting: { inboxId: number; done: () => void }[] = [];
-  #running = 0;
+  #pump: BatchPump<{ inboxId: number; done: () => void }>;
   #dropped = 0;
 
-  constructor(private readonly options: ApplyQueueOptions) {}
+  constructor(private readonly options: ApplyQueueOptions) {
+    this.#pump = new BatchPump({
+      slots: options.concurrency,
+      take: () => options.maxBatch,
+      run: async (batch) => {
+        const inboxIds = batch.map((kick) => kick.inboxId);
+        try {
+          await options.apply(inboxIds);
+        } catch (error) {
+          options.onError(inboxIds, error);
+        }
+      },
+      afterRun: (batch) => batch.forEach((kick) => kick.done()),
+    });
+  }
 
   /** Queue an apply; the promise settles when it ran or was dropped (never rejects). */
   kick(inboxId: number): Promise<void> {
-    if (this.#waiting.length >= this.options.maxBacklog) {
+    if (this.#pump.backlog >= this.options.maxBacklog) {
       this.#dropped++;
       return Promise.resolve();
     }
-    return new Promise((done) => {
-      this.#waiting.push({ inboxId, done });
-      this.#pump();
-    });
+    return new Promise((done) => this.#pump.push({ inboxId, done }));
   }
 
   /** Kicks dropped since the last call (for the log). */
@@ -42,21 +53,6 @@ export class ApplyQueue {
   }
 
   get backlog(): number {
-    return this.#waiting.length;
-  }
-
-  #pump(): void {
-    while (this.#running < this.options.concurrency && this.#waiting.length > 0) {
-      const batch = this.#waiting.splice(0, this.options.maxBatch);
-      const inboxIds = batch.map((kick) => kick.inboxId);
-      this.#running++;
-      this.options.apply(inboxIds)
-        .catch((error) => this.options.onError(inboxIds, error))
-        .finally(() => {
-          this.#running--;
-          for (const kick of batch) kick.done();
-          this.#pump();
-        });
-    }
+    return this.#pump.backlog;
   }
 }

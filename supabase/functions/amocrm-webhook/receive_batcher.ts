@@ -3,6 +3,7 @@
 // (private.receive_webhooks). A lone POST never waits for company, so a quiet webhook answers as fast as before;
 // a burst (amoCRM batching a mass stage change, a retry wave) costs one round trip per batch instead of per POST.
 // Every POST still gets its own inbox row, its own guard and its own answer.
+import { BatchPump } from "./batch_pump.ts";
 import type { ReceiveRequest, ReceiveResult, WebhookStore } from "./store.ts";
 
 export interface ReceiveBatcherOptions {
@@ -33,40 +34,32 @@ const isDataException = (error: unknown) =>
   String((error as { code?: unknown } | null)?.code ?? "").startsWith("22");
 
 export class ReceiveBatcher {
-  #waiting: Waiting[] = [];
-  #inFlight = 0;
+  #pump: BatchPump<Waiting>;
 
-  constructor(private readonly options: ReceiveBatcherOptions) {}
-
-  /** Store one POST; rejects with the database's error when it could not be stored. */
-  receive(request: ReceiveRequest): Promise<BatchedReceive> {
-    return new Promise((resolve) => {
-      this.#waiting.push({ request, settle: resolve });
-      this.#pump();
+  constructor(private readonly options: ReceiveBatcherOptions) {
+    this.#pump = new BatchPump({
+      slots: options.maxInFlight,
+      take: (waiting) => this.#batchLength(waiting),
+      run: (batch) => this.#store(batch),
     });
   }
 
-  #pump(): void {
-    while (this.#inFlight < this.options.maxInFlight && this.#waiting.length > 0) {
-      const batch = this.#takeBatch();
-      this.#inFlight++;
-      this.#store(batch).finally(() => {
-        this.#inFlight--;
-        this.#pump();
-      });
-    }
+  /** Store one POST; rejects with the database's error when it could not be stored. */
+  receive(request: ReceiveRequest): Promise<BatchedReceive> {
+    return new Promise((resolve) => this.#pump.push({ request, settle: resolve }));
   }
 
-  #takeBatch(): Waiting[] {
+  /** POSTs up to maxPosts, while their characters fit maxChars (the first one always goes). */
+  #batchLength(waiting: readonly Waiting[]): number {
     let count = 0;
     let chars = 0;
-    while (count < this.#waiting.length && count < this.options.maxPosts) {
-      const size = sizeOf(this.#waiting[count].request);
+    while (count < waiting.length && count < this.options.maxPosts) {
+      const size = sizeOf(waiting[count].request);
       if (count > 0 && chars + size > this.options.maxChars) break;
       chars += size;
       count++;
     }
-    return this.#waiting.splice(0, count);
+    return count;
   }
 
   async #store(batch: Waiting[]): Promise<void> {
