@@ -73,7 +73,7 @@ select private.finish_sync_run(private.start_sync_run(:'acc', 'reconcile',
   '{"high_water": 1700009500, "events_high_water": 1700009100}'));
 select is(private.reconcile_events_high_water(:'acc'), 1700009100::bigint, 'and then from the events pass''s own mark');
 
-select ok(not has_function_privilege('authenticated', 'private.reconcile_deal_snapshots(uuid, jsonb, jsonb, text)', 'execute'),
+select ok(not has_function_privilege('authenticated', 'private.reconcile_deal_snapshots(uuid, jsonb, jsonb, text, timestamptz)', 'execute'),
   'members cannot apply snapshots');
 
 select * from finish();

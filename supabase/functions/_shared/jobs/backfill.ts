@@ -140,6 +140,7 @@ export async function runBackfillPage(
     let leads: AmoLead[];
     let missing: number[] = [];
     let next: BackfillCursor;
+    const readAt = new Date();
     if (cursor.phase === "scan" || cursor.phase === "trash") {
       leads = await scanPage(client, cursor);
       next = nextScanCursor(cursor, leads);
@@ -151,14 +152,16 @@ export async function runBackfillPage(
         ? { ...cursor, phase: "done", step: cursor.step + 1 }
         : { ...cursor, after_id: page.ids[page.ids.length - 1], step: cursor.step + 1 };
     }
-    const applied = await applyLeadPage(sql, client, userAccountId, leads);
+    const applied = await applyLeadPage(sql, client, userAccountId, leads, readAt);
 
     await sql.begin(async (tx) => {
       // GUARD: a duplicate job for this step that got here first wins; this one changes nothing.
       const [locked] = await tx<{ step: number }[]>`
         select (cursor ->> 'step')::int as step from amocrm.sync_runs where id = ${runId} for update`;
       if (locked?.step !== cursor.step) return;
-      for (const id of missing) await tx`select private.mark_deal_missing(${userAccountId}, ${id})`;
+      for (const id of missing) {
+        await tx`select private.mark_deal_missing(${userAccountId}, ${id}, ${readAt})`;
+      }
       const done = next.phase === "done";
       const cursorUpdate = done ? { ...next, high_water: next.to } : next;
       await tx`select private.record_sync_progress(${runId}, ${tx.json(cursorUpdate as never)}, 1,

@@ -37,6 +37,8 @@ export async function confirmDeals(
   ids: number[],
 ): Promise<ConfirmResult> {
   const unique = [...new Set(ids)];
+  // Deletion is ordered by when a read began: a delete webhook that arrives after this moment wins over it.
+  const readAt = new Date();
   const leads = await client.getLeadsByIds(unique, { with: ["contacts"] });
   const contactIds = [...new Set(leads.map(mainContactId).filter((id): id is number => id !== undefined))];
   const contacts = contactIds.length ? await client.getContactsByIds(contactIds) : [];
@@ -51,12 +53,12 @@ export async function confirmDeals(
     const [row] = await sql`
       select private.apply_deal_snapshot(${userAccountId}, ${sql.json(lead as never)}, ${
       phone ?? null
-    }) as outcome`;
+    }, 'api', ${readAt}) as outcome`;
     count(row.outcome);
   }
   const returned = new Set(leads.map((l) => l.id));
   for (const id of unique.filter((id) => !returned.has(id))) {
-    const [row] = await sql`select private.mark_deal_missing(${userAccountId}, ${id}) as outcome`;
+    const [row] = await sql`select private.mark_deal_missing(${userAccountId}, ${id}, ${readAt}) as outcome`;
     count(`missing:${row.outcome ?? "unchanged"}`);
   }
   return {

@@ -29,11 +29,13 @@ export async function mainContactPhones(
   return phones;
 }
 
+/** `readAt`: when the read of `leads` began (deletion is ordered by it; see private.observe_deletion). */
 export async function applyLeadPage(
   sql: Sql,
   client: AmoCrmClient,
   userAccountId: string,
   leads: AmoLead[],
+  readAt: Date,
 ): Promise<LeadPageResult> {
   const result: LeadPageResult = { leads: leads.length, healed: [], errors: [], outcomes: {} };
   if (leads.length === 0) return result;
@@ -42,7 +44,7 @@ export async function applyLeadPage(
     select deal_id::text, outcome
     from private.reconcile_deal_snapshots(${userAccountId}, ${sql.json(leads as never)}, ${
     sql.json(phones)
-  })`;
+  }, 'api', ${readAt})`;
   const updatedAt = new Map(leads.map((lead) => [lead.id, lead.updated_at]));
   for (const row of rows) {
     const id = Number(row.deal_id);

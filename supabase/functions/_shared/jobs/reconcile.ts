@@ -68,8 +68,11 @@ async function readUpdatedLeads(
     const mark: StreamMark = { maxSeen: from, complete: pass.complete };
     marks.push(mark);
     if (!pass.complete) break;
+    // Pages are fetched lazily, each after the previous one was applied: the end of one loop body is a time
+    // no later than the next read's start.
+    let readAt = new Date();
     for await (const leads of client.iterateLeadsUpdated({ from, with: withRelations })) {
-      const page = await applyLeadPage(sql, client, userAccountId, leads);
+      const page = await applyLeadPage(sql, client, userAccountId, leads, readAt);
       pass.pages++;
       pass.leads += page.leads;
       pass.errors += page.errors.length;
@@ -84,6 +87,7 @@ async function readUpdatedLeads(
         pass.complete = false;
         break;
       }
+      readAt = new Date();
     }
   }
   const newest = Math.max(...marks.map((m) => m.maxSeen));
