@@ -71,7 +71,7 @@ export class CrmStore {
   constructor(private readonly ctx: CrmContext) {}
 
   createContact(input: CreateContactInput): Contact {
-    const contact = this.#newContact(input);
+    const contact = this.#newContact(input, this.ctx.nowSeconds());
     this.ctx.emit([this.#contactChange("add", contact, input.by)]);
     return contact;
   }
@@ -96,7 +96,7 @@ export class CrmStore {
     let contactIsNew = false;
     if (input.contactId !== undefined) contact = this.contact(input.contactId);
     else if (input.phone !== undefined) {
-      contact = this.#newContact({ name: input.contactName, phones: [input.phone], by });
+      contact = this.#newContact({ name: input.contactName, phones: [input.phone], by }, now);
       contactIsNew = true;
     }
     const id = this.ctx.ids.take("lead");
@@ -127,7 +127,7 @@ export class CrmStore {
     };
     this.leads.set(id, lead);
     if (contact) contact.lead_ids.push(id);
-    this.#event("lead_added", lead, by, [], leadStatus(lead));
+    this.#event("lead_added", lead, by, [], leadStatus(lead), now);
     const changes: ChangeRecord[] = [{ group: "leads", action: "add", entity: leadWebhookEntity(lead, by) }];
     if (contact && contactIsNew) changes.push(this.#contactChange("add", contact, by));
     this.ctx.emit(changes);
@@ -135,17 +135,18 @@ export class CrmStore {
   }
 
   updateLead(id: number, input: UpdateLeadInput): Lead {
+    const now = this.ctx.nowSeconds();
     const lead = this.liveLead(id);
     const by = input.by ?? this.ctx.defaultUserId;
     const changes: ChangeRecord[] = [];
-    const touched = this.#applyFields(lead, input, by);
+    const touched = this.#applyFields(lead, input, by, now);
     if (input.responsibleUserId !== undefined && input.responsibleUserId !== lead.responsible_user_id) {
       const old = lead.responsible_user_id;
       lead.responsible_user_id = input.responsibleUserId;
-      this.#touch(lead, by);
+      this.#touch(lead, by, now);
       this.#event("entity_responsible_changed", lead, by, [{ responsible_user: { id: old } }], [{
         responsible_user: { id: lead.responsible_user_id },
-      }]);
+      }], now);
       changes.push({
         group: "leads",
         action: "responsible",
@@ -160,16 +161,18 @@ export class CrmStore {
   }
 
   moveLead(id: number, input: MoveLeadInput): Lead {
+    // One clock read per operation: with an accelerated clock, microseconds between reads are whole seconds,
+    // and amoCRM stamps a move's history, updated_at and event with one time.
+    const now = this.ctx.nowSeconds();
     const lead = this.liveLead(id);
     const by = input.by ?? this.ctx.defaultUserId;
     const pipeline = this.#targetPipeline(lead, input);
     this.#status(pipeline, input.statusId);
-    const priceTouched = this.#applyFields(lead, { price: input.price }, by);
+    const priceTouched = this.#applyFields(lead, { price: input.price }, by, now);
     const from = { status: lead.status_id, pipeline: lead.pipeline_id };
     const moved = from.status !== input.statusId || from.pipeline !== pipeline.id;
     const changes: ChangeRecord[] = [];
     if (moved) {
-      const now = this.ctx.nowSeconds();
       lead.status_id = input.statusId;
       lead.pipeline_id = pipeline.id;
       lead.closed_at = isClosedStatus(input.statusId) ? now : null;
@@ -182,10 +185,17 @@ export class CrmStore {
         to_status_id: lead.status_id,
         to_pipeline_id: lead.pipeline_id,
       });
-      this.#touch(lead, by);
-      this.#event("lead_status_changed", lead, by, [{
-        lead_status: { id: from.status, pipeline_id: from.pipeline },
-      }], leadStatus(lead));
+      this.#touch(lead, by, now);
+      this.#event(
+        "lead_status_changed",
+        lead,
+        by,
+        [{
+          lead_status: { id: from.status, pipeline_id: from.pipeline },
+        }],
+        leadStatus(lead),
+        now,
+      );
       changes.push({
         group: "leads",
         action: "status",
@@ -202,9 +212,10 @@ export class CrmStore {
   deleteLead(id: number, by?: number): Lead {
     const lead = this.liveLead(id);
     const actor = by ?? this.ctx.defaultUserId;
+    const now = this.ctx.nowSeconds();
     lead.is_deleted = true;
-    this.#touch(lead, actor);
-    this.#event("lead_deleted", lead, actor, [], []);
+    this.#touch(lead, actor, now);
+    this.#event("lead_deleted", lead, actor, [], [], now);
     this.ctx.emit([{ group: "leads", action: "delete", entity: deletedLeadWebhookEntity(lead) }]);
     return lead;
   }
@@ -213,9 +224,10 @@ export class CrmStore {
     const lead = this.lead(id);
     if (!lead.is_deleted) throw new SimError(400, `lead ${id} is not deleted`);
     const actor = by ?? this.ctx.defaultUserId;
+    const now = this.ctx.nowSeconds();
     lead.is_deleted = false;
-    this.#touch(lead, actor);
-    this.#event("lead_restored", lead, actor, [], []);
+    this.#touch(lead, actor, now);
+    this.#event("lead_restored", lead, actor, [], [], now);
     this.ctx.emit([{ group: "leads", action: "restore", entity: leadWebhookEntity(lead, actor) }]);
     return lead;
   }
@@ -239,28 +251,27 @@ export class CrmStore {
   }
 
   /** Applies name/price; returns whether anything changed (and records the matching events). */
-  #applyFields(lead: Lead, input: { name?: string; price?: number }, by: number): boolean {
+  #applyFields(lead: Lead, input: { name?: string; price?: number }, by: number, at: number): boolean {
     let touched = false;
     if (input.price !== undefined && input.price !== lead.price) {
       this.#event("sale_field_changed", lead, by, [{ sale_field_value: { sale: lead.price } }], [{
         sale_field_value: { sale: input.price },
-      }]);
+      }], at);
       lead.price = input.price;
       touched = true;
     }
     if (input.name !== undefined && input.name !== lead.name) {
       this.#event("name_field_changed", lead, by, [{ name_field_value: { name: lead.name } }], [{
         name_field_value: { name: input.name },
-      }]);
+      }], at);
       lead.name = input.name;
       touched = true;
     }
-    if (touched) this.#touch(lead, by);
+    if (touched) this.#touch(lead, by, at);
     return touched;
   }
 
-  #newContact(input: CreateContactInput): Contact {
-    const now = this.ctx.nowSeconds();
+  #newContact(input: CreateContactInput, now: number): Contact {
     const by = input.by ?? this.ctx.defaultUserId;
     const id = this.ctx.ids.take("contact");
     const name = input.name ?? `Контакт ${id}`;
@@ -328,19 +339,19 @@ export class CrmStore {
     }
   }
 
-  #touch(lead: Lead, by: number): void {
-    lead.updated_at = this.ctx.nowSeconds();
+  #touch(lead: Lead, by: number, at: number): void {
+    lead.updated_at = at;
     lead.updated_by = by;
   }
 
-  #event(type: string, lead: Lead, by: number, before: unknown[], after: unknown[]): void {
+  #event(type: string, lead: Lead, by: number, before: unknown[], after: unknown[], at: number): void {
     this.events.push({
       id: this.#eventId(),
       type,
       entity_id: lead.id,
       entity_type: "lead",
       created_by: by,
-      created_at: this.ctx.nowSeconds(),
+      created_at: at,
       value_before: before,
       value_after: after,
       account_id: this.ctx.accountId,

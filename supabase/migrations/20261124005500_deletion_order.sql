@@ -35,12 +35,18 @@ begin
   if not found then
     return 'stale';
   end if;
+  if v_was_deleted = p_is_deleted then
+    -- Only the time moves (is_deleted stays out of the SET list: the lead mirror trigger needn't run).
+    update public.amocrm_deals set deletion_seen_at = p_seen_at
+    where user_account_id = p_user_account_id and amocrm_lead_id = p_amocrm_lead_id;
+    return 'unchanged';
+  end if;
   update public.amocrm_deals set
     is_deleted = p_is_deleted,
-    deleted_at = case when p_is_deleted then case when v_was_deleted then coalesce(deleted_at, p_seen_at) else p_seen_at end end,
+    deleted_at = case when p_is_deleted then p_seen_at end,
     deletion_seen_at = p_seen_at
   where user_account_id = p_user_account_id and amocrm_lead_id = p_amocrm_lead_id;
-  return case when v_was_deleted = p_is_deleted then 'unchanged' else 'changed' end;
+  return 'changed';
 end $$;
 comment on function private.observe_deletion(uuid, bigint, boolean, timestamptz) is
   'Set a deal''s is_deleted from an observation made at p_seen_at unless a newer one is stored. Returns '

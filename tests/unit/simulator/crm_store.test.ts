@@ -4,7 +4,8 @@ import { IdSequences } from "../../../local/amocrm-simulator/ids.ts";
 import { buildPipelines } from "../../../local/amocrm-simulator/pipelines.ts";
 import type { ChangeRecord } from "../../../local/amocrm-simulator/types.ts";
 
-function store() {
+/** `clock: "ticking"` advances one second at every read, as an accelerated clock does between statements. */
+function store({ clock = "manual" }: { clock?: "manual" | "ticking" } = {}) {
   const ids = new IdSequences();
   const pipelines = buildPipelines(
     [{ name: "A", stages: ["one", "two"] }, { name: "B", stages: ["x"] }],
@@ -17,7 +18,7 @@ function store() {
     pipelines,
     defaultUserId: 5,
     phoneField: { id: 9, enumId: 10 },
-    nowSeconds: () => now,
+    nowSeconds: () => clock === "ticking" ? now++ : now,
     ids,
     emit: (changes) => emitted.push(changes),
   });
@@ -68,4 +69,30 @@ Deno.test("store: no-op edits emit nothing; deleted leads refuse edits until res
   assert.equal(lead.is_deleted, false);
   assert.throws(() => crm.moveLead(lead.id, { statusId: 999 }), /unknown status/);
   assert.throws(() => crm.lead(42), /no lead/);
+});
+
+Deno.test("store: one operation stamps its history, updated_at, event and webhook with one time", () => {
+  const { crm, pipelines, emitted } = store({ clock: "ticking" });
+  const lead = crm.createLead({ phone: "89123456789" });
+  const contact = crm.contact(lead.contacts[0].id);
+  assert.deepEqual([lead.updated_at, lead.history[0].at, contact.created_at], [
+    lead.created_at,
+    lead.created_at,
+    lead.created_at,
+  ]);
+
+  crm.moveLead(lead.id, { statusId: 142, price: 5000 });
+  const move = lead.history.at(-1)!;
+  const moveEvents = crm.events.filter((event) => event.entity_type === "lead").slice(-2);
+  assert.deepEqual(moveEvents.map((event) => event.type), ["sale_field_changed", "lead_status_changed"]);
+  assert.deepEqual(moveEvents.map((event) => event.created_at), [move.at, move.at]);
+  assert.equal(lead.updated_at, move.at);
+  assert.equal(lead.closed_at, move.at);
+  assert.deepEqual(emitted.at(-1)!.map((change) => change.entity.updated_at), [
+    String(move.at),
+    String(move.at),
+  ]);
+
+  crm.moveLead(lead.id, { statusId: pipelines[0].statuses[1].id });
+  assert.ok(lead.history.at(-1)!.at > move.at, "the next operation reads the clock again");
 });
