@@ -33,10 +33,10 @@ Deno.test({
     });
     try {
       const run = sim.scenario(account.subdomain, {
-        leads: 60,
+        leads: 300,
         creatives: 5,
         directions: 2,
-        managerDeals: 10,
+        managerDeals: 30,
       });
       const { leadIds } = await insertProductLeads(sql, account.userAccountId, run.product);
       await run.play({ afterStep: () => sim.flushWebhooks({ fastForward: true }) });

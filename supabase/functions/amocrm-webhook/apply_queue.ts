@@ -1,8 +1,10 @@
 // Background "apply these events now" kicks, bounded. Acks must never wait behind apply work: the kicks run on
 // their own connections, a few statements at a time, and past a backlog limit they are dropped — the events stay
-// `pending` and the pg_cron backstop (private.apply_pending_webhook_events) applies them a little later.
-// Kicks that wait for a free statement go together: one statement applies up to `maxBatch` inbox rows, saving a
-// round trip, a plan and a commit per row when webhooks come in bursts.
+// `pending`. Once the backlog has drained, the queue sweeps what the dropped kicks left (the oldest stored
+// rows, `sweepBatch` per statement, at most `maxSweepRounds` statements), so a burst is applied within seconds
+// rather than at the next pg_cron tick; the cron backstop (private.apply_pending_webhook_events) still covers
+// a crash. Kicks that wait for a free statement go together: one statement applies up to `maxBatch` inbox rows,
+// saving a round trip, a plan and a commit per row when webhooks come in bursts.
 import { BatchPump } from "./batch_pump.ts";
 
 export interface ApplyQueueOptions {
@@ -14,11 +16,19 @@ export interface ApplyQueueOptions {
   maxBacklog: number;
   /** Inbox rows applied by one statement at most. */
   maxBatch: number;
+  /** Apply up to `limit` of the oldest stored rows still waiting; resolves to how many it took. */
+  sweep: (limit: number) => Promise<number>;
+  sweepBatch: number;
+  maxSweepRounds: number;
+  /** Rows a sweep applied (for the log). */
+  onSwept?: (rows: number) => void;
 }
 
 export class ApplyQueue {
   #pump: BatchPump<{ inboxId: number; done: () => void }>;
   #dropped = 0;
+  /** Kicks were dropped since the last sweep began. */
+  #sweepNeeded = false;
 
   constructor(private readonly options: ApplyQueueOptions) {
     this.#pump = new BatchPump({
@@ -31,6 +41,7 @@ export class ApplyQueue {
         } catch (error) {
           options.onError(inboxIds, error);
         }
+        if (this.#sweepNeeded && this.#pump.backlog === 0) await this.#sweep();
       },
       afterRun: (batch) => batch.forEach((kick) => kick.done()),
     });
@@ -40,9 +51,25 @@ export class ApplyQueue {
   kick(inboxId: number): Promise<void> {
     if (this.#pump.backlog >= this.options.maxBacklog) {
       this.#dropped++;
+      this.#sweepNeeded = true;
       return Promise.resolve();
     }
     return new Promise((done) => this.#pump.push({ inboxId, done }));
+  }
+
+  async #sweep(): Promise<void> {
+    this.#sweepNeeded = false;
+    let swept = 0;
+    try {
+      for (let round = 0; round < this.options.maxSweepRounds; round++) {
+        const taken = await this.options.sweep(this.options.sweepBatch);
+        swept += taken;
+        if (taken < this.options.sweepBatch) break;
+      }
+    } catch (error) {
+      this.options.onError([], error);
+    }
+    if (swept > 0) this.options.onSwept?.(swept);
   }
 
   /** Kicks dropped since the last call (for the log). */

@@ -154,6 +154,10 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
     concurrency: applyConcurrency,
     maxBacklog: deps.applyMaxBacklog ?? 500,
     maxBatch: 50,
+    sweep: (limit) => applyStore.applyOldestPending(limit),
+    sweepBatch: 50,
+    maxSweepRounds: 40,
+    onSwept: (rows) => log({ fn: "amocrm-webhook", event: "apply_swept", rows }),
     onError(inboxIds, error) {
       if (sqlState(error) === "42883") {
         // The apply function is not deployed yet: events stay pending for the cron backstop. Say so once a minute.

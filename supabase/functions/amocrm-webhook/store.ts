@@ -45,6 +45,8 @@ export interface WebhookStore {
   receiveManyIfConnected(requests: readonly ReceiveRequest[]): Promise<(ReceiveResult | null)[]>;
   /** Apply the stored events of these inbox rows (private.apply_webhook_events), in one statement. */
   apply(inboxIds: readonly number[]): Promise<void>;
+  /** The same for the `limit` oldest rows still waiting, of any account; resolves to how many it took. */
+  applyOldestPending(limit: number): Promise<number>;
 }
 
 export function createWebhookStore(sql: Sql): WebhookStore {
@@ -98,6 +100,15 @@ export function createWebhookStore(sql: Sql): WebhookStore {
         select private.apply_webhook_events(x.id)
           from unnest(${`{${inboxIds.join(",")}}`}::bigint[]) with ordinality as x (id, n)
          order by x.n`;
+    },
+    async applyOldestPending(limit) {
+      const [{ taken }] = await sql<{ taken: number }[]>`
+        select count(*)::int as taken from (
+          select private.apply_webhook_events(p.id)
+            from (select id from amocrm.webhook_inbox where state = 'received' order by id limit ${limit}) p
+           order by p.id
+        ) applied`;
+      return taken;
     },
   };
 }

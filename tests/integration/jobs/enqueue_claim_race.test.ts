@@ -34,7 +34,9 @@ Deno.test({
       const enqueuers = Array.from({ length: ENQUEUERS }, async (_, e) => {
         for (let i = 0; i < IDS_PER_ENQUEUER; i++) {
           const id = e * IDS_PER_ENQUEUER + i;
-          await sql`select private.enqueue_job(${KIND}, ${userAccountId}, ${sql.json({ ids: [id] })}, ${dedupeKey})`;
+          await sql`select private.enqueue_job(${KIND}, ${userAccountId}, ${
+            sql.json({ ids: [id] })
+          }, ${dedupeKey})`;
         }
       });
       const claimer = (async () => {
@@ -50,7 +52,8 @@ Deno.test({
       const lost = expected.filter((id) => !got.includes(id));
       assert.deepEqual(lost, [], `${lost.length} enqueued ids never reached a claimed job`);
       assert.equal(claimed.length, expected.length, "no id was claimed twice");
-      const [{ jobs }] = await sql`select count(*)::int as jobs from amocrm.jobs where dedupe_key = ${dedupeKey}`;
+      const [{ jobs }] =
+        await sql`select count(*)::int as jobs from amocrm.jobs where dedupe_key = ${dedupeKey}`;
       assert.ok(jobs > 1 && jobs < expected.length, `ids shared jobs while claims went on (${jobs} jobs)`);
     } finally {
       await sql`delete from amocrm.jobs where dedupe_key = ${dedupeKey}`;

@@ -610,3 +610,53 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "the sweep applies stored rows nobody kicked, and reports how many it took",
+  ...opts,
+  async fn() {
+    const sql = connect();
+    const a = await createTestAccount(sql, "sweep");
+    try {
+      const store = createWebhookStore(sql);
+      const post = (id: number) => ({
+        userAccountId: a.userAccountId,
+        keyVersion: 1,
+        claimedAccountId: null,
+        claimedSubdomain: null,
+        contentType: FORM,
+        rawBody: `lead ${id}`,
+        eventsJson: JSON.stringify([{
+          entity: "lead",
+          action: "add",
+          amocrm_id: id,
+          amocrm_ts: 1_700_000_000,
+          payload: { id: String(id), status_id: "10", pipeline_id: "100", updated_at: "1700000000" },
+        }]),
+        quarantineReason: null,
+      });
+      await store.receiveManyIfConnected([post(71), post(72), post(73)]);
+      assert.deepEqual((await inboxRows(sql, a.userAccountId)).map((r) => r.state), [
+        "received",
+        "received",
+        "received",
+      ]);
+
+      const [{ waiting }] =
+        await sql`select count(*)::int as waiting from amocrm.webhook_inbox where state = 'received'`;
+      const taken = await store.applyOldestPending(waiting + 10);
+      assert.ok(taken >= 3 && taken <= waiting + 10, `took ${taken} of ${waiting} waiting rows`);
+      assert.deepEqual((await inboxRows(sql, a.userAccountId)).map((r) => r.state), [
+        "processed",
+        "processed",
+        "processed",
+      ]);
+      const deals = await sql`select amocrm_lead_id::int as id from public.amocrm_deals
+        where user_account_id = ${a.userAccountId} order by 1`;
+      assert.deepEqual(deals.map((d) => d.id), [71, 72, 73]);
+    } finally {
+      await cleanup(sql, a);
+      await sql.end();
+    }
+  },
+});

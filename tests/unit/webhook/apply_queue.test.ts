@@ -1,7 +1,26 @@
-// The background apply queue: bounded concurrency, kicks batched while they wait, bounded backlog, errors
-// reported, promises always settle.
+// The background apply queue: bounded concurrency, kicks batched while they wait, bounded backlog with a sweep
+// of what the dropped kicks left, errors reported, promises always settle.
 import assert from "node:assert/strict";
-import { ApplyQueue } from "../../../supabase/functions/amocrm-webhook/apply_queue.ts";
+import {
+  ApplyQueue,
+  type ApplyQueueOptions,
+} from "../../../supabase/functions/amocrm-webhook/apply_queue.ts";
+
+/** Options with no sweeping work unless a test says otherwise. */
+function options(
+  overrides: Partial<ApplyQueueOptions> & Pick<ApplyQueueOptions, "apply">,
+): ApplyQueueOptions {
+  return {
+    onError: () => assert.fail("no errors expected"),
+    concurrency: 1,
+    maxBacklog: 10,
+    maxBatch: 10,
+    sweep: () => Promise.resolve(0),
+    sweepBatch: 3,
+    maxSweepRounds: 4,
+    ...overrides,
+  };
+}
 
 function deferred() {
   let resolve!: () => void;
@@ -16,18 +35,16 @@ function deferred() {
 Deno.test("kicks that wait for a free statement go together, at most maxBatch per statement, in kick order", async () => {
   const gates: ReturnType<typeof deferred>[] = [];
   const statements: number[][] = [];
-  const queue = new ApplyQueue({
+  const queue = new ApplyQueue(options({
     apply: (ids) => {
       statements.push(ids);
       const gate = deferred();
       gates.push(gate);
       return gate.promise;
     },
-    onError: () => assert.fail("no errors expected"),
     concurrency: 2,
-    maxBacklog: 10,
     maxBatch: 2,
-  });
+  }));
   const kicks = [1, 2, 3, 4, 5].map((id) => queue.kick(id));
   assert.deepEqual(statements, [[1], [2]], "the first kicks go at once, one statement each");
   assert.equal(queue.backlog, 3);
@@ -46,16 +63,13 @@ Deno.test("kicks that wait for a free statement go together, at most maxBatch pe
 Deno.test("past the backlog limit kicks are dropped (left to cron) and counted once", async () => {
   const gate = deferred();
   const applied: number[] = [];
-  const queue = new ApplyQueue({
+  const queue = new ApplyQueue(options({
     apply: (ids) => {
       applied.push(...ids);
       return gate.promise;
     },
-    onError: () => {},
-    concurrency: 1,
     maxBacklog: 2,
-    maxBatch: 10,
-  });
+  }));
   const kicks = [1, 2, 3, 4, 5].map((id) => queue.kick(id));
   await kicks[3]; // dropped kicks settle at once
   await kicks[4];
@@ -68,14 +82,70 @@ Deno.test("past the backlog limit kicks are dropped (left to cron) and counted o
 
 Deno.test("a failing statement is reported with its inbox rows and does not stop the queue", async () => {
   const errors: [number[], string][] = [];
-  const queue = new ApplyQueue({
+  const queue = new ApplyQueue(options({
     apply: (ids) => ids.includes(1) ? Promise.reject(new Error("boom")) : Promise.resolve(),
     onError: (ids, e) => errors.push([ids, (e as Error).message]),
-    concurrency: 1,
-    maxBacklog: 10,
-    maxBatch: 10,
-  });
+  }));
   await Promise.all([queue.kick(1), queue.kick(2)]);
   assert.deepEqual(errors, [[[1], "boom"]]);
   assert.equal(queue.backlog, 0);
+});
+
+Deno.test("what dropped kicks left is swept once the backlog drains, in rounds until one comes back short", async () => {
+  const gate = deferred();
+  const log: string[] = [];
+  const sweeps = [3, 3, 1];
+  const queue = new ApplyQueue(options({
+    apply: (ids) => {
+      log.push(`apply ${ids}`);
+      return ids.includes(1) ? gate.promise : Promise.resolve();
+    },
+    maxBacklog: 1,
+    sweep: (limit) => {
+      log.push(`sweep ${limit}`);
+      return Promise.resolve(sweeps.shift() ?? 0);
+    },
+    onSwept: (rows) => log.push(`swept ${rows}`),
+  }));
+  const kicks = [1, 2, 3, 4].map((id) => queue.kick(id)); // 1 runs, 2 waits, 3 and 4 are dropped
+  assert.equal(queue.takeDropped(), 2);
+  gate.resolve();
+  await Promise.all(kicks);
+  assert.deepEqual(log, ["apply 1", "apply 2", "sweep 3", "sweep 3", "sweep 3", "swept 7"]);
+
+  await queue.kick(5);
+  assert.deepEqual(log.at(-1), "apply 5", "no drops since: no sweep");
+});
+
+Deno.test("a sweep stops after maxSweepRounds; a failing sweep is reported and the queue goes on", async () => {
+  let gate = deferred();
+  let sweepCalls = 0;
+  let failSweep = false;
+  const errors: [number[], string][] = [];
+  const applied: number[] = [];
+  const queue = new ApplyQueue(options({
+    apply: (ids) => {
+      applied.push(...ids);
+      return ids.includes(1) || ids.includes(10) ? gate.promise : Promise.resolve();
+    },
+    maxBacklog: 1,
+    sweep: (limit) => {
+      sweepCalls++;
+      return failSweep ? Promise.reject(new Error("db down")) : Promise.resolve(limit);
+    },
+    onError: (ids, e) => errors.push([ids, (e as Error).message]),
+  }));
+  let kicks = [1, 2, 3].map((id) => queue.kick(id)); // 3 is dropped
+  gate.resolve();
+  await Promise.all(kicks);
+  assert.equal(sweepCalls, 4, "every round came back full: the sweep stops at maxSweepRounds");
+
+  gate = deferred();
+  failSweep = true;
+  kicks = [10, 11, 12].map((id) => queue.kick(id));
+  gate.resolve();
+  await Promise.all(kicks);
+  assert.deepEqual(errors, [[[], "db down"]]);
+  await queue.kick(13);
+  assert.equal(applied.at(-1), 13);
 });
