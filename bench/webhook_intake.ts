@@ -202,7 +202,7 @@ async function main() {
       log: (entry) => {
         const key = String(entry.outcome ?? entry.event);
         outcomes[key] = (outcomes[key] ?? 0) + 1;
-        kicksDropped += Number(entry.apply_kicks_left_to_cron ?? 0);
+        kicksDropped += Number(entry.apply_kicks_dropped ?? 0);
         if (entry.event === "apply_swept") rowsSwept += Number(entry.rows ?? 0);
         if (entry.outcome === "stored") {
           phaseStored++;

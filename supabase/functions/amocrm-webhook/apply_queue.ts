@@ -12,7 +12,7 @@ export interface ApplyQueueOptions {
   onError: (inboxIds: number[], error: unknown) => void;
   /** Statements running at once (≤ the apply pool's size). */
   concurrency: number;
-  /** Kicks waiting beyond this are dropped (left to cron). */
+  /** Kicks waiting beyond this are dropped (their rows are swept later). */
   maxBacklog: number;
   /** Inbox rows applied by one statement at most. */
   maxBatch: number;

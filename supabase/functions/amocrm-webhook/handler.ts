@@ -38,7 +38,7 @@ export interface WebhookHandlerDeps {
   /**
    * Background apply statements at once (default 1: two would lock the deals of different POSTs in different
    * orders; 0 = never kick, leave every event to the cron backstop) and the backlog beyond which kicks are
-   * left to cron (default 500).
+   * dropped and their rows swept once it drains (default 500).
    */
   applyConcurrency?: number;
   applyMaxBacklog?: number;
@@ -321,7 +321,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
     // the apply step, which splits the stored events with their dedupe keys.
     if (stored.event_count > 0 && applyConcurrency > 0) waitUntil(applyQueue.kick(stored.inbox_id));
     const dropped = applyQueue.takeDropped();
-    if (dropped > 0) extra.apply_kicks_left_to_cron = dropped;
+    if (dropped > 0) extra.apply_kicks_dropped = dropped;
     if (quarantineReason !== null) {
       return finish(200, "quarantined", { ok: true }, { ...extra, reason: quarantineReason });
     }

@@ -21,6 +21,7 @@ import {
   eventRows,
   fixtureFor,
   inboxRows,
+  receiveRequest,
   type Sql,
   type TestAccount,
 } from "./support.ts";
@@ -572,16 +573,13 @@ Deno.test({
         keyVersion: number,
         rawBody: string,
         eventsJson = "[]",
-      ) => ({
-        userAccountId: typeof account === "string" ? account : account.userAccountId,
-        keyVersion,
-        claimedAccountId: null,
-        claimedSubdomain: null,
-        contentType: FORM,
-        rawBody,
-        eventsJson,
-        quarantineReason: null,
-      });
+      ) =>
+        receiveRequest(
+          typeof account === "string" ? account : account.userAccountId,
+          rawBody,
+          eventsJson,
+          keyVersion,
+        );
       const event = JSON.stringify([{
         entity: "lead",
         action: "add",
@@ -619,22 +617,18 @@ Deno.test({
     const a = await createTestAccount(sql, "sweep");
     try {
       const store = createWebhookStore(sql);
-      const post = (id: number) => ({
-        userAccountId: a.userAccountId,
-        keyVersion: 1,
-        claimedAccountId: null,
-        claimedSubdomain: null,
-        contentType: FORM,
-        rawBody: `lead ${id}`,
-        eventsJson: JSON.stringify([{
-          entity: "lead",
-          action: "add",
-          amocrm_id: id,
-          amocrm_ts: 1_700_000_000,
-          payload: { id: String(id), status_id: "10", pipeline_id: "100", updated_at: "1700000000" },
-        }]),
-        quarantineReason: null,
-      });
+      const post = (id: number) =>
+        receiveRequest(
+          a.userAccountId,
+          `lead ${id}`,
+          JSON.stringify([{
+            entity: "lead",
+            action: "add",
+            amocrm_id: id,
+            amocrm_ts: 1_700_000_000,
+            payload: { id: String(id), status_id: "10", pipeline_id: "100", updated_at: "1700000000" },
+          }]),
+        );
       await store.receiveManyIfConnected([post(71), post(72), post(73)]);
       assert.deepEqual((await inboxRows(sql, a.userAccountId)).map((r) => r.state), [
         "received",

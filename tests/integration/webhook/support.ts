@@ -2,6 +2,8 @@
 // removed again (cascading to inbox, events and anything the apply step derived) by cleanup().
 import postgres from "postgres";
 import { deleteUserAccount } from "../../support/delete_account.ts";
+import type { ReceiveRequest } from "../../../supabase/functions/amocrm-webhook/store.ts";
+import { FORM } from "../../unit/webhook/helpers.ts";
 
 export const DB_URL = Deno.env.get("DATABASE_URL");
 
@@ -27,6 +29,25 @@ export async function createTestAccount(sql: Sql, label: string): Promise<TestAc
     insert into amocrm.connections (user_account_id, subdomain, amocrm_account_id, state)
     values (${id}, ${subdomain}, ${amocrmAccountId}, 'active')`;
   return { userAccountId: id, subdomain, amocrmAccountId };
+}
+
+/** A form POST as the handler hands it to the store (no claimed account, not quarantined). */
+export function receiveRequest(
+  userAccountId: string,
+  rawBody: string,
+  eventsJson = "[]",
+  keyVersion = 1,
+): ReceiveRequest {
+  return {
+    userAccountId,
+    keyVersion,
+    claimedAccountId: null,
+    claimedSubdomain: null,
+    contentType: FORM,
+    rawBody,
+    eventsJson,
+    quarantineReason: null,
+  };
 }
 
 /** Delete the account and everything hanging off it. */

@@ -60,7 +60,7 @@ Deno.test("kicks that wait for a free statement go together, at most maxBatch pe
   assert.deepEqual(statements, [[1], [2], [3, 4], [5]]);
 });
 
-Deno.test("past the backlog limit kicks are dropped (left to cron) and counted once", async () => {
+Deno.test("past the backlog limit kicks are dropped (for the sweep) and counted once", async () => {
   const gate = deferred();
   const applied: number[] = [];
   const queue = new ApplyQueue(options({

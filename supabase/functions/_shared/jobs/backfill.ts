@@ -9,6 +9,7 @@
 // shift unread deals across a page boundary. A page whose deals all share one second moves on by page number.
 import { type AmoCrmClient, type AmoLead, leadsPageSchema, type Sql } from "../amocrm/mod.ts";
 import { applyLeadPage } from "./lead-page.ts";
+import { readStartedAt } from "./read-clock.ts";
 
 export const BACKFILL_PAGE_SIZE = 250;
 
@@ -140,7 +141,7 @@ export async function runBackfillPage(
     let leads: AmoLead[];
     let missing: number[] = [];
     let next: BackfillCursor;
-    const readAt = new Date();
+    const readAt = await readStartedAt(sql);
     if (cursor.phase === "scan" || cursor.phase === "trash") {
       leads = await scanPage(client, cursor);
       next = nextScanCursor(cursor, leads);

@@ -2,6 +2,7 @@
 // deals are re-read from the API in bulk — leads 250 per call with their contacts, then the main contacts
 // 250 per call — instead of the spec's one lead GET + one contact GET per deal, and applied as snapshots.
 import type { AmoContact, AmoCrmClient, AmoLead, Sql } from "../amocrm/mod.ts";
+import { readStartedAt } from "./read-clock.ts";
 
 export interface ConfirmResult {
   requested: number;
@@ -37,8 +38,8 @@ export async function confirmDeals(
   ids: number[],
 ): Promise<ConfirmResult> {
   const unique = [...new Set(ids)];
-  // Deletion is ordered by when a read began: a delete webhook that arrives after this moment wins over it.
-  const readAt = new Date();
+  // Deletion is ordered by when a read began: a delete webhook stored after this moment wins over it.
+  const readAt = await readStartedAt(sql);
   const leads = await client.getLeadsByIds(unique, { with: ["contacts"] });
   const contactIds = [...new Set(leads.map(mainContactId).filter((id): id is number => id !== undefined))];
   const contacts = contactIds.length ? await client.getContactsByIds(contactIds) : [];

@@ -7,6 +7,7 @@
 import type { AmoCrmClient, Sql } from "../amocrm/mod.ts";
 import { fillStatusGaps, type GapFillResult } from "./events-gap-fill.ts";
 import { applyLeadPage } from "./lead-page.ts";
+import { readStartedAt } from "./read-clock.ts";
 
 const LEADS_PAGE_SIZE = 250;
 /** Same-second writes and clock skew: each window starts this long before the last one ended. */
@@ -70,7 +71,7 @@ async function readUpdatedLeads(
     if (!pass.complete) break;
     // Pages are fetched lazily, each after the previous one was applied: the end of one loop body is a time
     // no later than the next read's start.
-    let readAt = new Date();
+    let readAt = await readStartedAt(sql);
     for await (const leads of client.iterateLeadsUpdated({ from, with: withRelations })) {
       const page = await applyLeadPage(sql, client, userAccountId, leads, readAt);
       pass.pages++;
@@ -87,7 +88,7 @@ async function readUpdatedLeads(
         pass.complete = false;
         break;
       }
-      readAt = new Date();
+      readAt = await readStartedAt(sql);
     }
   }
   const newest = Math.max(...marks.map((m) => m.maxSeen));
