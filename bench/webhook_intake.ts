@@ -188,7 +188,7 @@ async function main() {
   const outcomes: Record<string, number> = {};
   const background = new Set<Promise<unknown>>();
   let kicksDropped = 0;
-  let rowsSwept = 0;
+  let eventsSwept = 0;
   // Per phase: POSTs stored, and how many POSTs shared their insert (summed per POST).
   let phaseStored = 0;
   let phaseBatchSum = 0;
@@ -203,7 +203,7 @@ async function main() {
         const key = String(entry.outcome ?? entry.event);
         outcomes[key] = (outcomes[key] ?? 0) + 1;
         kicksDropped += Number(entry.apply_kicks_dropped ?? 0);
-        if (entry.event === "apply_swept") rowsSwept += Number(entry.rows ?? 0);
+        if (entry.event === "apply_swept") eventsSwept += Number(entry.events ?? 0);
         if (entry.outcome === "stored") {
           phaseStored++;
           phaseBatchSum += Number(entry.batch ?? 1);
@@ -312,7 +312,7 @@ async function main() {
     ratio("real (with apply) / bare", real, bare);
     await phase(`real handler, open loop ${rate}/s`, plan(realUrl, "open", durationS));
     console.log(
-      `\napply kicks dropped (backlog full): ${kicksDropped}; inbox rows applied by sweeps: ${rowsSwept}`,
+      `\napply kicks dropped (backlog full): ${kicksDropped}; events applied by sweeps: ${eventsSwept}`,
     );
     console.log(`handler outcomes: ${Object.entries(outcomes).map(([k, n]) => `${k}×${n}`).join(" ")}`);
   } finally {

@@ -1,9 +1,8 @@
 // Background "apply these events now" kicks, bounded. Acks must never wait behind apply work: the kicks run on
 // their own connections, a few statements at a time, and past a backlog limit they are dropped — the events stay
-// `pending`. Once the backlog has drained, the queue sweeps what the dropped kicks left (the oldest stored
-// rows, `sweepBatch` per statement, at most `maxSweepRounds` statements), so a burst is applied within seconds
-// rather than at the next pg_cron tick; the cron backstop (private.apply_pending_webhook_events) still covers
-// a crash. Kicks that wait for a free statement go together: one statement applies up to `maxBatch` inbox rows,
+// `pending`. Once the backlog has drained, the queue sweeps what the dropped kicks left with the cron backstop's
+// own function (private.apply_pending_webhook_events, a short budget per statement, at most `maxSweepRounds`
+// statements), so a burst is applied within seconds rather than at the next pg_cron tick. Kicks that wait for a free statement go together: one statement applies up to `maxBatch` inbox rows,
 // saving a round trip, a plan and a commit per row when webhooks come in bursts.
 import { BatchPump } from "./batch_pump.ts";
 
@@ -16,12 +15,12 @@ export interface ApplyQueueOptions {
   maxBacklog: number;
   /** Inbox rows applied by one statement at most. */
   maxBatch: number;
-  /** Apply up to `limit` of the oldest stored rows still waiting; resolves to how many it took. */
-  sweep: (limit: number) => Promise<number>;
-  sweepBatch: number;
+  /** Apply the oldest stored rows still waiting, for a short while; resolves to how many events it applied. */
+  sweep: () => Promise<number>;
+  /** Sweep statements at most, each after one that still applied something. */
   maxSweepRounds: number;
-  /** Rows a sweep applied (for the log). */
-  onSwept?: (rows: number) => void;
+  /** Events a sweep applied (for the log). */
+  onSwept?: (events: number) => void;
 }
 
 export class ApplyQueue {
@@ -62,9 +61,9 @@ export class ApplyQueue {
     let swept = 0;
     try {
       for (let round = 0; round < this.options.maxSweepRounds; round++) {
-        const taken = await this.options.sweep(this.options.sweepBatch);
-        swept += taken;
-        if (taken < this.options.sweepBatch) break;
+        const applied = await this.options.sweep();
+        swept += applied;
+        if (applied === 0) break;
       }
     } catch (error) {
       this.options.onError([], error);

@@ -27,6 +27,8 @@ import {
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Past this the database counts as unavailable: amoCRM gives up at 2 s, and a 503 earns more retries. */
 export const DB_DEADLINE_MS = 1500;
+/** One sweep statement's budget: one transaction, so it stays short (deals it locks wait for it). */
+const SWEEP_BUDGET_MS = 1000;
 
 export type LogEntry = Record<string, unknown>;
 
@@ -154,10 +156,9 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
     concurrency: applyConcurrency,
     maxBacklog: deps.applyMaxBacklog ?? 500,
     maxBatch: 50,
-    sweep: (limit) => applyStore.applyOldestPending(limit),
-    sweepBatch: 50,
-    maxSweepRounds: 40,
-    onSwept: (rows) => log({ fn: "amocrm-webhook", event: "apply_swept", rows }),
+    sweep: () => applyStore.applyPending(SWEEP_BUDGET_MS),
+    maxSweepRounds: 10,
+    onSwept: (events) => log({ fn: "amocrm-webhook", event: "apply_swept", events }),
     onError(inboxIds, error) {
       if (sqlState(error) === "42883") {
         // The apply function is not deployed yet: events stay pending for the cron backstop. Say so once a minute.

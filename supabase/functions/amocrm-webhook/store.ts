@@ -45,8 +45,11 @@ export interface WebhookStore {
   receiveManyIfConnected(requests: readonly ReceiveRequest[]): Promise<(ReceiveResult | null)[]>;
   /** Apply the stored events of these inbox rows (private.apply_webhook_events), in one statement. */
   apply(inboxIds: readonly number[]): Promise<void>;
-  /** The same for the `limit` oldest rows still waiting, of any account; resolves to how many it took. */
-  applyOldestPending(limit: number): Promise<number>;
+  /**
+   * Apply the rows still waiting, oldest first, of any account, until none is left or the budget is spent
+   * (private.apply_pending_webhook_events, the cron backstop); resolves to how many events it applied.
+   */
+  applyPending(budgetMs: number): Promise<number>;
 }
 
 export function createWebhookStore(sql: Sql): WebhookStore {
@@ -101,14 +104,10 @@ export function createWebhookStore(sql: Sql): WebhookStore {
           from unnest(${`{${inboxIds.join(",")}}`}::bigint[]) with ordinality as x (id, n)
          order by x.n`;
     },
-    async applyOldestPending(limit) {
-      const [{ taken }] = await sql<{ taken: number }[]>`
-        select count(*)::int as taken from (
-          select private.apply_webhook_events(p.id)
-            from (select id from amocrm.webhook_inbox where state = 'received' order by id limit ${limit}) p
-           order by p.id
-        ) applied`;
-      return taken;
+    async applyPending(budgetMs) {
+      const [{ applied }] = await sql<{ applied: number }[]>`
+        select private.apply_pending_webhook_events(make_interval(secs => ${budgetMs / 1000})) as applied`;
+      return applied;
     },
   };
 }

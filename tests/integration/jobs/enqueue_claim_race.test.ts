@@ -3,7 +3,7 @@
 // with confirm_deals) while another claims and completes jobs as fast as it can, so claims land between the
 // steps of a merge. The kind is the test's own, so the stack's worker never takes these jobs.
 import assert from "node:assert/strict";
-import postgres from "postgres";
+import { connectDb } from "../../support/connected_account.ts";
 
 const DATABASE_URL = Deno.env.get("DATABASE_URL");
 const KIND = "test_enqueue_race";
@@ -14,7 +14,7 @@ Deno.test({
   name: "ids enqueued while the job is being claimed all reach a claimed job",
   ignore: !DATABASE_URL,
   fn: async () => {
-    const sql = postgres(DATABASE_URL!, { max: ENQUEUERS + 2, onnotice: () => {} });
+    const sql = connectDb(); // six connections: the enqueuers and the claimer each keep one busy
     const userAccountId = crypto.randomUUID();
     const dedupeKey = `${KIND}:${userAccountId}`;
     await sql`insert into public.user_accounts (id, name) values (${userAccountId}, 'enqueue race test')`;

@@ -610,7 +610,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the sweep applies stored rows nobody kicked, and reports how many it took",
+  name: "the sweep applies stored rows nobody kicked, and reports how many events it applied",
   ...opts,
   async fn() {
     const sql = connect();
@@ -636,10 +636,11 @@ Deno.test({
         "received",
       ]);
 
-      const [{ waiting }] =
-        await sql`select count(*)::int as waiting from amocrm.webhook_inbox where state = 'received'`;
-      const taken = await store.applyOldestPending(waiting + 10);
-      assert.ok(taken >= 3 && taken <= waiting + 10, `took ${taken} of ${waiting} waiting rows`);
+      const applied = await store.applyPending(10_000);
+      assert.ok(
+        applied >= 3,
+        `applied ${applied} events (ours are 3; other accounts' waiting ones count too)`,
+      );
       assert.deepEqual((await inboxRows(sql, a.userAccountId)).map((r) => r.state), [
         "processed",
         "processed",

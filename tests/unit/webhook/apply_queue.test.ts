@@ -16,7 +16,6 @@ function options(
     maxBacklog: 10,
     maxBatch: 10,
     sweep: () => Promise.resolve(0),
-    sweepBatch: 3,
     maxSweepRounds: 4,
     ...overrides,
   };
@@ -91,27 +90,27 @@ Deno.test("a failing statement is reported with its inbox rows and does not stop
   assert.equal(queue.backlog, 0);
 });
 
-Deno.test("what dropped kicks left is swept once the backlog drains, in rounds until one comes back short", async () => {
+Deno.test("what dropped kicks left is swept once the backlog drains, in rounds until one applies nothing", async () => {
   const gate = deferred();
   const log: string[] = [];
-  const sweeps = [3, 3, 1];
+  const sweeps = [3, 3, 1, 0];
   const queue = new ApplyQueue(options({
     apply: (ids) => {
       log.push(`apply ${ids}`);
       return ids.includes(1) ? gate.promise : Promise.resolve();
     },
     maxBacklog: 1,
-    sweep: (limit) => {
-      log.push(`sweep ${limit}`);
+    sweep: () => {
+      log.push("sweep");
       return Promise.resolve(sweeps.shift() ?? 0);
     },
-    onSwept: (rows) => log.push(`swept ${rows}`),
+    onSwept: (events) => log.push(`swept ${events}`),
   }));
   const kicks = [1, 2, 3, 4].map((id) => queue.kick(id)); // 1 runs, 2 waits, 3 and 4 are dropped
   assert.equal(queue.takeDropped(), 2);
   gate.resolve();
   await Promise.all(kicks);
-  assert.deepEqual(log, ["apply 1", "apply 2", "sweep 3", "sweep 3", "sweep 3", "swept 7"]);
+  assert.deepEqual(log, ["apply 1", "apply 2", "sweep", "sweep", "sweep", "sweep", "swept 7"]);
 
   await queue.kick(5);
   assert.deepEqual(log.at(-1), "apply 5", "no drops since: no sweep");
@@ -129,16 +128,16 @@ Deno.test("a sweep stops after maxSweepRounds; a failing sweep is reported and t
       return ids.includes(1) || ids.includes(10) ? gate.promise : Promise.resolve();
     },
     maxBacklog: 1,
-    sweep: (limit) => {
+    sweep: () => {
       sweepCalls++;
-      return failSweep ? Promise.reject(new Error("db down")) : Promise.resolve(limit);
+      return failSweep ? Promise.reject(new Error("db down")) : Promise.resolve(5);
     },
     onError: (ids, e) => errors.push([ids, (e as Error).message]),
   }));
   let kicks = [1, 2, 3].map((id) => queue.kick(id)); // 3 is dropped
   gate.resolve();
   await Promise.all(kicks);
-  assert.equal(sweepCalls, 4, "every round came back full: the sweep stops at maxSweepRounds");
+  assert.equal(sweepCalls, 4, "every round applied something: the sweep stops at maxSweepRounds");
 
   gate = deferred();
   failSweep = true;
