@@ -18,12 +18,17 @@ die() { printf '\033[1;31m[amo-roi] error:\033[0m %s\n' "$*" >&2; exit 1; }
 # The dev stack uses Supabase's local ports; the test command uses a throwaway instance beside it.
 use_instance() {
   INSTANCE="$1"
+  # AMO_ROI_PORT_OFFSET shifts the throwaway instances, so two checkouts can run their tests side by side.
+  local offset="${AMO_ROI_PORT_OFFSET:-0}"
   case "$INSTANCE" in
-    dev) DB_PORT=54322 API_PORT=54321 SIM_PORT=54330 ;;
+    dev) DB_PORT=54322 API_PORT=54321 SIM_PORT=54330 offset=0 ;;
     test) DB_PORT=54332 API_PORT=54331 SIM_PORT=54340 ;;
     legacy) DB_PORT=54342 API_PORT=54341 SIM_PORT=54350 ;;
+    scratch) DB_PORT=54362 API_PORT=54361 SIM_PORT=54370 ;;
+    shadow) DB_PORT=54372 API_PORT=54371 SIM_PORT=54380 ;;
     *) die "unknown instance $INSTANCE" ;;
   esac
+  DB_PORT=$((DB_PORT + offset)) API_PORT=$((API_PORT + offset)) SIM_PORT=$((SIM_PORT + offset))
   STATE_DIR="$ROOT/.local/$INSTANCE"
   # The cluster runs as `postgres` when we are root; if that user cannot reach the repository (a checkout
   # under a private home or a mktemp -d folder), the instance lives in a folder of its own under /tmp.

@@ -119,8 +119,8 @@ main() {
   ensure_apt_packages
   ensure_local_extensions
 
-  log "fresh test stack (Postgres :54332, functions :54331)"
   use_instance test
+  log "fresh test stack (Postgres :$DB_PORT, functions :$API_PORT)"
   tear_down >/dev/null 2>&1
   rm -rf "$STATE_DIR"
   bring_up
