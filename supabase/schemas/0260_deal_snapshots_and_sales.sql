@@ -1,0 +1,162 @@
+-- The API side of the deal mirror: a deal as the amoCRM REST API returns it (confirmation of money events,
+-- reconciliation, backfill) is applied through the same rules as webhooks, then its sale is settled.
+-- Sale states (public.sales.status):
+--   paid       the deal is won (142) now, confirmed through the API; counts as revenue
+--   pending    the deal was won and has been reopened (moved back to an open stage); does not count
+--   cancelled  the deal was won and then lost (143) or deleted; does not count
+-- A paid sale has exactly one public.purchases row (amocrm_deal_id set) with the same amount and
+-- purchase_date = closed_at; when the sale stops being paid, that purchase row is removed.
+create or replace function private.settle_sale(p_user_account_id uuid, p_amocrm_lead_id bigint)
+returns text
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_deal public.amocrm_deals;
+  v_status text;
+begin
+  select * into v_deal from public.amocrm_deals
+  where user_account_id = p_user_account_id and amocrm_lead_id = p_amocrm_lead_id;
+  if v_deal is null then
+    return 'no_deal';
+  end if;
+
+  if v_deal.status_id = 142 and not v_deal.is_deleted then
+    insert into public.sales as s (
+      user_account_id, amocrm_deal_id, amocrm_pipeline_id, amocrm_status_id, amount, client_phone, status,
+      lead_id, closed_at, confirmed_at
+    ) values (
+      p_user_account_id, p_amocrm_lead_id, v_deal.pipeline_id, v_deal.status_id, coalesce(v_deal.price, 0),
+      v_deal.contact_phone_e164, 'paid', v_deal.lead_id, v_deal.closed_at, now()
+    )
+    on conflict (user_account_id, amocrm_deal_id) do update set
+      amocrm_pipeline_id = excluded.amocrm_pipeline_id,
+      amocrm_status_id = excluded.amocrm_status_id,
+      amount = excluded.amount,
+      client_phone = coalesce(excluded.client_phone, s.client_phone),
+      status = 'paid',
+      lead_id = excluded.lead_id,
+      closed_at = excluded.closed_at,
+      confirmed_at = excluded.confirmed_at;
+
+    insert into public.purchases as p (user_account_id, amocrm_deal_id, client_phone, amount, purchase_date)
+    values (p_user_account_id, p_amocrm_lead_id, v_deal.contact_phone_e164, coalesce(v_deal.price, 0),
+      coalesce(v_deal.closed_at, v_deal.amocrm_updated_at))
+    on conflict (user_account_id, amocrm_deal_id) do update set
+      client_phone = coalesce(excluded.client_phone, p.client_phone),
+      amount = excluded.amount,
+      purchase_date = excluded.purchase_date;
+    return 'paid';
+  end if;
+
+  v_status := case when v_deal.is_deleted or v_deal.status_id = 143 then 'cancelled' else 'pending' end;
+  update public.sales set
+    status = v_status,
+    amocrm_pipeline_id = v_deal.pipeline_id,
+    amocrm_status_id = v_deal.status_id,
+    amount = coalesce(v_deal.price, amount),
+    confirmed_at = now()
+  where user_account_id = p_user_account_id and amocrm_deal_id = p_amocrm_lead_id;
+  if not found then
+    return 'no_sale';
+  end if;
+  delete from public.purchases where user_account_id = p_user_account_id and amocrm_deal_id = p_amocrm_lead_id;
+  return v_status;
+end $$;
+comment on function private.settle_sale(uuid, bigint) is
+  'Make sales/purchases match the deal: won → paid sale + one purchase; reopened → pending; lost/deleted → '
+  'cancelled (purchase removed). Idempotent.';
+revoke all on function private.settle_sale(uuid,bigint) from public;
+grant execute on function private.settle_sale(uuid,bigint) to service_role;
+
+-- p_lead is one element of GET /api/v4/leads (JSON numbers, unix seconds); p_contact_phone the raw PHONE of
+-- its main contact, if known.
+create or replace function private.apply_deal_snapshot(
+  p_user_account_id uuid,
+  p_lead jsonb,
+  p_contact_phone text default null,
+  p_source text default 'api',
+  p_read_at timestamptz default now()
+)
+returns text
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_id bigint := (p_lead ->> 'id')::bigint;
+  v_status integer := (p_lead ->> 'status_id')::integer;
+  v_pipeline integer := (p_lead ->> 'pipeline_id')::integer;
+  v_updated_at timestamptz := to_timestamp((p_lead ->> 'updated_at')::bigint);
+  v_is_deleted boolean := coalesce((p_lead ->> 'is_deleted')::boolean, false);
+  v_main_contact bigint := (
+    select (c ->> 'id')::bigint from jsonb_array_elements(coalesce(p_lead #> '{_embedded,contacts}', '[]')) c
+    order by (c ->> 'is_main')::boolean desc nulls last limit 1);
+  v_deal public.amocrm_deals;
+  v_is_newer boolean;
+  v_deletion text;
+begin
+  perform private.lock_deal(p_user_account_id, v_id);
+  insert into public.amocrm_deals (user_account_id, amocrm_lead_id) values (p_user_account_id, v_id)
+  on conflict do nothing;
+  select * into v_deal from public.amocrm_deals
+  where user_account_id = p_user_account_id and amocrm_lead_id = v_id for update;
+
+  v_is_newer := private.is_newer_state(v_updated_at, '~', v_deal.amocrm_updated_at, v_deal.state_tiebreak);
+  if v_is_newer then
+    -- A stage we never saw a transition into (missed webhooks): history gets it at the API's time.
+    if (v_deal.status_id, v_deal.pipeline_id) is distinct from (v_status, v_pipeline) then
+      perform private.record_transition(p_user_account_id, v_id, v_deal.status_id, v_deal.pipeline_id,
+        v_status, v_pipeline, v_updated_at, p_source, false, p_lead);
+    end if;
+    update public.amocrm_deals set
+      name = p_lead ->> 'name',
+      pipeline_id = v_pipeline,
+      status_id = v_status,
+      price = (p_lead ->> 'price')::numeric,
+      responsible_user_id = (p_lead ->> 'responsible_user_id')::bigint,
+      amocrm_created_at = to_timestamp((p_lead ->> 'created_at')::bigint),
+      amocrm_updated_at = v_updated_at,
+      state_tiebreak = '~',
+      closed_at = to_timestamp(nullif(p_lead ->> 'closed_at', '')::bigint)
+    where user_account_id = p_user_account_id and amocrm_lead_id = v_id;
+  end if;
+  v_deletion := private.observe_deletion(p_user_account_id, v_id, v_is_deleted, p_read_at);
+
+  update public.amocrm_deals set
+    main_contact_id = coalesce(v_main_contact, main_contact_id),
+    contact_phone_e164 = coalesce(private.normalize_phone(p_contact_phone), contact_phone_e164)
+  where user_account_id = p_user_account_id and amocrm_lead_id = v_id;
+
+  perform private.link_deal_to_lead(p_user_account_id, v_id);
+  perform private.settle_sale(p_user_account_id, v_id);
+  return case when v_is_newer or v_deletion = 'changed' then 'applied' else 'stale' end;
+end $$;
+comment on function private.apply_deal_snapshot(uuid, jsonb, text, text, timestamptz) is
+  'Apply a deal as the amoCRM API returns it (state authoritative at equal amoCRM times, deletion as of when the '
+  'read began), attribute it, settle its sale.';
+revoke all on function private.apply_deal_snapshot(uuid,jsonb,text,text,timestamp with time zone) from public;
+grant execute on function private.apply_deal_snapshot(uuid,jsonb,text,text,timestamp with time zone) to service_role;
+
+-- The API answered 204 for a deal we know: it was deleted in amoCRM.
+create or replace function private.mark_deal_missing(
+  p_user_account_id uuid,
+  p_amocrm_lead_id bigint,
+  p_read_at timestamptz default now()
+)
+returns text
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  perform private.lock_deal(p_user_account_id, p_amocrm_lead_id);
+  perform private.observe_deletion(p_user_account_id, p_amocrm_lead_id, true, p_read_at);
+  return private.settle_sale(p_user_account_id, p_amocrm_lead_id);
+end $$;
+comment on function private.mark_deal_missing(uuid, bigint, timestamptz) is
+  'A deal the API no longer returned in a read begun at p_read_at is deleted (unless observed alive since); '
+  'its sale, if any, is settled.';
+revoke all on function private.mark_deal_missing(uuid,bigint,timestamp with time zone) from public;
+grant execute on function private.mark_deal_missing(uuid,bigint,timestamp with time zone) to service_role;

@@ -1,0 +1,87 @@
+-- Revenue that no creative gets, and per-account totals that reconcile the funnel with amoCRM.
+-- A manager can win a deal the product never created (no lead matches its id or phone): its sale is paid but
+-- unattributed (sales.lead_id null). Dropping it would make our totals disagree with amoCRM, so it is listed and
+-- counted here instead.
+--   public.unattributed_revenue     paid sales without a lead, and won amoCRM deals without a lead whose sale is
+--                                   not confirmed yet
+--   public.account_revenue_totals   per account: attributed (what the creative/direction funnels add up to) +
+--                                   unattributed = total paid, the difference (0 when the rollup is consistent),
+--                                   and the amoCRM side (won deals in the mirror) to compare with
+--   amocrm_deals_won_idx            partial index: won deals of an account without scanning all its deals
+-- Both views are security_invoker (RLS of sales, amocrm_deals, purchases and the rollup applies).
+-- Nothing destructive; idempotent.
+create index amocrm_deals_won_idx on public.amocrm_deals (user_account_id)
+  where status_id = 142 and not is_deleted;
+
+create or replace view public.unattributed_revenue with (security_invoker = true) as
+select s.user_account_id, 'paid_sale'::text as source, s.amocrm_deal_id, d.name as deal_name,
+  s.amount, s.closed_at, s.client_phone_e164, s.amocrm_pipeline_id as pipeline_id
+from public.sales s
+left join public.amocrm_deals d on d.user_account_id = s.user_account_id and d.amocrm_lead_id = s.amocrm_deal_id
+where s.status = 'paid' and s.lead_id is null
+union all
+-- Won in amoCRM, not attributed, and no paid sale yet: the API confirmation is still queued (or failed).
+select d.user_account_id, 'won_deal_unconfirmed'::text, d.amocrm_lead_id, d.name,
+  d.price, d.closed_at, d.contact_phone_e164, d.pipeline_id
+from public.amocrm_deals d
+where d.status_id = 142 and not d.is_deleted and d.lead_id is null
+  and not exists (
+    select 1 from public.sales s
+    where s.user_account_id = d.user_account_id and s.amocrm_deal_id = d.amocrm_lead_id and s.status = 'paid');
+comment on view public.unattributed_revenue is
+  'Revenue no creative gets: paid sales without a product lead (source paid_sale), and won amoCRM deals without a '
+  'lead whose sale is not confirmed yet (source won_deal_unconfirmed; not counted as revenue until confirmed).';
+
+create or replace view public.account_revenue_totals with (security_invoker = true) as
+select a.id as user_account_id,
+  coalesce(s.paid_sales, 0) as paid_sales,
+  coalesce(s.paid_revenue, 0) as paid_revenue,
+  coalesce(r.paid_sales, 0) as attributed_paid_sales,
+  coalesce(r.revenue, 0) as attributed_revenue,
+  coalesce(s.unattributed_paid_sales, 0) as unattributed_paid_sales,
+  coalesce(s.unattributed_revenue, 0) as unattributed_revenue,
+  -- 0 when attributed + unattributed = total paid.
+  coalesce(s.paid_revenue, 0) - coalesce(r.revenue, 0) - coalesce(s.unattributed_revenue, 0) as unreconciled_revenue,
+  coalesce(d.won_deals, 0) as amocrm_won_deals,
+  coalesce(d.won_amount, 0) as amocrm_won_amount,
+  coalesce(d.won_unattributed_deals, 0) as amocrm_won_unattributed_deals,
+  coalesce(d.won_awaiting_confirmation, 0) as amocrm_won_awaiting_confirmation,
+  coalesce(r.repeat_revenue, 0) as repeat_revenue,
+  coalesce(p.product_purchases_revenue, 0) as product_purchases_revenue
+from public.user_accounts a
+left join lateral (
+  select sum(x.paid_sales)::bigint as paid_sales, sum(x.revenue) as revenue, sum(x.repeat_revenue) as repeat_revenue
+  from private.analytics_lead_totals x
+  where x.user_account_id = a.id
+) r on true
+left join lateral (
+  select count(*) as paid_sales, sum(coalesce(x.amount, 0)) as paid_revenue,
+    count(*) filter (where x.lead_id is null) as unattributed_paid_sales,
+    sum(coalesce(x.amount, 0)) filter (where x.lead_id is null) as unattributed_revenue
+  from public.sales x
+  where x.user_account_id = a.id and x.status = 'paid'
+) s on true
+left join lateral (
+  select count(*) as won_deals, sum(coalesce(x.price, 0)) as won_amount,
+    count(*) filter (where x.lead_id is null) as won_unattributed_deals,
+    count(*) filter (where not exists (
+      select 1 from public.sales y
+      where y.user_account_id = x.user_account_id and y.amocrm_deal_id = x.amocrm_lead_id and y.status = 'paid'))
+      as won_awaiting_confirmation
+  from public.amocrm_deals x
+  where x.user_account_id = a.id and x.status_id = 142 and not x.is_deleted
+) d on true
+left join lateral (
+  select sum(coalesce(x.amount, 0)) as product_purchases_revenue
+  from public.purchases x
+  where x.user_account_id = a.id and x.amocrm_deal_id is null
+) p on true;
+comment on view public.account_revenue_totals is
+  'Per account: paid_revenue (all paid sales) = attributed_revenue (sum of the creative/direction funnels) + '
+  'unattributed_revenue; unreconciled_revenue shows any difference (0 when consistent). amocrm_won_* describe the '
+  'amoCRM mirror (won deals, their amount, without a lead, awaiting API confirmation) to compare with amoCRM. '
+  'repeat_revenue = product purchases credited to leads by phone, out of product_purchases_revenue.';
+
+revoke all on public.unattributed_revenue, public.account_revenue_totals from public, anon, authenticated;
+
+grant select on public.unattributed_revenue, public.account_revenue_totals to authenticated, service_role;
