@@ -4158,7 +4158,7 @@ COMMENT ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid) IS 'Funn
 
 COMMENT ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid) IS 'Funnel and ROI per day (lead creation day for lead metrics, spend day for spend), every day of the range present (zeros when empty), for charts. Optional direction and creative filters. Runs as the caller.';
 
-COMMENT ON FUNCTION "public"."qualification_stats"(uuid, uuid) IS 'The spec''s GET qualification-stats?userAccountId=&directionId= (seed "Шаг 4/5"): per creative, all time, leads, qualified_leads, qualification_rate, conversions, conversion_rate (of qualified). creative_id null = leads without a creative. Runs as the caller.';
+COMMENT ON FUNCTION "public"."qualification_stats"(uuid, uuid) IS 'The requirements'' GET qualification-stats?userAccountId=&directionId= (Steps 4-5): per creative, all time, leads, qualified_leads, qualification_rate, conversions, conversion_rate (of qualified). creative_id null = leads without a creative. Runs as the caller.';
 
 COMMENT ON FUNCTION "public"."request_pipeline_sync"(uuid) IS 'RPC for the dashboard: queue a pipeline sync of one of your accounts (supabase.rpc(''request_pipeline_sync'')).';
 

@@ -1,6 +1,8 @@
--- The product's existing tables (user_accounts, directions, creatives, leads, purchases, sales) with the spec's
--- column names. On a database where the product already created them, `create table if not exists` is a no-op
--- and `add column if not exists` fills in only what is missing, so this migration is safe on both.
+-- The product's own tables (user_accounts, directions, creatives, leads, purchases, sales) with the column
+-- names of the requirements (docs/requirements.md), plus the columns amo-roi adds (normalized phones, the
+-- lead's amoCRM stage). In production the product's tables exist before amo-roi: the hand-written migration
+-- `*_product_tables_baseline.sql` creates them if missing and adds only missing product columns; everything
+-- declared here beyond that arrives through the generated migration.
 create table public.user_accounts (
   id uuid primary key default gen_random_uuid(),
   created_at timestamptz not null default now(),
@@ -44,8 +46,8 @@ create table public.leads (
   -- Normalized phones next to the raw ones (see private.normalize_phone); a lead's phone comes from the
   -- site form or, for WhatsApp leads, from the chat id.
   phone_e164 text generated always as (coalesce(private.normalize_phone(phone), private.normalize_phone(chat_id))) stored,
-  -- The spec's funnel data (seed "Шаг 3"): where each lead is in its amoCRM pipeline, whether it is qualified,
-  -- the account's pipeline stages with the configurable qualified flag, and every status transition.
+  -- Where the lead's deal is in its amoCRM pipeline and whether it is qualified (requirements: Step 3); kept
+  -- by the deal mirror's triggers (0220).
   current_pipeline_id integer,
   current_status_id integer,
   is_qualified boolean default false

@@ -1,3 +1,6 @@
+-- The funnel tables the dashboard reads (requirements: Step 3): the account's pipeline stages with the
+-- configurable qualified flag, and every status transition of a deal. Where each product lead is now
+-- (leads.current_*, is_qualified) is declared with the product tables (0020) and kept by triggers (0220).
 create index idx_leads_pipeline_status
   on public.leads (current_pipeline_id, current_status_id)
   where current_pipeline_id is not null;
@@ -15,7 +18,7 @@ create table public.amocrm_pipeline_stages (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   unique (user_account_id, pipeline_id, status_id),
-  -- Pipeline and stage sync (seed "Обновить воронки"): GET /api/v4/leads/pipelines is upserted into
+  -- Pipeline and stage sync (the dashboard's "refresh pipelines"): GET /api/v4/leads/pipelines is upserted into
   -- public.amocrm_pipeline_stages. The qualified flag belongs to the user and survives every sync; a stage
   -- that vanished from amoCRM is archived, not deleted, because history still refers to it.
   status_type integer,

@@ -1,8 +1,8 @@
--- private.enqueue_job merged a payload into the queued job with the same dedupe key in two statements: an
--- insert that found the queued job, then an update of it. A worker that claimed the job in between (it is
--- 'running' then, so the update matched nothing) made the merge a no-op and the payload's ids were lost: a
--- deal's confirmation was never read, and a sale stayed paid after the deal was lost or deleted. Now it
--- loops until one of the two statements wins: either the ids join a queued job, or a new queued job is made.
+-- The job queue (amocrm.jobs, declared in 0050): enqueue with merge by dedupe key, claim, complete, fail with
+-- backoff. The worker function drains it; pg_cron kicks the worker (0420).
+-- enqueue_job merges a payload into the queued job with the same dedupe key. Merge and insert are two
+-- statements, and a worker may claim the job between them (it is 'running' then, so the merge matches
+-- nothing): it loops until one of them wins, so ids are never dropped (a dropped id is a deal never confirmed).
 create or replace function private.enqueue_job(
   p_kind text,
   p_user_account_id uuid,

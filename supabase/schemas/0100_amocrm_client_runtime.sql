@@ -12,7 +12,6 @@
 --   private.amocrm_set_connection_state() state + reason + state_changed_at in one place
 --   private.amocrm_prune_api_calls()    retention for the trace table
 --
--- Nothing destructive. Idempotent (if not exists / create or replace), so it can be re-applied to a dev database.
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- Tables

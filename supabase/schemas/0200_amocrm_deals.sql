@@ -28,16 +28,7 @@ create table public.amocrm_deals (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   primary key (user_account_id, amocrm_lead_id),
-  -- Deletion in the order it happened. A delete webhook carries no amoCRM time (only id, status and pipeline),
-  -- so deletion cannot be ordered like the rest of a deal's state (by amoCRM's updated_at). It is ordered by our
-  -- own clock instead: when a delete/restore webhook was received, or when an API read that saw the deal began.
-  -- The newest observation wins. Before this, an API read that began before a delete arrived (a confirmation of
-  -- a won deal, say) but was applied after it brought the deal back to life, with a paid sale.
-  --   amocrm_deals.deletion_seen_at       the time of the observation is_deleted comes from
-  --   private.observe_deletion(…)         apply one observation if it is not older than that
-  --   apply_lead_event                    delete/restore observed at the webhook's received_at
-  --   apply_deal_snapshot, mark_deal_missing, reconcile_deal_snapshots
-  --                                       observed at p_read_at: when the API read began (default now())
+  -- When the observation is_deleted comes from was made (deletion has its own order: 0235).
   deletion_seen_at timestamptz
 );
 

@@ -1,11 +1,12 @@
--- The webhook ack path, cheaper under load.
---
--- 1. private.receive_webhook becomes plpgsql. As a `language sql` function that cannot be inlined (it inserts),
---    Postgres parsed and planned its body on every call; plpgsql caches the plan for the life of the
---    connection. Same signature, same behaviour, same grants (create or replace keeps them).
--- 2. private.receive_webhooks stores several POSTs in one statement: the function batches the acks that arrive
---    while an earlier insert is still running, so a burst costs one round trip per batch, not per POST. Each
---    POST still goes through private.receive_webhook_if_connected: the same guard, one inbox row each.
+-- Webhook intake: the one SQL round trip behind amoCRM's 200. A POST is stored as one amocrm.webhook_inbox row
+-- (raw body + parsed events, or quarantined with the reason) before the function answers; applying the
+-- events happens afterwards (0250_webhook_apply.sql).
+--   private.receive_webhook              store one POST (plpgsql: its plan is cached per connection)
+--   private.receive_webhook_if_connected the guard: only for an active connection of the signed account
+--   private.receive_webhooks             several POSTs in one statement: acks that arrive while an insert is
+--                                        running share the next one (each keeps its row, guard and answer)
+--   private.expand_webhook_events        split an inbox row into amocrm.webhook_events (dedupe key)
+-- Why plpgsql and batching: docs/decisions/webhook-intake.md.
 create or replace function private.receive_webhook(
   p_user_account_id uuid,
   p_content_type text,

@@ -13,11 +13,8 @@
 --   * money events (won, lost, reopened, price change on a won deal) are never trusted: they enqueue a
 --     confirm_deals job that re-reads the deals from the amoCRM API in bulk.
 
--- The helpers every applied event calls, rewritten in plpgsql with the same signatures and results. A
--- `language sql` function with `set search_path` is never inlined, so Postgres parsed and planned its body on
--- every call: with track_functions = 'all', stage_qualifies cost 82 µs a call, deal_is_qualified 100 µs,
--- webhook_int 10 µs (six calls per event). plpgsql keeps each plan for the life of the connection; applying a
--- lead update went from 0.84 to 0.34 ms. create or replace keeps comments and grants.
+-- The helpers every applied event calls. They are plpgsql, not `language sql`: a SQL function with
+-- `set search_path` is never inlined, so its body was planned on every call (docs/decisions/apply-helpers.md).
 create or replace function private.webhook_int(p_value text)
 returns bigint
 language plpgsql

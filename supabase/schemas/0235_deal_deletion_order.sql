@@ -1,3 +1,11 @@
+-- Deletion in the order it was observed. A delete webhook carries no amoCRM time (only id, status and
+-- pipeline), so deletion cannot be ordered like the rest of a deal's state (by amoCRM's updated_at). It has its
+-- own clock: when a delete/restore webhook was received, or when an API read that saw the deal began. The
+-- newest observation wins, so an API read that began before a delete arrived cannot bring the deal back.
+--   amocrm_deals.deletion_seen_at   the time of the observation is_deleted comes from (0200)
+--   private.observe_deletion(…)     apply one observation if it is not older than that
+-- Callers: apply_lead_event (delete/restore at the webhook's received_at); apply_deal_snapshot,
+-- mark_deal_missing, reconcile_deal_snapshots (at p_read_at, when the API read began).
 comment on column public.amocrm_deals.deletion_seen_at is
   'When (our clock) the observation is_deleted comes from was made: a delete/restore webhook''s receipt or the '
   'start of an API read. An older observation never changes is_deleted.';

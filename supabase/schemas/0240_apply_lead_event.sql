@@ -1,4 +1,6 @@
--- Delete and restore webhooks go through private.observe_deletion; the rest is unchanged.
+-- One webhook event applied to the deal mirror (the rules are in 0230's header): add/update/status/
+-- responsible change newer-wins; delete/restore through private.observe_deletion (0235); a contact event
+-- refreshes the contact phone and links deals by it.
 create or replace function private.apply_lead_event(
   p_user_account_id uuid,
   p_action text,

@@ -5,7 +5,7 @@
 -- Amounts are in the currency named on the row. Revenue (public.sales) carries no currency: it is in the
 -- amoCRM account's currency, so ROI is only meaningful when spend is recorded in that same currency; the
 -- funnel functions report mixed-currency spend as 'mixed' and leave cost metrics empty rather than add
--- roubles to dollars. Deleting a creative deletes its spend. Nothing destructive; idempotent.
+-- roubles to dollars. Deleting a creative deletes its spend.
 create table public.ad_spend_daily (
   id uuid primary key default gen_random_uuid(),
   user_account_id uuid not null references public.user_accounts (id) on delete cascade,

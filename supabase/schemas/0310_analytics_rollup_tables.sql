@@ -1,4 +1,4 @@
--- Funnel rollup: lead, qualification, conversion and revenue counts per (user account, creative, direction,
+-- Analytics rollups (tables). Lead, qualification, conversion and revenue counts per (user account, creative, direction,
 -- lead day) and per (account, creative, direction) for all time, plus spend per creative for all time, kept
 -- current by triggers, so that the funnel functions read a few thousand rows instead of aggregating a million
 -- leads.
@@ -20,7 +20,7 @@
 --   private.analytics_expected_credits() / analytics_expected_rollup()  the same numbers from scratch
 --   private.analytics_rebuild()          replace one account's rollups with the from-scratch numbers
 --
--- Metric semantics (what the rollup counts for the leads of a bucket):
+-- What the rollup counts for the leads of a bucket (the dashboard metrics built on it: README, "Metrics"):
 --   leads             product leads (public.leads) of the account; leads without creative/direction have null keys
 --   qualified_leads   leads with is_qualified (sticky: a lead lost after qualifying stays qualified)
 --   converted_leads   leads with at least one paid sale (public.sales.status = 'paid'; 'pending' = won then
@@ -52,24 +52,7 @@
 -- Known limit: a lead and a product purchase with the same phone inserted concurrently in two transactions can
 -- leave that purchase's credit stale; private.analytics_rebuild() repairs an account exactly.
 --
--- Design decision, measured with bench/analytics.ts (1M leads in one account, 2.5M history rows, 88k sales,
--- 300 creatives x 60 active days, 2 cores; reads are client round trips as a member through RLS, p95):
---   * no rollup, aggregating leads and sales per request: 176 ms for 30 days, 867 ms for all time — the 50 ms
---     target is out of reach, so the counts are maintained incrementally;
---   * daily rollup: 30 days 7.5 ms; all time from the daily rows 28.6 ms, but that grows with creatives x active
---     days (a second year, or three times the creatives, breaks 50 ms) — hence the all-time totals next to it:
---     all time 8.8 ms, for one more HOT upsert per changed lead;
---   * write path: UPDATE leads set current_status_id + is_qualified with the triggers = 1.36x a plain status
---     UPDATE (client p50 0.72 vs 0.53 ms; server 279 vs 194 µs, 1.44x); a paid sale insert 1.32x one without a
---     lead — under the 2x budget;
---   * UPDATE triggers per row with WHEN, not per statement: a statement trigger with transition tables cannot
---     have a column list or WHEN, so it runs on every status-only webhook update (+15% measured on those);
---   * INSERT/DELETE triggers per statement: a 100k-lead insert took 2.9 s, against 116 s with a row trigger (per-
---     row upserts of the same rows inside one transaction pile up row versions); the price is a single-lead
---     insert at 0.65 ms instead of 0.47 ms (0.41 ms without analytics);
---   * repeat-revenue credits are state (a table), not deltas: re-crediting a phone is idempotent and correct in
---     any order of lead/purchase changes.
--- Nothing destructive: new objects only; the initial fill at the end reads existing data. Idempotent.
+-- Why rollups, and why these trigger shapes (measured): docs/decisions/analytics-rollups.md.
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- Tables

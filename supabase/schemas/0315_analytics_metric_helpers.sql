@@ -1,31 +1,5 @@
--- Funnel and ROI per creative and per direction (seed "Шаг 5"), for a lead-date cohort, as RPCs in public.
--- They run as the caller (security invoker): RLS on the rollup, ad_spend_daily, creatives and directions decides
--- what a caller sees, so a non-member gets empty results and anon has no execute right at all.
---   private.percent_of / cost_per / roi_percent   the rate formulas, null instead of a division by zero
---   public.creative_funnel(account, from, to, direction)   one row per creative (null = leads without creative)
---   public.direction_funnel(account, from, to, direction)  one row per direction (null = no direction)
---   public.funnel_daily(account, from, to, direction, creative)  one row per day, for charts
---   public.qualification_stats(account, direction)  the spec's qualification-stats endpoint, per creative
---
--- Metrics (counts from the rollups of 20261124003100_funnel_rollup.sql, which also says what is counted; all
--- time reads the totals, a date range the daily rows):
---   leads, qualified_leads, conversions (leads with a paid sale), paid_sales, revenue (paid sales of the leads),
---   repeat_revenue (product-recorded purchases credited to the leads by phone; shown separately, not in roi)
---   qualification_rate = qualified_leads / leads x 100
---   conversion_rate    = conversions / qualified_leads x 100   (as the spec defines it; can exceed 100 when
---                        unqualified leads buy)
---   spend              sum of ad_spend_daily.amount; spend_currency its ISO code, or 'mixed' (then spend and
---                      every cost metric are null: sums across currencies mean nothing)
---   cpl = spend / leads, cpql = spend / qualified_leads, cpa = spend / conversions
---   roi = (revenue - spend) / spend x 100
---   Rates and money ratios are numeric rounded to 2 decimals. A zero denominator gives null, never an error;
---   zero or missing spend gives null cpl/cpql/cpa/roi (no cost data is not "free").
--- Date range (UTC days, both ends inclusive, null = open): leads created in the range with all their sales,
--- whenever they closed; spend with spend_date in the range.
--- Direction filter: leads whose direction is it, and spend of creatives whose direction is it; creative rows
--- then add up exactly to that direction's row.
--- Rows: every creative/direction with leads or spend in scope.
--- Nothing destructive; idempotent.
+-- The rate formulas every funnel read uses, with null instead of a division by zero (the metric definitions:
+-- README, "Metrics").
 create or replace function private.percent_of(p_part numeric, p_whole numeric)
 returns numeric
 language sql

@@ -1,3 +1,17 @@
+-- Funnel and ROI per creative and per direction (requirements: Step 5), for a lead-date cohort, as RPCs in
+-- public. They run as the caller (security invoker): RLS on the rollup, ad_spend_daily, creatives and directions
+-- decides what a caller sees, so a non-member gets empty results and anon has no execute right at all.
+--   public.creative_funnel(account, from, to, direction)   one row per creative (null = leads without creative)
+--   public.direction_funnel(account, from, to, direction)  one row per direction (null = no direction)
+--   public.funnel_daily(account, from, to, direction, creative)  one row per day, for charts
+--   public.qualification_stats(account, direction)  requirements' qualification-stats endpoint, per creative
+-- Every metric is defined once, in the README ("Metrics"); the counts come from the rollups (0310), all time
+-- from the totals, a date range from the daily rows.
+-- Date range (UTC days, both ends inclusive, null = open): leads created in the range with all their sales,
+-- whenever they closed; spend with spend_date in the range.
+-- Direction filter: leads whose direction is it, and spend of creatives whose direction is it; creative rows
+-- then add up exactly to that direction's row. Rows: every creative/direction with leads or spend in scope.
+--
 -- `set jit = off`: these are millisecond reads planned without their argument values; the generic plan's cost
 -- estimate can cross jit_above_cost, and JIT compilation then costs more than the whole query (measured: ~25 ms).
 -- Date bounds are written as `between coalesce(p_from, '-infinity') and coalesce(p_to, 'infinity')` rather than
@@ -299,7 +313,7 @@ as $$
   order by f.leads desc, f.creative_id nulls last
 $$;
 comment on function public.qualification_stats(uuid, uuid) is
-  'The spec''s GET qualification-stats?userAccountId=&directionId= (seed "Шаг 4/5"): per creative, all time, '
+  'The requirements'' GET qualification-stats?userAccountId=&directionId= (Steps 4-5): per creative, all time, '
   'leads, qualified_leads, qualification_rate, conversions, conversion_rate (of qualified). creative_id null = '
   'leads without a creative. Runs as the caller.';
 revoke all on function qualification_stats(uuid,uuid) from public;

@@ -9,7 +9,6 @@
 --                                   and the amoCRM side (won deals in the mirror) to compare with
 --   amocrm_deals_won_idx            partial index: won deals of an account without scanning all its deals
 -- Both views are security_invoker (RLS of sales, amocrm_deals, purchases and the rollup applies).
--- Nothing destructive; idempotent.
 create index amocrm_deals_won_idx on public.amocrm_deals (user_account_id)
   where status_id = 142 and not is_deleted;
 

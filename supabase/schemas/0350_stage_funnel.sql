@@ -15,7 +15,7 @@
 -- so they cost O(history in scope): at 1M leads / 2.5M history rows (bench/analytics.ts) the funnel takes
 -- 0.37 s for 30 days and 7.5 s for all time, durations 6 s for all time. Fine for a report, too slow for an
 -- all-time dashboard tile; a trigger-kept per-lead stage rollup (like the funnel rollup) is the next step.
--- security invoker: RLS of leads, history and stages scopes them. Nothing destructive; idempotent.
+-- security invoker: RLS of leads, history and stages scopes them.
 create or replace function public.stage_funnel(
   p_user_account_id uuid,
   p_pipeline_id integer default null,

@@ -1,3 +1,6 @@
+-- Pipeline and stage sync, SQL side: the amocrm-sync-pipelines function reads GET /api/v4/leads/pipelines and
+-- hands it to private.sync_pipeline_stages, which upserts public.amocrm_pipeline_stages in one statement:
+-- the user's qualified flags survive, a stage amoCRM no longer has is archived (history still refers to it).
 create or replace function private.sync_pipeline_stages(p_user_account_id uuid, p_pipelines jsonb)
 returns jsonb
 language plpgsql

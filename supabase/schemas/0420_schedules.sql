@@ -3,7 +3,8 @@
 -- Vault secrets this needs (create them once per project, see README "Deploy"):
 --   amo_roi_functions_url  https://<project-ref>.supabase.co/functions/v1
 --   amo_roi_cron_secret    the same value as the functions' AMO_ROI_CRON_SECRET
--- Jobs (stable names; re-running this migration reschedules them in place):
+-- The pg_cron jobs that call these (the hand-written migration *_cron_schedules.sql, since a schema diff
+-- cannot see cron.job rows):
 --   amocrm-drain-queue       every minute   apply leftover webhook events (SQL) + kick the worker function
 --   amocrm-webhook-health    every 30 min   re-subscribe a missing/disabled webhook
 --   amocrm-reconcile         every 6 h      incremental reconcile + Events API gap fill

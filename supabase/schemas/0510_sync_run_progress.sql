@@ -1,5 +1,5 @@
 -- Bookkeeping verbs for the schedules (reconcile, backfill, webhook health) on top of amocrm.sync_runs and
--- the webhook columns of amocrm.connections (20261124004100):
+-- the webhook columns of amocrm.connections (0410_sync_runs_and_health.sql):
 --   private.record_sync_progress(run, …)      add a page's counters, move the cursor
 --   private.start_backfill(account)           open a backfill run and queue its first page, atomically
 --   private.backfill_missing_lead_ids(…)      product leads' amoCRM ids the mirror has no state for yet
