@@ -9,12 +9,11 @@
 --   amocrm-prune-api-calls   daily          keep two weeks of amoCRM call traces
 select cron.schedule('amocrm-drain-queue', '* * * * *', $$
   select private.apply_pending_webhook_events();
-  select private.invoke_function('amocrm-worker', '{"reason":"cron"}')
-  where exists (
-    select 1 from amocrm.jobs
-    where (state in ('queued', 'failed') and run_after <= now())
-       or (state = 'running' and locked_at < now() - interval '2 minutes')
-  );
+  select private.invoke_function('amocrm-worker', '{"reason":"cron"}') where private.next_job_due_at() <= now();
+  -- A dead worker's job is free 30 s after its last heartbeat: look again half a minute later (this pg_cron
+  -- has no sub-minute schedules), so it is taken over within a minute.
+  select pg_sleep(30);
+  select private.invoke_function('amocrm-worker', '{"reason":"cron"}') where private.next_job_due_at() <= now();
 $$);
 select cron.schedule('amocrm-webhook-health', '*/30 * * * *',
   $$select private.invoke_function('amocrm-webhook-health', '{}')$$);

@@ -45,7 +45,9 @@ comment on function private.enqueue_job(text, uuid, jsonb, text, timestamptz) is
 revoke all on function private.enqueue_job(text,uuid,jsonb,text,timestamp with time zone) from public;
 grant execute on function private.enqueue_job(text,uuid,jsonb,text,timestamp with time zone) to service_role;
 
-create or replace function private.claim_jobs(p_kinds text[], p_limit integer, p_worker text, p_lock_seconds integer default 120)
+-- The lock is short because a live worker renews it (private.heartbeat_jobs, every few seconds, for every job
+-- of its batch): a long amoCRM call never loses its job, and a dead worker's job is free again within 30 s.
+create or replace function private.claim_jobs(p_kinds text[], p_limit integer, p_worker text, p_lock_seconds integer default 30)
 returns setof amocrm.jobs
 language sql
 volatile
@@ -65,6 +67,10 @@ as $$
         -- A worker that died mid-job leaves it running; after the lock expires another worker takes it.
         or (c.state = 'running' and c.locked_at < now() - make_interval(secs => p_lock_seconds))
       )
+      -- GUARD: an account amoCRM blocked (breaker open) runs nothing but its probe; the rest waits, unclaimed,
+      -- so waiting costs no attempt.
+      and (c.kind = 'breaker_probe' or not exists (
+        select 1 from amocrm.connections cn where cn.user_account_id = c.user_account_id and cn.breaker_open))
     order by c.run_after, c.id
     limit p_limit
     for update skip locked
@@ -72,7 +78,9 @@ as $$
   returning j.*
 $$;
 comment on function private.claim_jobs(text[], integer, text, integer) is
-  'Atomically take up to p_limit runnable jobs of the given kinds for one worker (skip locked).';
+  'Atomically take up to p_limit runnable jobs of the given kinds for one worker (skip locked). A running job '
+  'whose lock (renewed by heartbeats) is older than p_lock_seconds is taken over; jobs of an account whose '
+  'circuit breaker is open are left waiting, except its breaker_probe.';
 revoke all on function private.claim_jobs(text[],integer,text,integer) from public;
 grant execute on function private.claim_jobs(text[],integer,text,integer) to service_role;
 
@@ -109,3 +117,85 @@ comment on function private.fail_job(bigint, text) is
   'Record a failed attempt: retried later with exponential backoff, or dead after max_attempts.';
 revoke all on function private.fail_job(bigint,text) from public;
 grant execute on function private.fail_job(bigint,text) to service_role;
+
+create or replace function private.heartbeat_jobs(p_job_ids bigint[], p_worker text)
+returns integer
+language sql
+volatile
+set search_path = ''
+as $$
+  with renewed as (
+    update amocrm.jobs set locked_at = now()
+    where id = any (p_job_ids) and state = 'running' and locked_by = p_worker
+    returning 1
+  )
+  select count(*)::int from renewed
+$$;
+comment on function private.heartbeat_jobs(bigint[], text) is
+  'A live worker renews the locks of the jobs it holds (claimed and not finished). Returns how many it still holds.';
+revoke all on function private.heartbeat_jobs(bigint[], text) from public;
+grant execute on function private.heartbeat_jobs(bigint[], text) to service_role;
+
+create or replace function private.defer_job(p_job_id bigint, p_reason text)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+  -- 'failed' rather than 'queued': a queued job with the same dedupe key may exist by now (work that arrived
+  -- while this one ran), and only one may be queued. The claim gave it an attempt; waiting is not one.
+  update amocrm.jobs set
+    state = 'failed',
+    attempts = greatest(attempts - 1, 0),
+    last_error = left(p_reason, 2000),
+    run_after = now(),
+    locked_at = null,
+    updated_at = now()
+  where id = p_job_id and state = 'running'
+$$;
+comment on function private.defer_job(bigint, text) is
+  'A claimed job that could not run through no fault of its own (the account''s circuit breaker is open): back to '
+  'runnable, its attempt given back, the reason recorded. private.claim_jobs leaves it until the breaker closes.';
+revoke all on function private.defer_job(bigint, text) from public;
+grant execute on function private.defer_job(bigint, text) to service_role;
+
+create or replace function private.requeue_dead_jobs(p_user_account_id uuid default null)
+returns integer
+language sql
+volatile
+set search_path = ''
+as $$
+  with requeued as (
+    update amocrm.jobs set
+      state = 'failed', attempts = 0, run_after = now(), finished_at = null, locked_at = null, updated_at = now()
+    where state = 'dead' and (p_user_account_id is null or user_account_id = p_user_account_id)
+    returning 1
+  )
+  select count(*)::int from requeued
+$$;
+comment on function private.requeue_dead_jobs(uuid) is
+  'Operator: give every dead job (of one user account, or all) a fresh attempt budget and make it runnable now. '
+  'Their last_error stays until they run. Returns how many. Called by the amocrm-requeue-dead-jobs function.';
+revoke all on function private.requeue_dead_jobs(uuid) from public;
+grant execute on function private.requeue_dead_jobs(uuid) to service_role;
+
+create or replace function private.next_job_due_at(p_kinds text[] default null, p_lock_seconds integer default 30)
+returns timestamptz
+language sql
+stable
+set search_path = ''
+as $$
+  -- The same conditions as private.claim_jobs: a backoff ending, or a dead worker's lock expiring; never a
+  -- job of a blocked account (breaker open) other than its probe.
+  select min(case when c.state = 'running' then c.locked_at + make_interval(secs => p_lock_seconds) else c.run_after end)
+  from amocrm.jobs c
+  where c.state in ('queued', 'failed', 'running')
+    and (p_kinds is null or c.kind = any (p_kinds))
+    and (c.kind = 'breaker_probe' or not exists (
+      select 1 from amocrm.connections cn where cn.user_account_id = c.user_account_id and cn.breaker_open))
+$$;
+comment on function private.next_job_due_at(text[], integer) is
+  'When private.claim_jobs will next hand out a job (of these kinds; null = any), or null when none waits. The '
+  'cron backstop kicks the worker when it is due; a worker waits for it when it is seconds away.';
+revoke all on function private.next_job_due_at(text[], integer) from public;
+grant execute on function private.next_job_due_at(text[], integer) to service_role;

@@ -211,6 +211,10 @@ volatile
 security definer
 set search_path = ''
 as $$
+declare
+  v_user_account_id uuid;
+  v_cooldown_until timestamptz;
+  v_probe_job bigint;
 begin
   update amocrm.connections c
      set breaker_open = true,
@@ -219,12 +223,22 @@ begin
          breaker_opened_at = case when c.breaker_open then coalesce(c.breaker_opened_at, now()) else now() end,
          breaker_cooldown_until = case when p_cooldown is null then null else now() + p_cooldown end,
          updated_at = now()
-   where c.id = p_connection_id;
+   where c.id = p_connection_id
+  returning c.user_account_id, c.breaker_cooldown_until into v_user_account_id, v_cooldown_until;
+
+  -- STEP: the scheduler makes the one probe call when the cool-down ends (a breaker_probe job), so the account
+  -- heals without waiting for unrelated traffic. Re-opened after a failed probe: the queued probe moves along.
+  if v_cooldown_until is not null then
+    v_probe_job := private.enqueue_job('breaker_probe', v_user_account_id, '{}'::jsonb,
+      'breaker_probe:' || v_user_account_id, v_cooldown_until);
+    update amocrm.jobs set run_after = v_cooldown_until where id = v_probe_job and state = 'queued';
+  end if;
 end;
 $$;
 comment on function private.amocrm_open_breaker(uuid, text, interval) is
   'Opens the circuit breaker of a connection (amoCRM answered 403: the account is blocked). Until it is closed by '
-  'private.amocrm_close_breaker() or the cool-down passes, private.amocrm_begin_call() refuses every HTTP call. '
+  'private.amocrm_close_breaker() or the cool-down passes, private.amocrm_begin_call() refuses every HTTP call, and '
+  'the account''s jobs wait unclaimed. Queues the breaker_probe job for the end of the cool-down. '
   'p_cooldown null = stays open until an operator closes it.';
 revoke all on function private.amocrm_open_breaker(uuid,text,interval) from public;
 grant execute on function private.amocrm_open_breaker(uuid,text,interval) to service_role;

@@ -82,6 +82,7 @@ returns table (
   last_pipeline_sync_at timestamptz,
   pending_jobs bigint,
   dead_jobs bigint,
+  dead_job_errors text[],
   quarantined_events bigint
 )
 language sql
@@ -99,6 +100,11 @@ as $$
      where p.user_account_id = c.user_account_id and p.kind = 'pipelines' and p.state = 'done'),
     (select count(*) from amocrm.jobs j where j.user_account_id = c.user_account_id and j.state in ('queued', 'running', 'failed')),
     (select count(*) from amocrm.jobs j where j.user_account_id = c.user_account_id and j.state = 'dead'),
+    -- Why they died, newest first (an operator re-queues them with amocrm-requeue-dead-jobs).
+    (select array_agg(e.last_error order by e.at desc) from (
+       select j.last_error, max(j.updated_at) as at from amocrm.jobs j
+       where j.user_account_id = c.user_account_id and j.state = 'dead' group by j.last_error
+       order by max(j.updated_at) desc limit 5) e),
     (select count(*) from amocrm.webhook_events e where e.user_account_id = c.user_account_id and e.state = 'quarantined')
   from amocrm.connections c
   left join lateral (

@@ -2,6 +2,7 @@
 // pg_cron every minute as a backstop. Operator-only (cron secret or service role key).
 import { defaultSql, type Sql } from "../_shared/amocrm/mod.ts";
 import { runBackfillPage } from "../_shared/jobs/backfill.ts";
+import { probeBlockedAccount } from "../_shared/jobs/breaker-probe.ts";
 import { confirmDeals } from "../_shared/jobs/confirm-deals.ts";
 import { reconcileAccount } from "../_shared/jobs/reconcile.ts";
 import { drainJobs, type JobHandler, type RunnerOptions } from "../_shared/jobs/runner.ts";
@@ -18,6 +19,8 @@ export const jobHandlers: Record<string, JobHandler> = {
   backfill_page: ({ sql, client, job }) => runBackfillPage(sql, client, job.user_account_id, job.payload),
   // Fanned out by amocrm-reconcile's cron run, or the continuation of a run that hit its time budget. The
   // budget keeps it under the job lock (120 s) and, started late in a drain (100 s), under the 150 s limit.
+  // The one call after a 403 block's cool-down; success closes the breaker and queues a reconcile.
+  breaker_probe: ({ sql, client, job }) => probeBlockedAccount(sql, client, job.user_account_id),
   reconcile: ({ sql, client, job }) =>
     reconcileAccount(sql, client, job.user_account_id, {
       mode: job.payload.mode === "full" ? "full" : "incremental",
@@ -40,6 +43,6 @@ export function createWorkerHandler(deps: {
       clientFor: deps.clientFor,
       log: (fields) => logLine({ fn: "amocrm-worker", ...fields }),
     });
-    return { done: report.done, failed: report.failed, jobs: report.results };
+    return { done: report.done, failed: report.failed, deferred: report.deferred, jobs: report.results };
   });
 }

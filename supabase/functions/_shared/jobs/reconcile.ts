@@ -144,10 +144,7 @@ export async function reconcileAccount(
     if (!complete && (highWater > previous || eventsHighWater > eventsPrevious)) {
       // Not waiting six hours for the rest: the worker picks this up within a minute. A run that made no
       // progress queues nothing (it would only loop); the next cron run tries again.
-      const [{ job }] = await sql<{ job: string }[]>`
-        select private.enqueue_job('reconcile', ${userAccountId}, ${sql.json({ mode: "incremental" })},
-          ${"reconcile:" + userAccountId})::text as job`;
-      continuationJobId = Number(job);
+      continuationJobId = await enqueueReconcile(sql, userAccountId, "continuation");
     }
     return {
       runId,
@@ -168,4 +165,15 @@ export async function reconcileAccount(
     await sql`select private.finish_sync_run(${runId}, ${String(error)})`;
     throw error;
   }
+}
+
+/**
+ * Queues an incremental reconcile of one account (merged with one already queued). Its window starts at the
+ * high-water of the last finished run, so it covers any stretch in which intake or the API was down.
+ */
+export async function enqueueReconcile(sql: Sql, userAccountId: string, reason: string): Promise<number> {
+  const [{ job }] = await sql<{ job: string }[]>`
+    select private.enqueue_job('reconcile', ${userAccountId}, ${sql.json({ mode: "incremental", reason })},
+      ${"reconcile:" + userAccountId})::text as job`;
+  return Number(job);
 }

@@ -7,6 +7,7 @@
 import type { AmoCrmClient, Sql } from "../amocrm/mod.ts";
 import { resolveWebhookSecrets, type WebhookSecrets } from "../webhook/secrets.ts";
 import { signWebhookUrl } from "../webhook/signature.ts";
+import { enqueueReconcile } from "./reconcile.ts";
 
 /** What the intake function handles: leads (all lifecycle events) and contacts (phones for attribution). */
 export const WEBHOOK_SETTINGS = [
@@ -26,7 +27,12 @@ export interface WebhookCheck {
   seen: WebhookSeen;
   repaired: boolean;
   webhookId: number | null;
+  /** A repair means deliveries were lost meanwhile: the reconcile queued to read them back. */
+  reconcileJobId?: number;
 }
+
+/** Seen states in which amoCRM was not delivering (all or some) of our events. */
+const LOST_DELIVERIES: WebhookSeen[] = ["missing", "disabled", "settings"];
 
 /** Subscribes (or re-enables) our destination with every setting we need. */
 export async function subscribeOurWebhook(client: AmoCrmClient, destination: string) {
@@ -85,6 +91,9 @@ export async function checkWebhook(
       } else {
         const repaired = await subscribeOurWebhook(client, destination);
         check = { seen, repaired: true, webhookId: repaired.id ?? null };
+        if (LOST_DELIVERIES.includes(seen)) {
+          check.reconcileJobId = await enqueueReconcile(sql, userAccountId, `webhook_${seen}`);
+        }
       }
     }
     await sql`select private.record_webhook_check(${userAccountId}, ${check.seen}, ${check.repaired})`;
