@@ -33,6 +33,8 @@ export interface RunnerOptions {
   /** Stop claiming new jobs after this long. */
   budgetMs: number;
   heartbeatMs?: number;
+  /** The claim's lock; a job whose heartbeats stop for this long is taken over by another worker. */
+  lockSeconds?: number;
   batchSize?: number;
   clientFor?: (connectionId: string) => AmoCrmClient;
   log?: (fields: Record<string, unknown>) => void;
@@ -54,7 +56,7 @@ export async function drainJobs(opts: RunnerOptions): Promise<RunnerReport> {
   while (Date.now() - started < opts.budgetMs) {
     const jobs = await opts.sql<JobRow[]>`
       select id, kind, user_account_id, payload, attempts
-      from private.claim_jobs(${kinds}, ${opts.batchSize ?? 5}, ${opts.worker})`;
+      from private.claim_jobs(${kinds}, ${opts.batchSize ?? 5}, ${opts.worker}, ${opts.lockSeconds ?? 30})`;
     if (jobs.length === 0) {
       // A job backing off for a few seconds is retried here rather than at the next cron tick.
       const waitMs = await msUntilNextRetry(opts.sql, kinds);
