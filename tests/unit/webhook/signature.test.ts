@@ -80,7 +80,12 @@ Deno.test("verify: every listed key version verifies; anything else is rejected 
 Deno.test("AMOCRM_WEBHOOK_SECRETS is required: no built-in default, not even on loopback", async () => {
   const env = (vars: Record<string, string>) => (name: string) => vars[name];
   for (const url of ["http://127.0.0.1:54321", "http://localhost:54321", "https://abc.supabase.co", ""]) {
-    for (const unset of [{}, { AMOCRM_WEBHOOK_SECRETS: "" }, { AMOCRM_WEBHOOK_SECRETS: "  " }] as Record<string, string>[]) {
+    for (
+      const unset of [{}, { AMOCRM_WEBHOOK_SECRETS: "" }, { AMOCRM_WEBHOOK_SECRETS: "  " }] as Record<
+        string,
+        string
+      >[]
+    ) {
       const resolved = resolveWebhookSecrets(env({ SUPABASE_URL: url, ...unset }));
       assert.ok(!resolved.ok && /AMOCRM_WEBHOOK_SECRETS is not set/.test(resolved.reason), url);
     }

@@ -46,7 +46,8 @@ export function resolveWebhookSecrets(env: (name: string) => string | undefined)
   if (configured === undefined || configured.trim() === "") {
     return {
       ok: false,
-      reason: "AMOCRM_WEBHOOK_SECRETS is not set (e.g. `supabase secrets set AMOCRM_WEBHOOK_SECRETS=v1:<random>`; " +
+      reason:
+        "AMOCRM_WEBHOOK_SECRETS is not set (e.g. `supabase secrets set AMOCRM_WEBHOOK_SECRETS=v1:<random>`; " +
         "locally supabase/functions/.env, copied from .env.example)",
     };
   }
