@@ -1,5 +1,5 @@
-// Benchmark: amoCRM API calls needed to confirm won deals, ours (bulk) against the spec's per-lead algorithm
-// (GET /leads/{id}?with=contacts + GET /contacts/{id} per deal). Runs the real confirm_deals job code against
+// Benchmark: amoCRM API calls needed to confirm won deals, ours (bulk) against the per-lead algorithm
+// of docs/requirements.md Q3 (GET /leads/{id}?with=contacts + GET /contacts/{id} per deal). Runs the real confirm_deals job code against
 // the simulator with the shared rate limiter (7 req/s) and the real database; prints figures, asserts nothing.
 //
 //   DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:54322/postgres deno run -A bench/confirm_won_deals.ts [--deals 1000]
@@ -62,7 +62,7 @@ try {
   const calls = sim.stats(subdomain).totalRequests - before;
   const [{ paid }] =
     await sql`select count(*)::int as paid from public.sales where user_account_id = ${userAccountId} and status = 'paid'`;
-  const specCalls = dealCount * 2;
+  const perLeadCalls = dealCount * 2;
 
   console.log(`confirm ${dealCount} won deals (simulator, 7 req/s shared bucket)`);
   console.table({
@@ -71,14 +71,14 @@ try {
       "calls / 1000 deals": (calls / dealCount) * 1000,
       "elapsed s": elapsedS.toFixed(2),
     },
-    "spec per-lead": {
-      calls: specCalls,
+    "per-lead (requirements: Q3)": {
+      calls: perLeadCalls,
       "calls / 1000 deals": 2000,
-      "elapsed s": `≥ ${(specCalls / 7).toFixed(0)} (at 7 req/s)`,
+      "elapsed s": `≥ ${(perLeadCalls / 7).toFixed(0)} (at 7 req/s)`,
     },
   });
   console.log(`paid sales written: ${paid}; confirmed ${result.confirmed}, missing ${result.missing}`);
-  console.log(`ratio: ${(specCalls / calls).toFixed(0)}× fewer calls than the per-lead algorithm`);
+  console.log(`ratio: ${(perLeadCalls / calls).toFixed(0)}× fewer calls than the per-lead algorithm`);
 } finally {
   await sql`delete from public.user_accounts where id = ${userAccountId}`;
   await sim.stop();

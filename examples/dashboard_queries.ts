@@ -39,7 +39,7 @@ export async function directionFunnelAndDaily(
   return { directions: directions.data, daily: daily.data };
 }
 
-/** The spec's qualification-stats?userAccountId=…&directionId=… */
+/** qualification-stats?userAccountId=…&directionId=… (docs/requirements.md: Step 4). */
 export async function qualificationStats(db: Dashboard, userAccountId: string, directionId?: string) {
   const { data, error } = await db.rpc("qualification_stats", {
     p_user_account_id: userAccountId,
@@ -69,7 +69,7 @@ export async function pipelineAndRevenueChecks(db: Dashboard, userAccountId: str
   return { stages: stages.data, totals: totals.data };
 }
 
-/** The spec's PATCH /api/amocrm/pipeline-stages/:stageId {is_qualified_stage}: a column-level grant allows it. */
+/** PATCH pipeline-stages/:stageId {is_qualified_stage} (requirements: Step 4): a column-level grant allows it. */
 export async function setQualifiedStage(db: Dashboard, stageId: string, qualified: boolean) {
   const { error } = await db.from("amocrm_pipeline_stages").update({ is_qualified_stage: qualified }).eq(
     "id",
@@ -78,7 +78,7 @@ export async function setQualifiedStage(db: Dashboard, stageId: string, qualifie
   if (error) throw error; // affected leads' is_qualified are recomputed in the same transaction
 }
 
-/** The spec's "Обновить воронки" button: queues a pipeline sync the worker runs within seconds. */
+/** The "Refresh pipelines" button (requirements: Q12): queues a pipeline sync the worker runs within seconds. */
 export async function refreshPipelines(db: Dashboard, userAccountId: string) {
   const { error } = await db.rpc("request_pipeline_sync", { p_user_account_id: userAccountId });
   if (error) throw error;

@@ -6,8 +6,8 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { asUser, creativeFunnel, renderFunnel } from "./funnel_table.ts";
-import { insertAdSpend, insertProductLeads } from "./product_side.ts";
-import { waitUntilSettled } from "./settle.ts";
+import { insertAdSpend, insertProductLeads } from "../shared/product_side.ts";
+import { waitUntilSettled } from "../shared/settle.ts";
 import { SimControl } from "./sim_control.ts";
 
 const { values: args } = parseArgs({

@@ -3,9 +3,9 @@
 // function. Shared by the end-to-end tests; remove() deletes everything it created.
 import postgres from "postgres";
 import type { Simulator } from "../../local/amocrm-simulator/mod.ts";
-export { insertProductLeads } from "../../local/demo/product_side.ts";
+export { insertProductLeads } from "../../local/shared/product_side.ts";
 import { readDotEnv } from "../../local/functions-host/config.ts";
-import { waitUntilSettled as waitForIdle } from "../../local/demo/settle.ts";
+import { waitUntilSettled as waitForIdle } from "../../local/shared/settle.ts";
 import { createAmoCrmClient } from "../../supabase/functions/_shared/amocrm/mod.ts";
 import { syncPipelines } from "../../supabase/functions/_shared/jobs/sync-pipelines.ts";
 import { signWebhookUrl } from "../../supabase/functions/_shared/webhook/signature.ts";

@@ -8,7 +8,7 @@ import type { Sql } from "./connected_account.ts";
 export interface CompareOptions {
   /** Also compare every deal's status history (stage and time of each transition). */
   history?: boolean;
-  /** Also compare every deal's is_qualified with the spec's rule applied to the truth's history. */
+  /** Also compare every deal's is_qualified with the qualification rule applied to the truth's history. */
   qualification?: boolean;
 }
 
@@ -19,7 +19,7 @@ interface StageSort {
   is_qualified_stage: boolean;
 }
 
-/** The qualification rule, restated from the spec: reached or passed a flagged stage (lost never counts), or won. */
+/** The qualification rule (docs/requirements.md): reached or passed a flagged stage (lost never counts), or won. */
 export function expectedQualified(lead: TruthLead, stages: StageSort[]): boolean {
   const minQualified = new Map<number, number>();
   for (const s of stages) {

@@ -574,7 +574,7 @@ isOneToOne: false
                   ]
                 },"amocrm_connection_status": {
                   Row: {
-                    "access_token_expires_at": string | null,"breaker_cooldown_until": string | null,"breaker_open": boolean | null,"breaker_reason": string | null,"dead_jobs": number | null,"last_pipeline_sync_at": string | null,"last_reconcile_at": string | null,"last_reconcile_healed": number | null,"last_webhook_at": string | null,"pending_jobs": number | null,"quarantined_events": number | null,"state": string | null,"state_reason": string | null,"subdomain": string | null,"token_kind": string | null,"token_refreshed_at": string | null,"user_account_id": string | null,"webhook_checked_at": string | null,"webhook_disabled_seen_at": string | null,"webhook_repaired_at": string | null
+                    "access_token_expires_at": string | null,"breaker_cooldown_until": string | null,"breaker_open": boolean | null,"breaker_reason": string | null,"dead_job_errors": (string)[] | null,"dead_jobs": number | null,"last_pipeline_sync_at": string | null,"last_reconcile_at": string | null,"last_reconcile_healed": number | null,"last_webhook_at": string | null,"pending_jobs": number | null,"quarantined_events": number | null,"state": string | null,"state_reason": string | null,"subdomain": string | null,"token_kind": string | null,"token_refreshed_at": string | null,"user_account_id": string | null,"webhook_checked_at": string | null,"webhook_disabled_seen_at": string | null,"webhook_repaired_at": string | null
                   }
                   ComputedFields: never
                   Relationships: [

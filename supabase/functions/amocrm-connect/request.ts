@@ -3,11 +3,12 @@
 // …_REDIRECT_URI): one integration serves every account, only the code is per account.
 import { z } from "zod";
 import { AMOCRM_BASE_DOMAINS } from "../_shared/amocrm/mod.ts";
+import { uuidField } from "../_shared/uuid.ts";
 
 const SUBDOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 const bodySchema = z.object({
-  userAccountId: z.uuid({ error: "userAccountId must be a uuid" }),
+  userAccountId: uuidField("userAccountId must be a uuid"),
   subdomain: z.string({ error: "subdomain is required" }).trim()
     .regex(SUBDOMAIN, {
       error: "subdomain must be the account's amoCRM subdomain, e.g. acme for acme.amocrm.ru",

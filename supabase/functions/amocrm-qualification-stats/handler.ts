@@ -1,5 +1,5 @@
-// amocrm-qualification-stats (operator): the spec's GET qualification-stats?userAccountId=&directionId=
-// (seed "Шаг 4"), answered by the analytics RPC public.qualification_stats — per creative: leads, qualified
+// amocrm-qualification-stats (operator): GET qualification-stats?userAccountId=&directionId=
+// (docs/requirements.md: Step 4), answered by the analytics RPC public.qualification_stats — per creative: leads, qualified
 // leads, qualification rate, conversions, conversion rate. The dashboard calls the RPC directly as the signed-in
 // user (RLS); this endpoint is for admins and scripts with the service role key.
 import { defaultSql, type Sql } from "../_shared/amocrm/mod.ts";

@@ -14,7 +14,8 @@ import { ReceiveBatcher } from "./receive_batcher.ts";
 import { parseWebhookBody } from "../_shared/webhook/parse.ts";
 import type { ClaimedAccount } from "../_shared/webhook/parse.ts";
 import type { WebhookSecrets } from "../_shared/webhook/secrets.ts";
-import { isUuid, signatureVerifier } from "../_shared/webhook/signature.ts";
+import { signatureVerifier } from "../_shared/webhook/signature.ts";
+import { isUuid } from "../_shared/uuid.ts";
 import {
   type ConnectionIdentity,
   createWebhookStore,

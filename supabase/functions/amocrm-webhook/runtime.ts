@@ -9,14 +9,9 @@ const log = (entry: Record<string, unknown>) => console.log(JSON.stringify(entry
 function buildHandler(): (req: Request) => Promise<Response> {
   const dbUrl = env("SUPABASE_DB_URL");
   const secrets = resolveWebhookSecrets(env);
+  // Without a key ring no sig can be checked: every request is answered 500 (handler.ts) and logged. Nothing
+  // unsigned is ever stored, and amoCRM retries a 5xx for about 1.5 h, long enough to set the secret.
   if (!secrets.ok) log({ fn: "amocrm-webhook", event: "misconfigured", reason: secrets.reason });
-  else if (secrets.source === "local-default") {
-    log({
-      fn: "amocrm-webhook",
-      event: "local_default_secret",
-      reason: "AMOCRM_WEBHOOK_SECRETS unset on loopback",
-    });
-  }
   if (!dbUrl) {
     const reason = "SUPABASE_DB_URL is not set";
     log({ fn: "amocrm-webhook", event: "misconfigured", reason });

@@ -1,20 +1,21 @@
 // Through the local functions host (FUNCTIONS_URL, e.g. http://127.0.0.1:54331/functions/v1): the deployed
-// shape of the function — config.toml's verify_jwt = false, env from supabase/functions/.env, real HTTP.
+// shape of the function — config.toml's verify_jwt = false, env from supabase/functions/.env.example, real HTTP.
 // The host must use the same database as DATABASE_URL (the test command arranges both).
 import assert from "node:assert/strict";
 import { readDotEnv } from "../../../local/functions-host/config.ts";
-import { LOCAL_DEV_WEBHOOK_SECRETS } from "../../../supabase/functions/_shared/webhook/secrets.ts";
 import { signWebhookUrl } from "../../../supabase/functions/_shared/webhook/signature.ts";
 import { cleanup, connect, createTestAccount, DB_URL, fixtureFor, inboxRows } from "./support.ts";
 
 const FUNCTIONS_URL = Deno.env.get("FUNCTIONS_URL")?.replace(/\/$/, "");
 
-/** The secrets the test stack's host gives the function (.env.example), else the loopback default. */
+/** The secrets the test stack's host gives the function: supabase/functions/.env.example. */
 async function hostSecrets(): Promise<string> {
   const dotEnv = await readDotEnv(
     new URL("../../../supabase/functions/.env.example", import.meta.url).pathname,
   );
-  return dotEnv.AMOCRM_WEBHOOK_SECRETS || LOCAL_DEV_WEBHOOK_SECRETS;
+  const secrets = dotEnv.AMOCRM_WEBHOOK_SECRETS;
+  if (!secrets) throw new Error("supabase/functions/.env.example must set AMOCRM_WEBHOOK_SECRETS");
+  return secrets;
 }
 
 Deno.test({

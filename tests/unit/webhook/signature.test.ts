@@ -1,9 +1,9 @@
 // Signed destination URLs: key ring parsing, signing with the newest version, constant-time verification,
-// and the loopback-only default secret.
+// and AMOCRM_WEBHOOK_SECRETS being required (no built-in default).
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { readDotEnv } from "../../../local/functions-host/config.ts";
 import {
-  LOCAL_DEV_WEBHOOK_SECRETS,
   newestKeyVersion,
   parseWebhookSecrets,
   resolveWebhookSecrets,
@@ -77,28 +77,33 @@ Deno.test("verify: every listed key version verifies; anything else is rejected 
   assert.deepEqual(verifyWebhookSignature(otherUser, good, RING), { ok: false, reason: "mismatch" });
 });
 
-Deno.test("the local default secret is used only on loopback when nothing is configured", () => {
+Deno.test("AMOCRM_WEBHOOK_SECRETS is required: no built-in default, not even on loopback", async () => {
   const env = (vars: Record<string, string>) => (name: string) => vars[name];
-  const local = resolveWebhookSecrets(env({ SUPABASE_URL: "http://127.0.0.1:54321" }));
-  assert.ok(local.ok && local.source === "local-default");
-  assert.deepEqual(local.ok && [...local.secrets], [...parseWebhookSecrets(LOCAL_DEV_WEBHOOK_SECRETS)]);
+  for (const url of ["http://127.0.0.1:54321", "http://localhost:54321", "https://abc.supabase.co", ""]) {
+    for (
+      const unset of [{}, { AMOCRM_WEBHOOK_SECRETS: "" }, { AMOCRM_WEBHOOK_SECRETS: "  " }] as Record<
+        string,
+        string
+      >[]
+    ) {
+      const resolved = resolveWebhookSecrets(env({ SUPABASE_URL: url, ...unset }));
+      assert.ok(!resolved.ok && /AMOCRM_WEBHOOK_SECRETS is not set/.test(resolved.reason), url);
+    }
+  }
 
   const configured = resolveWebhookSecrets(
     env({ SUPABASE_URL: "http://127.0.0.1:54321", AMOCRM_WEBHOOK_SECRETS: "v3:s" }),
   );
-  assert.ok(configured.ok && configured.source === "env" && configured.secrets.get(3) === "s");
+  assert.ok(configured.ok && configured.secrets.get(3) === "s");
+  const broken = resolveWebhookSecrets(env({ AMOCRM_WEBHOOK_SECRETS: "oops" }));
+  assert.ok(!broken.ok && /v<number>:<secret>/.test(broken.reason));
 
-  for (const url of ["https://abc.supabase.co", "http://10.0.0.5:54321", "", "not a url"]) {
-    const hosted = resolveWebhookSecrets(env({ SUPABASE_URL: url }));
-    assert.ok(!hosted.ok && /AMOCRM_WEBHOOK_SECRETS is not set/.test(hosted.reason), url);
-  }
-  const broken = resolveWebhookSecrets(
-    env({ AMOCRM_WEBHOOK_SECRETS: "oops", SUPABASE_URL: "http://127.0.0.1" }),
+  // The local stacks get the secret from .env.example (the test host reads it as is, the dev stack copies it).
+  const example = await readDotEnv(
+    new URL("../../../supabase/functions/.env.example", import.meta.url).pathname,
   );
-  assert.ok(
-    !broken.ok && /v<number>:<secret>/.test(broken.reason),
-    "a broken setting is never replaced by the default",
-  );
+  const local = resolveWebhookSecrets(env(example));
+  assert.ok(local.ok && local.secrets.size > 0, ".env.example must set a usable AMOCRM_WEBHOOK_SECRETS");
 });
 
 Deno.test("signatureVerifier: the same answers as verifyWebhookSignature; remembers only URLs that verified", () => {

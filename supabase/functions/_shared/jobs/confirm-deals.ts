@@ -1,6 +1,6 @@
 // confirm_deals: money events (won, lost, reopened, price edits) are never trusted from the webhook. The
 // deals are re-read from the API in bulk — leads 250 per call with their contacts, then the main contacts
-// 250 per call — instead of the spec's one lead GET + one contact GET per deal, and applied as snapshots.
+// 250 per call — instead of one lead GET + one contact GET per deal (requirements: Q3), and applied as snapshots.
 import type { AmoContact, AmoCrmClient, AmoLead, Sql } from "../amocrm/mod.ts";
 import { readStartedAt } from "./read-clock.ts";
 

@@ -3,6 +3,7 @@
 // no connection, 502 when amoCRM failed, 500 otherwise — the operator sees what to fix.
 import { AmoCrmError } from "../amocrm/errors.ts";
 import type { Sql } from "../amocrm/deps.ts";
+import { isUuid } from "../uuid.ts";
 import { isOperator, type OperatorSecrets } from "./auth.ts";
 import { json, logLine, requestParams } from "./http.ts";
 
@@ -14,13 +15,11 @@ export class NotFound extends Error {}
 
 export type Params = Record<string, unknown>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A uuid parameter, or undefined when absent; anything else is a 400. */
 export function optionalUuid(params: Params, name: string): string | undefined {
   const value = params[name];
   if (value === undefined || value === null || value === "") return undefined;
-  if (typeof value !== "string" || !UUID.test(value)) throw new BadRequest(`${name} must be a uuid`);
+  if (!isUuid(value)) throw new BadRequest(`${name} must be a uuid`);
   return value.toLowerCase();
 }
 

@@ -6,14 +6,6 @@
 /** Key version → secret. */
 export type WebhookSecrets = ReadonlyMap<number, string>;
 
-/**
- * Used only when AMOCRM_WEBHOOK_SECRETS is unset AND SUPABASE_URL points at the loopback address, i.e. on the
- * local functions host. Never accepted anywhere else: there the function refuses every request (500).
- */
-export const LOCAL_DEV_WEBHOOK_SECRETS = "v1:amo-roi-local-only-webhook-secret-never-use-in-production";
-
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
 /** Parse "v1:secret1,v2:secret2". Throws with a message that says what is wrong (never the secret itself). */
 export function parseWebhookSecrets(text: string): WebhookSecrets {
   const secrets = new Map<number, string>();
@@ -42,36 +34,26 @@ export function newestKeyVersion(secrets: WebhookSecrets): number {
   return Math.max(...secrets.keys());
 }
 
-export type SecretsResolution =
-  | { ok: true; secrets: WebhookSecrets; source: "env" | "local-default" }
-  | { ok: false; reason: string };
+export type SecretsResolution = { ok: true; secrets: WebhookSecrets } | { ok: false; reason: string };
 
-/** Secrets from the environment, with the loopback-only default described on LOCAL_DEV_WEBHOOK_SECRETS. */
+/**
+ * The key ring from AMOCRM_WEBHOOK_SECRETS, or why there is none. There is no built-in default, not even
+ * locally: the local stack takes it from supabase/functions/.env (copied from .env.example), so an unsigned or
+ * guessable URL is never accepted because a setting was forgotten.
+ */
 export function resolveWebhookSecrets(env: (name: string) => string | undefined): SecretsResolution {
   const configured = env("AMOCRM_WEBHOOK_SECRETS");
-  if (configured !== undefined && configured.trim() !== "") {
-    try {
-      return { ok: true, secrets: parseWebhookSecrets(configured), source: "env" };
-    } catch (error) {
-      return { ok: false, reason: (error as Error).message };
-    }
+  if (configured === undefined || configured.trim() === "") {
+    return {
+      ok: false,
+      reason:
+        "AMOCRM_WEBHOOK_SECRETS is not set (e.g. `supabase secrets set AMOCRM_WEBHOOK_SECRETS=v1:<random>`; " +
+        "locally supabase/functions/.env, copied from .env.example)",
+    };
   }
-  if (isLoopbackUrl(env("SUPABASE_URL"))) {
-    return { ok: true, secrets: parseWebhookSecrets(LOCAL_DEV_WEBHOOK_SECRETS), source: "local-default" };
-  }
-  return {
-    ok: false,
-    reason:
-      "AMOCRM_WEBHOOK_SECRETS is not set (e.g. `supabase secrets set AMOCRM_WEBHOOK_SECRETS=v1:<random>`); " +
-      "the built-in default is accepted only when SUPABASE_URL points at 127.0.0.1",
-  };
-}
-
-function isLoopbackUrl(url: string | undefined): boolean {
-  if (!url) return false;
   try {
-    return LOOPBACK_HOSTS.has(new URL(url).hostname);
-  } catch {
-    return false;
+    return { ok: true, secrets: parseWebhookSecrets(configured) };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
   }
 }

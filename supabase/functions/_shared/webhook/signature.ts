@@ -2,15 +2,10 @@
 // proof that we issued it. sig = "v<key version>.<hex HMAC-SHA256(user account id, secret of that version)>".
 import { Buffer } from "node:buffer";
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { isUuid } from "../uuid.ts";
 import { newestKeyVersion, parseWebhookSecrets, type WebhookSecrets } from "./secrets.ts";
 
 const SIG_PATTERN = /^v(\d{1,6})\.([0-9a-fA-F]{64})$/;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string | null | undefined): value is string {
-  return typeof value === "string" && UUID_PATTERN.test(value);
-}
-
 function hmacHex(userAccountId: string, secret: string): string {
   // Lower-case the id so the signature does not depend on how the uuid was spelled.
   return createHmac("sha256", secret).update(userAccountId.toLowerCase()).digest("hex");
