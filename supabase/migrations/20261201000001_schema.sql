@@ -553,6 +553,10 @@ CREATE OR REPLACE FUNCTION private.amocrm_open_breaker (
   SECURITY DEFINER
   SET search_path TO ''
   AS $function$
+declare
+  v_user_account_id uuid;
+  v_cooldown_until timestamptz;
+  v_probe_job bigint;
 begin
   update amocrm.connections c
      set breaker_open = true,
@@ -561,7 +565,16 @@ begin
          breaker_opened_at = case when c.breaker_open then coalesce(c.breaker_opened_at, now()) else now() end,
          breaker_cooldown_until = case when p_cooldown is null then null else now() + p_cooldown end,
          updated_at = now()
-   where c.id = p_connection_id;
+   where c.id = p_connection_id
+  returning c.user_account_id, c.breaker_cooldown_until into v_user_account_id, v_cooldown_until;
+
+  -- STEP: the scheduler makes the one probe call when the cool-down ends (a breaker_probe job), so the account
+  -- heals without waiting for unrelated traffic. Re-opened after a failed probe: the queued probe moves along.
+  if v_cooldown_until is not null then
+    v_probe_job := private.enqueue_job('breaker_probe', v_user_account_id, '{}'::jsonb,
+      'breaker_probe:' || v_user_account_id, v_cooldown_until);
+    update amocrm.jobs set run_after = v_cooldown_until where id = v_probe_job and state = 'queued';
+  end if;
 end;
 $function$;
 
@@ -1728,7 +1741,7 @@ CREATE OR REPLACE FUNCTION private.claim_jobs (
   p_kinds        text[],
   p_limit        integer,
   p_worker       text,
-  p_lock_seconds integer DEFAULT 120
+  p_lock_seconds integer DEFAULT 30
 )
   RETURNS SETOF amocrm.jobs
   LANGUAGE sql
@@ -1748,6 +1761,10 @@ CREATE OR REPLACE FUNCTION private.claim_jobs (
         -- A worker that died mid-job leaves it running; after the lock expires another worker takes it.
         or (c.state = 'running' and c.locked_at < now() - make_interval(secs => p_lock_seconds))
       )
+      -- GUARD: an account amoCRM blocked (breaker open) runs nothing but its probe; the rest waits, unclaimed,
+      -- so waiting costs no attempt.
+      and (c.kind = 'breaker_probe' or not exists (
+        select 1 from amocrm.connections cn where cn.user_account_id = c.user_account_id and cn.breaker_open))
     order by c.run_after, c.id
     limit p_limit
     for update skip locked
@@ -1787,6 +1804,7 @@ CREATE OR REPLACE FUNCTION private.connection_statuses()
     last_pipeline_sync_at    timestamp with time zone,
     pending_jobs             bigint,
     dead_jobs                bigint,
+    dead_job_errors          text[],
     quarantined_events       bigint
   )
   LANGUAGE sql
@@ -1804,6 +1822,11 @@ CREATE OR REPLACE FUNCTION private.connection_statuses()
      where p.user_account_id = c.user_account_id and p.kind = 'pipelines' and p.state = 'done'),
     (select count(*) from amocrm.jobs j where j.user_account_id = c.user_account_id and j.state in ('queued', 'running', 'failed')),
     (select count(*) from amocrm.jobs j where j.user_account_id = c.user_account_id and j.state = 'dead'),
+    -- Why they died, newest first (an operator re-queues them with amocrm-requeue-dead-jobs).
+    (select array_agg(e.last_error order by e.at desc) from (
+       select j.last_error, max(j.updated_at) as at from amocrm.jobs j
+       where j.user_account_id = c.user_account_id and j.state = 'dead' group by j.last_error
+       order by max(j.updated_at) desc limit 5) e),
     (select count(*) from amocrm.webhook_events e where e.user_account_id = c.user_account_id and e.state = 'quarantined')
   from amocrm.connections c
   left join lateral (
@@ -1852,6 +1875,26 @@ begin
     ) d
   ), false);
 end $function$;
+
+CREATE OR REPLACE FUNCTION private.defer_job (
+  p_job_id bigint,
+  p_reason text
+)
+  RETURNS void
+  LANGUAGE sql
+  SET search_path TO ''
+  AS $function$
+  -- 'failed' rather than 'queued': a queued job with the same dedupe key may exist by now (work that arrived
+  -- while this one ran), and only one may be queued. The claim gave it an attempt; waiting is not one.
+  update amocrm.jobs set
+    state = 'failed',
+    attempts = greatest(attempts - 1, 0),
+    last_error = left(p_reason, 2000),
+    run_after = now(),
+    locked_at = null,
+    updated_at = now()
+  where id = p_job_id and state = 'running'
+$function$;
 
 CREATE OR REPLACE FUNCTION private.drop_superseded_guesses (
   p_user_account_id uuid,
@@ -2010,6 +2053,22 @@ CREATE OR REPLACE FUNCTION private.finish_sync_run (
     errors = errors + case when p_error is null then 0 else 1 end,
     details = details || p_details
   where id = p_run_id
+$function$;
+
+CREATE OR REPLACE FUNCTION private.heartbeat_jobs (
+  p_job_ids bigint[],
+  p_worker  text
+)
+  RETURNS integer
+  LANGUAGE sql
+  SET search_path TO ''
+  AS $function$
+  with renewed as (
+    update amocrm.jobs set locked_at = now()
+    where id = any (p_job_ids) and state = 'running' and locked_by = p_worker
+    returning 1
+  )
+  select count(*)::int from renewed
 $function$;
 
 CREATE OR REPLACE FUNCTION private.invoke_function (
@@ -2185,6 +2244,25 @@ CREATE OR REPLACE FUNCTION private.my_user_account_ids()
   SET search_path TO ''
   AS $function$
   select m.user_account_id from public.user_account_members m where m.user_id = (select auth.uid())
+$function$;
+
+CREATE OR REPLACE FUNCTION private.next_job_due_at (
+  p_kinds        text[]  DEFAULT NULL::text[],
+  p_lock_seconds integer DEFAULT 30
+)
+  RETURNS timestamp WITH time zone
+  LANGUAGE sql
+  STABLE
+  SET search_path TO ''
+  AS $function$
+  -- The same conditions as private.claim_jobs: a backoff ending, or a dead worker's lock expiring; never a
+  -- job of a blocked account (breaker open) other than its probe.
+  select min(case when c.state = 'running' then c.locked_at + make_interval(secs => p_lock_seconds) else c.run_after end)
+  from amocrm.jobs c
+  where c.state in ('queued', 'failed', 'running')
+    and (p_kinds is null or c.kind = any (p_kinds))
+    and (c.kind = 'breaker_probe' or not exists (
+      select 1 from amocrm.connections cn where cn.user_account_id = c.user_account_id and cn.breaker_open))
 $function$;
 
 CREATE OR REPLACE FUNCTION private.normalize_phone (
@@ -2597,6 +2675,22 @@ begin
   end if;
   return private.enqueue_job('sync_pipelines', p_user_account_id, '{}'::jsonb, 'sync_pipelines:' || p_user_account_id);
 end $function$;
+
+CREATE OR REPLACE FUNCTION private.requeue_dead_jobs (
+  p_user_account_id uuid DEFAULT NULL::uuid
+)
+  RETURNS integer
+  LANGUAGE sql
+  SET search_path TO ''
+  AS $function$
+  with requeued as (
+    update amocrm.jobs set
+      state = 'failed', attempts = 0, run_after = now(), finished_at = null, locked_at = null, updated_at = now()
+    where state = 'dead' and (p_user_account_id is null or user_account_id = p_user_account_id)
+    returning 1
+  )
+  select count(*)::int from requeued
+$function$;
 
 CREATE OR REPLACE FUNCTION private.roi_percent (
   p_revenue numeric,
@@ -3487,8 +3581,9 @@ CREATE VIEW "public"."amocrm_connection_status" WITH (security_invoker=true) AS 
     connection_statuses.last_pipeline_sync_at,
     connection_statuses.pending_jobs,
     connection_statuses.dead_jobs,
+    connection_statuses.dead_job_errors,
     connection_statuses.quarantined_events
-   FROM private.connection_statuses() connection_statuses(user_account_id, subdomain, state, state_reason, token_kind, access_token_expires_at, token_refreshed_at, breaker_open, breaker_reason, breaker_cooldown_until, last_webhook_at, webhook_checked_at, webhook_disabled_seen_at, webhook_repaired_at, last_reconcile_at, last_reconcile_healed, last_pipeline_sync_at, pending_jobs, dead_jobs, quarantined_events);
+   FROM private.connection_statuses() connection_statuses(user_account_id, subdomain, state, state_reason, token_kind, access_token_expires_at, token_refreshed_at, breaker_open, breaker_reason, breaker_cooldown_until, last_webhook_at, webhook_checked_at, webhook_disabled_seen_at, webhook_repaired_at, last_reconcile_at, last_reconcile_healed, last_pipeline_sync_at, pending_jobs, dead_jobs, dead_job_errors, quarantined_events);
 
 REVOKE ALL ON TABLE "public"."amocrm_connection_status" FROM "anon";
 
@@ -4002,7 +4097,7 @@ COMMENT ON FUNCTION "private"."amocrm_begin_call"(uuid, text, double precision, 
 
 COMMENT ON FUNCTION "private"."amocrm_close_breaker"(uuid) IS 'Operator action (also used by the client after a successful half-open probe): closes the circuit breaker of a connection so API calls resume. Returns true when a breaker was open.';
 
-COMMENT ON FUNCTION "private"."amocrm_open_breaker"(uuid, text, interval) IS 'Opens the circuit breaker of a connection (amoCRM answered 403: the account is blocked). Until it is closed by private.amocrm_close_breaker() or the cool-down passes, private.amocrm_begin_call() refuses every HTTP call. p_cooldown null = stays open until an operator closes it.';
+COMMENT ON FUNCTION "private"."amocrm_open_breaker"(uuid, text, interval) IS 'Opens the circuit breaker of a connection (amoCRM answered 403: the account is blocked). Until it is closed by private.amocrm_close_breaker() or the cool-down passes, private.amocrm_begin_call() refuses every HTTP call, and the account''s jobs wait unclaimed. Queues the breaker_probe job for the end of the cool-down. p_cooldown null = stays open until an operator closes it.';
 
 COMMENT ON FUNCTION "private"."amocrm_pause_rate_bucket"(uuid, integer) IS 'After a 429 from amoCRM: empties the account''s shared bucket so that no instance gets a token for p_pause_ms. Repeated 429s get an account blocked (403), so every instance backs off, not only the one that saw it.';
 
@@ -4054,7 +4149,7 @@ COMMENT ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer)
 
 COMMENT ON FUNCTION "private"."check_ad_spend_creative"() IS 'Trigger (before insert/update on ad_spend_daily): reject spend booked against another account''s creative. Runs as the caller, so a member cannot even probe creatives of accounts they do not belong to.';
 
-COMMENT ON FUNCTION "private"."claim_jobs"(text[], integer, text, integer) IS 'Atomically take up to p_limit runnable jobs of the given kinds for one worker (skip locked).';
+COMMENT ON FUNCTION "private"."claim_jobs"(text[], integer, text, integer) IS 'Atomically take up to p_limit runnable jobs of the given kinds for one worker (skip locked). A running job whose lock (renewed by heartbeats) is older than p_lock_seconds is taken over; jobs of an account whose circuit breaker is open are left waiting, except its breaker_probe.';
 
 COMMENT ON FUNCTION "private"."complete_job"(bigint) IS 'Mark a claimed job done.';
 
@@ -4063,6 +4158,8 @@ COMMENT ON FUNCTION "private"."connection_statuses"() IS 'Per-connection health 
 COMMENT ON FUNCTION "private"."cost_per"(numeric, numeric) IS 'Spend per unit (lead, qualified lead, conversion), rounded to 2 decimals; null without spend or without units.';
 
 COMMENT ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) IS 'True when any stage the deal has been in (history, or where it is now) qualifies (see private.stage_qualifies).';
+
+COMMENT ON FUNCTION "private"."defer_job"(bigint, text) IS 'A claimed job that could not run through no fault of its own (the account''s circuit breaker is open): back to runnable, its attempt given back, the reason recorded. private.claim_jobs leaves it until the breaker closes.';
 
 COMMENT ON FUNCTION "private"."drop_superseded_guesses"(uuid, bigint) IS 'Delete a deal''s guessed (source api) transitions that a real report of entering the same stage, with nothing in between, has superseded. Returns how many went.';
 
@@ -4075,6 +4172,8 @@ COMMENT ON FUNCTION "private"."expand_webhook_events"(bigint) IS 'Split one inbo
 COMMENT ON FUNCTION "private"."fail_job"(bigint, text) IS 'Record a failed attempt: retried later with exponential backoff, or dead after max_attempts.';
 
 COMMENT ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) IS 'Close a run record as done, or failed with its error.';
+
+COMMENT ON FUNCTION "private"."heartbeat_jobs"(bigint[], text) IS 'A live worker renews the locks of the jobs it holds (claimed and not finished). Returns how many it still holds.';
 
 COMMENT ON FUNCTION "private"."invoke_function"(text, jsonb) IS 'Call an Edge Function asynchronously (pg_net) with the cron secret from Vault. Returns the pg_net request id.';
 
@@ -4093,6 +4192,8 @@ COMMENT ON FUNCTION "private"."mark_deal_missing"(uuid, bigint, timestamp with t
 COMMENT ON FUNCTION "private"."mirror_deal_onto_lead"() IS 'Trigger (after insert/update on amocrm_deals): copy stage and qualification onto the linked product lead.';
 
 COMMENT ON FUNCTION "private"."my_user_account_ids"() IS 'User accounts the signed-in user (auth.uid()) belongs to; used by every RLS policy.';
+
+COMMENT ON FUNCTION "private"."next_job_due_at"(text[], integer) IS 'When private.claim_jobs will next hand out a job (of these kinds; null = any), or null when none waits. The cron backstop kicks the worker when it is due; a worker waits for it when it is seconds away.';
 
 COMMENT ON FUNCTION "private"."normalize_phone"(text) IS 'E.164 form of a phone as typed (spaces, dashes, 8-prefix, WhatsApp chat id), or null when it is not a phone.';
 
@@ -4127,6 +4228,8 @@ COMMENT ON FUNCTION "private"."record_webhook_check"(uuid, text, boolean) IS 'Re
 COMMENT ON FUNCTION "private"."refresh_lead_from_deals"(bigint) IS 'Copy current pipeline/status and qualification from a product lead''s amoCRM deals onto public.leads.';
 
 COMMENT ON FUNCTION "private"."request_pipeline_sync"(uuid) IS 'Queue a pipeline sync for an account the caller belongs to; the worker runs it within seconds.';
+
+COMMENT ON FUNCTION "private"."requeue_dead_jobs"(uuid) IS 'Operator: give every dead job (of one user account, or all) a fresh attempt budget and make it runnable now. Their last_error stays until they run. Returns how many. Called by the amocrm-requeue-dead-jobs function.';
 
 COMMENT ON FUNCTION "private"."roi_percent"(numeric, numeric) IS '(revenue - spend) / spend x 100, rounded to 2 decimals; null without spend.';
 
@@ -4306,6 +4409,10 @@ REVOKE ALL ON FUNCTION "private"."cost_per"(numeric, numeric) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."cost_per"(numeric, numeric) TO "authenticated", "service_role";
 
+REVOKE ALL ON FUNCTION "private"."defer_job"(bigint, text) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."defer_job"(bigint, text) TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."drop_superseded_guesses"(uuid, bigint) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."drop_superseded_guesses"(uuid, bigint) TO "service_role";
@@ -4329,6 +4436,10 @@ GRANT EXECUTE ON FUNCTION "private"."fail_job"(bigint, text) TO "service_role";
 REVOKE ALL ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."heartbeat_jobs"(bigint[], text) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."heartbeat_jobs"(bigint[], text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."invoke_function"(text, jsonb) FROM PUBLIC;
 
@@ -4357,6 +4468,10 @@ GRANT EXECUTE ON FUNCTION "private"."mark_deal_missing"(uuid, bigint, timestamp 
 REVOKE ALL ON FUNCTION "private"."my_user_account_ids"() FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."my_user_account_ids"() TO "authenticated", "service_role";
+
+REVOKE ALL ON FUNCTION "private"."next_job_due_at"(text[], integer) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."next_job_due_at"(text[], integer) TO "service_role";
 
 GRANT EXECUTE ON FUNCTION "private"."normalize_phone"(text) TO "authenticated", "service_role";
 
@@ -4417,6 +4532,10 @@ GRANT EXECUTE ON FUNCTION "private"."record_webhook_check"(uuid, text, boolean) 
 REVOKE ALL ON FUNCTION "private"."request_pipeline_sync"(uuid) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."request_pipeline_sync"(uuid) TO "authenticated", "service_role";
+
+REVOKE ALL ON FUNCTION "private"."requeue_dead_jobs"(uuid) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."requeue_dead_jobs"(uuid) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."roi_percent"(numeric, numeric) FROM PUBLIC;
 
