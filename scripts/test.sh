@@ -123,6 +123,9 @@ main() {
   check "generated types match the schema" types_up_to_date
   check "supabase db push --dry-run on a fresh database" deploy_dry_run
   check "functions type-check with the deploy import map" functions_check_with_deploy_import_map
+  [ -d supabase/schemas ] || log "supabase/schemas/ does not exist: the single-definition check passes with nothing to check"
+  check "no SQL function is defined twice in supabase/schemas" \
+    "$DENO" run --allow-read scripts/check_single_definitions.ts supabase/schemas
 
   harness_finish
 }
