@@ -3,6 +3,7 @@
 # failure. The run always ends the same way, whether it finished, a setup step died or it was interrupted:
 # teardown, the list of failures, and the last line `N passed, N failed` (exit status 0 only when nothing failed).
 
+unset HARNESS_COUNTS_FILE # set only inside a suite's subshell (a harness run by a test starts clean)
 PASSED=0
 FAILED=0
 FAILURES=()
@@ -73,7 +74,7 @@ suite() {
   HARNESS_STAGE="suite: $label"
   local counts
   counts="$(mktemp)"
-  HARNESS_COUNTS_FILE="$counts" harness_run - "$@"
+  harness_run - harness_in_suite "$counts" "$@"
   local rc=$? reported=0 p f l
   while read -r p f l; do
     count "$p" "$f" "$l"
@@ -87,6 +88,13 @@ suite() {
     log "FAIL  $label reported no results"
     count 0 1 "$label (no results)"
   fi
+}
+
+# Not `HARNESS_COUNTS_FILE=… cmd`: that would export it to every program the suite runs.
+harness_in_suite() {
+  HARNESS_COUNTS_FILE="$1"
+  shift
+  "$@"
 }
 
 # harness_start <teardown command...>: from here on every way out of the shell ends with teardown and summary.

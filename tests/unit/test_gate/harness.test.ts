@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 const HARNESS = new URL("../../../scripts/test_harness.sh", import.meta.url).pathname;
 const LIB = new URL("../../../scripts/lib.sh", import.meta.url).pathname;
 
-async function runHarness(body: string, signalAfterMs?: number) {
+async function runHarness(body: string, signalAfterMs?: number, env: Record<string, string> = {}) {
   const dir = await Deno.makeTempDir();
   const script = `set -uo pipefail
 source ${JSON.stringify(LIB)}
@@ -16,7 +16,8 @@ fake_teardown() { echo "TEARDOWN ran" >&2; }
 harness_start fake_teardown
 ${body}
 `;
-  const child = new Deno.Command("bash", { args: ["-c", script], stdout: "piped", stderr: "piped" }).spawn();
+  const child = new Deno.Command("bash", { args: ["-c", script], env, stdout: "piped", stderr: "piped" })
+    .spawn();
   if (signalAfterMs !== undefined) setTimeout(() => child.kill("SIGINT"), signalAfterMs);
   const { code, stdout, stderr } = await child.output();
   await Deno.remove(dir, { recursive: true });
@@ -100,4 +101,24 @@ harness_finish
   assert.doesNotMatch(r.err, /never reached/);
   assert.equal(r.err.match(/TEARDOWN ran/g)?.length, 1);
   assert.notEqual(r.code, 0);
+});
+
+Deno.test("a harness run inside another harness's suite counts on its own, not into the outer one", async () => {
+  const outer = await Deno.makeTempFile();
+  try {
+    const r = await runHarness(
+      `
+reports() { count 2 0 "two"; }
+suite inner reports
+check "child programs do not see the outer counts file" bash -c '[ -z "\${HARNESS_COUNTS_FILE:-}" ]'
+harness_finish
+`,
+      undefined,
+      { HARNESS_COUNTS_FILE: outer },
+    );
+    assert.equal(r.lastLine, "3 passed, 0 failed", r.err);
+    assert.equal(await Deno.readTextFile(outer), "");
+  } finally {
+    await Deno.remove(outer);
+  }
 });
