@@ -109,6 +109,7 @@ main() {
   log "fresh test stack (Postgres :$DB_PORT, functions :$API_PORT)"
   tear_down >/dev/null 2>&1
   rm -rf "$STATE_DIR"
+  HARNESS_STAGE="starting the test stack"
   bring_up
   start_functions_host
 
