@@ -1,7 +1,8 @@
 // Turns the output of `deno test` and `pg_prove` into the test command's counts, strictly: a test that did not
 // run is a failure. Deno: ignored tests and steps (an env var was missing) and filtered runs (`only`, --filter)
-// fail. pg_prove: a file that died before its plan, a plan mismatch (each missing test), a run with no test
-// files or with fewer files than expected fail.
+// fail. pg_prove: a file that died before its plan, a plan mismatch (each missing test), SKIP and TODO results
+// and skipped files (pg_prove runs with --directives to list them), a run with no test files or with fewer
+// files than expected fail.
 // CLI: deno run --allow-read scripts/summarize_test_output.ts deno|pgtap <log> <exit code> [expected files]
 // prints the explanation on stderr and `<passed> <failed>` as the last line of stdout.
 
@@ -115,8 +116,16 @@ export function summarizePgProve(output: string, exitCode: number, expectedFiles
       messages.push(`${file}: ${details.join("; ")} → ${missing} more failed`);
     }
   }
-  let failed = failedTests + extra;
-  const passed = tests - failedTests;
+  // With --directives pg_prove prints every SKIP and TODO result, and `<file> .. skipped:` for a skip_all file.
+  const directives = all.filter((l) => /^(not )?ok \d+.*#\s*(SKIP|TODO)\b/i.test(l));
+  const skippedFiles = all.filter((l) => /^\S.*\.\.+ skipped:/.test(l));
+  if (directives.length > 0) {
+    messages.push(`${directives.length} SKIP/TODO result(s) counted as failed (they did not test anything):`);
+    messages.push(...directives.map((d) => `  ${d}`));
+  }
+  for (const f of skippedFiles) messages.push(`a whole file skipped, counted as one failure: ${f}`);
+  let failed = failedTests + extra + directives.length + skippedFiles.length;
+  const passed = tests - failedTests - directives.length; // TAP counts SKIP and TODO among the passed
   messages.unshift(`${files} file(s), ${tests} test(s) ran, result ${result}`);
 
   if (files === 0 || expectedFiles === 0) {

@@ -51,10 +51,10 @@ run_pgtap() {
   psql_db -c "create extension if not exists pgtap with schema extensions" >/dev/null &&
     psql_db -f "$ROOT/supabase/tests/helpers/test_helpers.sql" >/dev/null || return 1
   local out="$REPORT_DIR/pgtap.log" dir="$ROOT/supabase/tests/database"
-  PGOPTIONS='-c search_path=public,extensions' pg_prove --ext .sql -r -d "$DB_URL" "$dir" >"$out" 2>&1
+  PGOPTIONS='-c search_path=public,extensions' pg_prove --ext .sql -r --directives -d "$DB_URL" "$dir" >"$out" 2>&1
   local rc=$?
   summarize pgTAP pgtap "$out" "$rc" "$(find "$dir" -name '*.sql' | wc -l)" ||
-    grep -E '^(not ok|#|Failed|Dubious|No subtests|.*\.sql \.\.|.*\(Wstat|  )' "$out" | grep -vE '\.\. ok$' | head -n 80 >&2
+    grep -E '^(not ok|ok .*# (SKIP|TODO)|#|Failed|Dubious|No subtests|.*\.sql \.\.|.*\(Wstat|  )' "$out" | grep -vE '\.\. ok$' | head -n 80 >&2
   return 0
 }
 

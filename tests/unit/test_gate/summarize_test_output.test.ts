@@ -164,3 +164,23 @@ Deno.test("pgTAP: no test files, fewer files than found, or no final report is a
   assert.deepEqual(summarizePgProve("could not connect to server\n", 1, 2).failed, 1);
   assert.deepEqual(summarizePgProve(PG_GREEN.replace("Result: PASS", "Result: FAIL"), 1, 2).failed, 1);
 });
+
+Deno.test("pgTAP: SKIP and TODO results and a skipped file are failures (pg_prove --directives lists them)", () => {
+  const skips = `/r/a_skipall.test.sql .. skipped: (no reason given)
+/r/b_skipone.test.sql ..
+ok 2 # SKIP not today
+ok
+/r/c_todo.test.sql .....
+not ok 2 - todo fail # TODO later
+# Failed (TODO) test 2: "todo fail"
+ok
+/r/d_ok.test.sql ........ ok
+All tests successful.
+Files=4, Tests=5,  1 wallclock secs ( 0.03 usr  0.00 sys +  0.15 cusr  0.02 csys =  0.20 CPU)
+Result: PASS
+`;
+  const t = summarizePgProve(skips, 0, 4);
+  // Tests=5: b 2 (one skipped), c 2 (one todo), d 1. Passed: b's first, c's first, d. Failed: skip, todo, file a.
+  assert.deepEqual([t.passed, t.failed], [3, 3]);
+  assert.ok(t.messages.includes("  ok 2 # SKIP not today"));
+});
