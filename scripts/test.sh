@@ -21,6 +21,8 @@ legacy_migration_check() {
     apply_migrations && apply_migrations &&
     psql_db -f "$ROOT/tests/fixtures/sql/existing_product_tables_check.sql")
   local rc=$?
+  # The instance folder goes away below: keep what its Postgres said in the check's report.
+  [ "$rc" -ne 0 ] && [ -f "$STATE_DIR/postgres.log" ] && tail -n 20 "$STATE_DIR/postgres.log"
   tear_down >/dev/null 2>&1
   rm -rf "$STATE_DIR"
   use_instance test
