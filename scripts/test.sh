@@ -5,32 +5,9 @@
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
-PASSED=0
-FAILED=0
-FAILURES=()
+source "$(dirname "$0")/test_harness.sh"
+
 REPORT_DIR="$ROOT/.local/test-reports"
-
-count() { # count <passed> <failed> <label>
-  PASSED=$((PASSED + $1))
-  FAILED=$((FAILED + $2))
-  [ "$2" -gt 0 ] && FAILURES+=("$3: $2 failed")
-  return 0
-}
-
-# A check is one test: it passes when the command exits 0. Output goes to a report file, shown on failure.
-check() {
-  local label="$1"
-  shift
-  local out="$REPORT_DIR/${label//[^a-zA-Z0-9]/_}.log"
-  if "$@" >"$out" 2>&1; then
-    log "ok    $label"
-    count 1 0 "$label"
-  else
-    log "FAIL  $label (output below, also in ${out#$ROOT/})"
-    tail -n 60 "$out" >&2
-    count 0 1 "$label"
-  fi
-}
 
 # --- the product's tables already exist: migrations must fill in only what is missing ---------------------
 legacy_migration_check() {
@@ -38,12 +15,15 @@ legacy_migration_check() {
   tear_down >/dev/null 2>&1
   rm -rf "$STATE_DIR"
   mkdir -p "$STATE_DIR"
-  init_cluster && start_db && bootstrap_platform &&
+  # In a subshell, so that a step that dies still leaves this instance torn down.
+  (init_cluster && start_db && bootstrap_platform &&
     psql_db -f "$ROOT/tests/fixtures/sql/existing_product_tables.sql" &&
     psql_db -f "$(baseline_migration)" && psql_db -f "$(baseline_migration)" &&
     apply_migrations &&
-    psql_db -f "$ROOT/tests/fixtures/sql/existing_product_tables_check.sql"
+    psql_db -f "$ROOT/tests/fixtures/sql/existing_product_tables_check.sql")
   local rc=$?
+  # The instance folder goes away below: keep what its Postgres said in the check's report.
+  [ "$rc" -ne 0 ] && [ -f "$STATE_DIR/postgres.log" ] && tail -n 20 "$STATE_DIR/postgres.log"
   tear_down >/dev/null 2>&1
   rm -rf "$STATE_DIR"
   use_instance test
@@ -54,21 +34,35 @@ legacy_migration_check() {
 # has everything: it is what runs first against production, where the tables already exist.
 baseline_migration() { ls "$ROOT"/supabase/migrations/*_product_tables_baseline.sql; }
 
+# summarize <deno|pgtap> <log> <exit code> [expected files]: counts a suite's output strictly (a test that did
+# not run is a failure; see scripts/summarize_test_output.ts) and reports them.
+summarize() {
+  local label="$1" kind="$2"
+  shift 2
+  local tally
+  tally=$("$DENO" run --allow-read "$ROOT/scripts/summarize_test_output.ts" "$kind" "$@" 2>"$REPORT_DIR/$kind-summary.log")
+  local rc=$?
+  sed "s/^/[$label] /" "$REPORT_DIR/$kind-summary.log" >&2
+  local passed failed
+  read -r passed failed <<<"$(tail -n1 <<<"$tally")"
+  if [ "$rc" -ne 0 ] || ! [[ "$passed" =~ ^[0-9]+$ && "$failed" =~ ^[0-9]+$ ]]; then
+    passed=0 failed=1
+    log "$label: the output could not be summarized"
+  fi
+  log "$label: $passed passed, $failed failed"
+  count "$passed" "$failed" "$label"
+  [ "$failed" -eq 0 ]
+}
+
 run_pgtap() {
   psql_db -c "create extension if not exists pgtap with schema extensions" >/dev/null &&
     psql_db -f "$ROOT/supabase/tests/helpers/test_helpers.sql" >/dev/null || return 1
-  local out="$REPORT_DIR/pgtap.log"
-  PGOPTIONS='-c search_path=public,extensions' pg_prove --ext .sql -r -d "$DB_URL" "$ROOT/supabase/tests/database" \
-    >"$out" 2>&1
+  local out="$REPORT_DIR/pgtap.log" dir="$ROOT/supabase/tests/database"
+  PGOPTIONS='-c search_path=public,extensions' pg_prove --ext .sql -r --directives -d "$DB_URL" "$dir" >"$out" 2>&1
   local rc=$?
-  local total failed
-  total=$(grep -oE 'Tests=[0-9]+' "$out" | tail -1 | cut -d= -f2)
-  failed=$(grep -oE 'Failed [0-9]+/[0-9]+ subtests' "$out" | awk '{split($2,a,"/"); s+=a[1]} END {print s+0}')
-  total=${total:-0}
-  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi # a file that died before its plan
-  log "pgTAP: $((total - failed)) passed, $failed failed"
-  [ "$failed" -gt 0 ] && grep -E '^(not ok|#|Failed|.*\.sql \.\.)' "$out" | grep -vE '\.\. ok$' | head -n 80 >&2
-  count $((total - failed)) "$failed" pgTAP
+  summarize pgTAP pgtap "$out" "$rc" "$(find "$dir" -name '*.sql' | wc -l)" ||
+    grep -E '^(not ok|ok .*# (SKIP|TODO)|#|Failed|Dubious|No subtests|.*\.sql \.\.|.*\(Wstat|  )' "$out" | grep -vE '\.\. ok$' | head -n 80 >&2
+  return 0
 }
 
 run_deno_tests() {
@@ -77,16 +71,9 @@ run_deno_tests() {
     SUPABASE_ANON_KEY="$(cat "$STATE_DIR/anon.key")" SUPABASE_SERVICE_ROLE_KEY="$(cat "$STATE_DIR/service_role.key")" \
     NO_COLOR=1 "$DENO" test --allow-all --no-prompt tests/ >"$out" 2>&1
   local rc=$?
-  local summary passed failed
-  summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$out" | tail -1)
-  passed=$(echo "$summary" | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
-  failed=$(echo "$summary" | grep -oE '[0-9]+ failed' | cut -d' ' -f1)
-  passed=${passed:-0}
-  failed=${failed:-0}
-  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi # did not even reach a summary
-  log "Deno tests: $passed passed, $failed failed"
-  [ "$rc" -ne 0 ] && grep -vE '\.\.\. ok|^running|^$' "$out" | tail -n 120 >&2
-  count "$passed" "$failed" "Deno tests"
+  summarize "Deno tests" deno "$out" "$rc" ||
+    grep -vE '\.\.\. ok|^running|^$' "$out" | tail -n 120 >&2
+  return 0
 }
 
 # The deploy path, as far as it can be checked without a hosted project: `supabase db push --dry-run` against a
@@ -116,8 +103,9 @@ types_up_to_date() {
 
 main() {
   cd "$ROOT"
-  local t0=$SECONDS keep=0
-  [ "${1:-}" = --keep ] && keep=1
+  T0=$SECONDS KEEP=0
+  [ "${1:-}" = --keep ] && KEEP=1
+  harness_start finish_stacks
   mkdir -p "$REPORT_DIR"
   rm -f "$REPORT_DIR"/*
   ensure_toolchain
@@ -128,14 +116,15 @@ main() {
   log "fresh test stack (Postgres :$DB_PORT, functions :$API_PORT)"
   tear_down >/dev/null 2>&1
   rm -rf "$STATE_DIR"
+  HARNESS_STAGE="starting the test stack"
   bring_up
   start_functions_host
 
   check "migrations apply to existing product tables" legacy_migration_check
   check "the baseline migration re-applies on a migrated database" psql_db -1 -f "$(baseline_migration)"
   check "migrations build exactly what supabase/schemas declares" bash "$ROOT/scripts/schema.sh" check
-  run_pgtap
-  run_deno_tests
+  suite pgTAP run_pgtap
+  suite "Deno tests" run_deno_tests
   check "deno fmt --check" "$DENO" fmt --check
   check "deno lint" "$DENO" lint
   check "deno check" "$DENO" check supabase/functions local tests bench examples
@@ -143,12 +132,24 @@ main() {
   check "generated types match the schema" types_up_to_date
   check "supabase db push --dry-run on a fresh database" deploy_dry_run
   check "functions type-check with the deploy import map" functions_check_with_deploy_import_map
+  [ -d supabase/schemas ] || log "supabase/schemas/ does not exist: the single-definition check passes with nothing to check"
+  check "no SQL function is defined twice in supabase/schemas" \
+    "$DENO" run --allow-read scripts/check_single_definitions.ts supabase/schemas
 
-  [ "$keep" = 1 ] || tear_down
-  log "finished in $((SECONDS - t0)) s"
-  for f in "${FAILURES[@]}"; do log "failed: $f"; done
-  echo "$PASSED passed, $FAILED failed"
-  [ "$FAILED" -eq 0 ]
+  harness_finish
+}
+
+# Runs on every way out (see scripts/test_harness.sh): a check cut short may have left the legacy instance up.
+# --keep leaves the test stack running, unless the run was interrupted.
+finish_stacks() {
+  (use_instance legacy && tear_down) >/dev/null 2>&1
+  use_instance test
+  if [ "$KEEP" = 1 ] && [ "$HARNESS_FINISHED" != interrupted ]; then
+    log "the test stack is left running (--keep)"
+  else
+    tear_down
+  fi
+  log "finished in $((SECONDS - T0)) s"
 }
 
 main "$@"

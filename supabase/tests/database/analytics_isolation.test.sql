@@ -124,9 +124,10 @@ select throws_ok(format('insert into public.ad_spend_daily (user_account_id, cre
 select throws_ok(format('insert into public.ad_spend_daily (user_account_id, creative_id, spend_date, amount, currency) values (%L, %L, %L, 1, %L)',
     :'acc_a', :'cre_b', '2026-01-06', 'RUB'),
   '23503', null, 'a member cannot book their spend against another account''s creative');
-select lives_ok(format('insert into public.ad_spend_daily (user_account_id, creative_id, spend_date, amount, currency) select %L, id, %L, 5, %L from public.creatives where user_account_id = %L',
+select results_eq(format('insert into public.ad_spend_daily (user_account_id, creative_id, spend_date, amount, currency) select %L, id, %L, 5, %L from public.creatives where user_account_id = %L returning user_account_id, spend_date, amount',
     :'acc_a', '2026-01-06', 'RUB', :'acc_a'),
-  'a member can book spend for their own creative');
+  format('values (%L::uuid, %L::date, 5.00::numeric)', :'acc_a', '2026-01-06'),
+  'a member can book spend for their own creative (one row stored)');
 select throws_ok(format('insert into public.ad_spend_daily (user_account_id, creative_id, spend_date, amount, currency) select %L, id, %L, 7, %L from public.creatives where user_account_id = %L',
     :'acc_a', '2026-01-06', 'RUB', :'acc_a'),
   '23505', null, 'one row per creative, day and currency');

@@ -3,7 +3,7 @@
 -- deletes on leads, sales, purchases and spend, after a member's writes through RLS, after deleting a creative
 -- and a direction, and after a rebuild. Pseudo-random but repeatable (setseed).
 begin;
-select plan(14);
+select plan(15);
 
 select tests.create_user('rollup-alice@example.com') as alice \gset
 select tests.create_account('Rollup agency', :'alice') as acc \gset
@@ -189,6 +189,13 @@ select :'acc', 300001, id, 123, 'paid' from public.leads where user_account_id =
 select throws_ok(format('insert into private.analytics_lead_daily (user_account_id, day) values (%L, current_date)', :'acc'),
   '42501', null, 'a member cannot write the rollup directly');
 select tests.clear_authentication();
+-- The comparison below holds just as well if RLS had filtered the member's writes away: check they landed.
+select results_eq(format($$select l.is_qualified, s.amount, s.status,
+    (select count(*) from public.purchases p where p.user_account_id = %L and p.amount = 77 and p.purchase_date = '2026-03-01')
+  from public.leads l join public.sales s on s.lead_id = l.id
+  where l.user_account_id = %L and s.amocrm_deal_id = 300001$$, :'acc', :'acc'),
+  $$values (true, 123.00::numeric, 'paid'::text, 1::bigint)$$,
+  'the member''s writes landed: a qualified lead with its paid sale, and the purchase');
 select is(pg_temp.rollup_diff(:'acc'), 0::bigint, 'a member''s lead, qualification, purchase and sale writes');
 
 -- Phase 9: the other account never got anything, and a rebuild changes nothing.

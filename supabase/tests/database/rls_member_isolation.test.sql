@@ -1,7 +1,7 @@
 -- Every product table: anon sees nothing, a member sees and changes only their accounts' rows, a non-member
 -- sees none of them, service_role sees everything. Impersonation as PostgREST does it (tests.authenticate_as).
 begin;
-select plan(67);
+select plan(78);
 
 -- Two accounts, each with one member, and one row per table in each.
 select tests.create_user('alice@example.com') as alice \gset
@@ -62,7 +62,9 @@ begin
   perform tests.clear_authentication();
 end $$;
 
--- Write cases for tables a member may write: their account yes, another account never.
+-- Write cases for tables a member may write: their account yes, another account never. Each write is judged by
+-- its effect (rows returned, rows counted afterwards), never by the absence of an error: an update or delete that
+-- RLS filters down to no rows succeeds too.
 create function pg_temp.write_cases(tbl text, alice uuid, acc_a uuid, acc_b uuid) returns setof text
 language plpgsql as $$
 declare
@@ -72,9 +74,13 @@ begin
   return next throws_ok(
     format('insert into public.%I (user_account_id) values (%L)', tbl, acc_b), '42501', null,
     tbl || ': a member cannot insert into another account');
-  return next lives_ok(
-    format('insert into public.%I (user_account_id) values (%L)', tbl, acc_a),
-    tbl || ': a member can insert into their account');
+  return next results_eq(
+    format('insert into public.%I (user_account_id) values (%L) returning user_account_id', tbl, acc_a),
+    format('values (%L::uuid)', acc_a),
+    tbl || ': a member can insert into their account (the row is stored)');
+  execute format('update public.%I set updated_at = now() where user_account_id = %L', tbl, acc_a);
+  get diagnostics n = row_count;
+  return next is(n, 2::bigint, tbl || ': a member''s update reaches both rows of their account');
   execute format('update public.%I set updated_at = now() where user_account_id = %L', tbl, acc_b);
   get diagnostics n = row_count;
   return next is(n, 0::bigint, tbl || ': a member''s update never reaches another account');
@@ -82,6 +88,9 @@ begin
   get diagnostics n = row_count;
   return next is(n, 0::bigint, tbl || ': a member''s delete never reaches another account');
   perform tests.clear_authentication();
+  -- The zeros above mean "filtered", not "nothing there": the other account's row exists, before and after.
+  execute format('select count(*) from public.%I where user_account_id = %L', tbl, acc_b) into n;
+  return next is(n, 1::bigint, tbl || ': the other account''s row is still there after the member''s writes');
 end $$;
 
 select pg_temp.read_cases(t, :'alice', :'bob', :'acc_a')
@@ -109,15 +118,19 @@ select tests.clear_authentication();
 
 -- Pipeline stages: a member may flip only the qualified flag, only on their account.
 select tests.authenticate_as(:'alice');
-select lives_ok('update public.amocrm_pipeline_stages set is_qualified_stage = true',
-  'a member can flag a qualified stage');
+select results_eq(
+  'update public.amocrm_pipeline_stages set is_qualified_stage = true returning user_account_id, status_id, is_qualified_stage',
+  format('values (%L::uuid, 10, true)', :'acc_a'),
+  'a member can flag a qualified stage: the update reaches exactly their account''s stage');
 select throws_ok('update public.amocrm_pipeline_stages set status_name = ''x''', '42501', null,
   'a member cannot rename a synced stage');
 select throws_ok('insert into public.amocrm_lead_status_history (user_account_id) values (''' || :'acc_a' || ''')',
   '42501', null, 'status history is written by the integration only');
 select tests.clear_authentication();
-select is((select count(*) from public.amocrm_pipeline_stages where is_qualified_stage and user_account_id = :'acc_b'),
-  0::bigint, 'the flag change did not reach another account');
+select is((select is_qualified_stage from public.amocrm_pipeline_stages where user_account_id = :'acc_a'),
+  true, 'the flag is stored on the member''s stage');
+select is((select is_qualified_stage from public.amocrm_pipeline_stages where user_account_id = :'acc_b'),
+  false, 'the flag change did not reach another account (its stage is there, still unflagged)');
 
 -- Integration internals are not reachable by users at all.
 select tests.authenticate_as(:'alice');
