@@ -19,9 +19,14 @@ grant usage on schema private to authenticated, service_role;
 
 grant usage on schema amocrm to service_role;
 
--- Functions created from now on are not executable by everyone unless granted explicitly.
-alter default privileges in schema private revoke execute on functions from public;
+-- Functions created from now on are not executable by everyone unless granted explicitly. Per-schema default
+-- privileges can only add to the global ones, so PUBLIC's execute right is revoked globally (for the role that
+-- owns our objects); the per-schema lines undo hosted Supabase's grants of new public objects to the API roles.
+-- (A schema diff does not carry default privileges: the hand-written migration *_default_privileges.sql does.)
+alter default privileges for role postgres revoke execute on functions from public;
 
-alter default privileges in schema amocrm revoke execute on functions from public;
+alter default privileges for role postgres in schema public revoke execute on functions from anon, authenticated;
 
-alter default privileges in schema public revoke execute on functions from public;
+alter default privileges for role postgres in schema public revoke all on tables from anon, authenticated;
+
+alter default privileges for role postgres in schema public revoke all on sequences from anon, authenticated;
