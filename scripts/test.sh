@@ -67,6 +67,8 @@ run_pgtap() {
   total=${total:-0}
   if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi # a file that died before its plan
   log "pgTAP: $((total - failed)) passed, $failed failed"
+  # The catalog-derived attack suite and the advisor lints report their figures (NOTICEs in the pg_prove output).
+  grep -hoE '(attack suite|advisor lints): .*' "$out" | while IFS= read -r line; do log "  $line"; done
   [ "$failed" -gt 0 ] && grep -E '^(not ok|#|Failed|.*\.sql \.\.)' "$out" | grep -vE '\.\. ok$' | head -n 80 >&2
   count $((total - failed)) "$failed" pgTAP
 }

@@ -120,4 +120,4 @@ create index sales_user_account_id_idx on public.sales (user_account_id);
 
 create index sales_client_phone_e164_idx on public.sales (user_account_id, client_phone_e164);
 
-create index sales_amocrm_deal_id_idx on public.sales (user_account_id, amocrm_deal_id);
+-- (user_account_id, amocrm_deal_id) is served by the unique sales_account_deal_key.
