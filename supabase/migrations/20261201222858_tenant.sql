@@ -48,6 +48,8 @@ DROP INDEX "public"."leads_creative_id_idx";
 
 DROP INDEX "public"."leads_direction_id_idx";
 
+DROP INDEX "public"."sales_amocrm_deal_id_idx";
+
 DROP INDEX "public"."sales_lead_id_idx";
 
 DROP FUNCTION "private"."check_ad_spend_creative"();
