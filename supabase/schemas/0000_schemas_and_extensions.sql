@@ -20,13 +20,7 @@ grant usage on schema private to authenticated, service_role;
 grant usage on schema amocrm to service_role;
 
 -- Functions created from now on are not executable by everyone unless granted explicitly. Per-schema default
--- privileges can only add to the global ones, so PUBLIC's execute right is revoked globally (for the role that
--- owns our objects); the per-schema lines undo hosted Supabase's grants of new public objects to the API roles.
--- (A schema diff does not carry default privileges: the hand-written migration *_default_privileges.sql does.)
+-- privileges can only add to the global ones, so PUBLIC's execute right is revoked globally for postgres, which
+-- owns our objects. (A schema diff does not carry default privileges: the hand-written migration
+-- *_default_privileges.sql does.)
 alter default privileges for role postgres revoke execute on functions from public;
-
-alter default privileges for role postgres in schema public revoke execute on functions from anon, authenticated;
-
-alter default privileges for role postgres in schema public revoke all on tables from anon, authenticated;
-
-alter default privileges for role postgres in schema public revoke all on sequences from anon, authenticated;

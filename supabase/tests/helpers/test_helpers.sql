@@ -3,6 +3,21 @@
 create schema if not exists tests;
 grant usage on schema tests to anon, authenticated, service_role;
 
+-- pgTAP is installed after the migrations, whose default privileges keep PUBLIC from executing functions created
+-- later (see *_default_privileges.sql): its assertions are called by the impersonated roles, so grant them.
+do $$
+declare
+  f regprocedure;
+begin
+  for f in
+    select d.objid::regprocedure from pg_depend d
+    where d.classid = 'pg_proc'::regclass and d.deptype = 'e'
+      and d.refobjid = (select e.oid from pg_extension e where e.extname = 'pgtap')
+  loop
+    execute format('grant execute on function %s to anon, authenticated, service_role', f);
+  end loop;
+end $$;
+
 create or replace function tests.create_user(p_email text)
 returns uuid language sql volatile set search_path = '' as $$
   insert into auth.users (email) values (p_email) returning id
