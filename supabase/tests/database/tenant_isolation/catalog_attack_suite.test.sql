@@ -1,6 +1,7 @@
 -- The catalog-derived attack suite: every relation and every function in our schemas (public, private, amocrm),
 -- found in the catalog — so a table, view or function is attacked the day it is added — is attacked by a member
--- of account A, by a signed-in user with no membership and by anon, impersonated as PostgREST does it:
+-- of account A, by a signed-in user with no membership and by anon, impersonated as PostgREST does it (and, for
+-- references across accounts only, by the service role):
 --   select        the whole relation (any row carrying a mark of B is a leak), and filtered on every column by
 --                 each of B's ids (user account, directions, creatives, leads, row ids)
 --   update        every column of B's rows; every referencing column of A's rows pointed at B's ids
@@ -12,7 +13,7 @@
 -- byte-identical to before (tests.account_fingerprint).
 -- The summary line (NOTICE "attack suite: …") is repeated by `npm test`.
 begin;
-select plan(6);
+select plan(7);
 
 select tests.create_user('attack-alice@example.com') as alice \gset
 select tests.create_user('attack-bob@example.com') as bob \gset
@@ -79,6 +80,8 @@ begin
     perform tests.authenticate_as((select id from auth.users where email = 'attack-alice@example.com'));
   elsif p_actor = 'no membership' then
     perform tests.authenticate_as((select id from auth.users where email = 'attack-eve@example.com'));
+  elsif p_actor = 'service role' then
+    perform tests.authenticate_as_service_role();
   else
     perform tests.authenticate_as_anon();
   end if;
@@ -121,9 +124,21 @@ create function pg_temp.fresh_unique_values(p_rel regclass, p_except text, p_n i
       when a.atttypid = 'date'::regtype then to_jsonb(date '2099-01-01' + p_n)
       when a.atttypid = 'uuid'::regtype then to_jsonb(gen_random_uuid()) end), '{}'::jsonb)
   from pg_attribute a
-  where a.attrelid = p_rel and a.attname not in (p_except, 'user_account_id') and a.attgenerated = ''
+  where a.attrelid = p_rel and a.attname not in (p_except, 'user_account_id', 'id') and a.attgenerated = ''
+    and a.attidentity = ''
     and a.atttypid in ('integer'::regtype, 'bigint'::regtype, 'smallint'::regtype, 'date'::regtype, 'uuid'::regtype)
     and exists (select 1 from pg_index i where i.indrelid = p_rel and i.indisunique and a.attnum = any (i.indkey))
+$$;
+
+-- "Point A's rows at B": set the column to B's id, and the other columns of its unique keys to fresh values so
+-- that the row does not collide with B's own before the reference is checked.
+create function pg_temp.point_at_b(p_rel regclass, p_col text, p_value text, p_filter text, p_n int)
+returns text language sql stable as $$
+  select format('update %s set (%s) = (select %s from jsonb_populate_record(null::%s, %L)) where %s',
+    p_rel, cols, cols, p_rel, jsonb_build_object(p_col, p_value) || fresh, p_filter)
+  from (select pg_temp.fresh_unique_values(p_rel, p_col, p_n) as fresh) f,
+    lateral (select string_agg(quote_ident(k), ', ') as cols
+             from jsonb_object_keys(jsonb_build_object(p_col, p_value) || f.fresh) k) c
 $$;
 
 create function pg_temp.attack(p_actor text, p_alice uuid, p_eve uuid, p_a uuid, p_b uuid) returns void
@@ -165,27 +180,41 @@ begin
     where a.attrelid = r.rel and a.attnum > 0 and not a.attisdropped and a.attgenerated = '' and a.attidentity = ''
       and not (a.attname = 'id' and a.atthasdef);
 
-    perform pg_temp.try(p_actor, 'select', r.rel::text,
-      format('select string_agg(t::text, E''\n'') from %s t', r.rel), true);
+    if p_actor <> 'service role' then
+      perform pg_temp.try(p_actor, 'select', r.rel::text,
+        format('select string_agg(t::text, E''\n'') from %s t', r.rel), true);
+    end if;
 
     for c in
       select a.attname::text as col, a.attgenerated <> '' as generated, a.attidentity <> '' as identity
       from pg_attribute a where a.attrelid = r.rel and a.attnum > 0 and not a.attisdropped order by a.attnum
     loop
       -- Every column of B's rows, rewritten with itself.
-      if not c.generated and not c.identity then
+      if not c.generated and not c.identity and p_actor <> 'service role' then
         perform pg_temp.try(p_actor, 'update', r.rel::text || '.' || c.col,
           format('update %s set %I = %I where %s', r.rel, c.col, c.col, v_filter_b), true);
       end if;
       -- Every column that can hold one of B's ids: read by it, delete by it, point A's rows at it, insert with it.
       foreach v in array coalesce(pg_temp.b_values_for(r.rel, c.col), '{}') loop
+        -- The service role may do anything within an account; it is only tried on references across accounts.
+        continue when p_actor = 'service role' and c.col in ('id', 'user_account_id', 'user_id');
+        if p_actor = 'service role' then
+          perform pg_temp.try(p_actor, 'update', r.rel::text || '.' || c.col || ' → B',
+            pg_temp.point_at_b(r.rel, c.col, v, v_filter_a, v_n), true);
+          v_n := v_n + 1;
+          v_row := v_template || pg_temp.fresh_unique_values(r.rel, c.col, v_n) || jsonb_build_object(c.col, v);
+          perform pg_temp.try(p_actor, 'insert', r.rel::text || '.' || c.col || ' → B',
+            format('insert into %s (%s) select %s from jsonb_populate_record(null::%s, %L)', r.rel, v_cols, v_cols, r.rel, v_row),
+            true);
+          continue;
+        end if;
         perform pg_temp.try(p_actor, 'select filtered', r.rel::text || '.' || c.col,
           format('select count(*) from %s where %I::text = %L', r.rel, c.col, v), true);
         perform pg_temp.try(p_actor, 'delete', r.rel::text || '.' || c.col,
           format('delete from %s where %I::text = %L', r.rel, c.col, v), true);
         if not c.generated and not c.identity and c.col <> 'id' then
           perform pg_temp.try(p_actor, 'update', r.rel::text || '.' || c.col || ' → B',
-            format('update %s set %I = %L where %s', r.rel, c.col, v, v_filter_a), true);
+            pg_temp.point_at_b(r.rel, c.col, v, v_filter_a, v_n), true);
           v_n := v_n + 1;
           v_row := v_template || pg_temp.fresh_unique_values(r.rel, c.col, v_n) || jsonb_build_object(c.col, v);
           perform pg_temp.try(p_actor, 'insert', r.rel::text || '.' || c.col || ' → B',
@@ -194,7 +223,7 @@ begin
         end if;
       end loop;
       -- Explicit identity values just ahead of the sequence (the squatting attack).
-      if c.identity then
+      if c.identity and p_actor <> 'service role' then
         execute format('select coalesce(max(%I), 0) from %s', c.col, r.rel) into v_max;
             for i in 1..3 loop
           v_n := v_n + 1;
@@ -208,6 +237,9 @@ begin
     perform tests.clear_authentication();
   end loop;
 
+  if p_actor = 'service role' then
+    return;
+  end if;
   -- Functions: every one of ours that can be called directly, with B's ids in its arguments.
   for f in
     select p.oid, p.oid::regprocedure::text as sig, p.proretset, p.proargtypes::regtype[] as args,
@@ -253,7 +285,7 @@ begin
 end $$;
 
 select pg_temp.attack(actor, :'alice', :'eve', :'acc_a', :'acc_b')
-from unnest(array['member of A', 'no membership', 'anon']) actor;
+from unnest(array['member of A', 'no membership', 'anon', 'service role']) actor;
 
 select is_empty($$select actor || ': ' || kind || ' ' || target || ' → ' || rows_hit || ' row(s): ' || statement
   from attempts where breach$$,
@@ -267,11 +299,13 @@ select is_empty($$select * from b_before except select * from tests.account_fing
 select is_empty($$
   select cl.oid::regclass::text from pg_class cl join pg_namespace n on n.oid = cl.relnamespace
   where n.nspname in ('public', 'private', 'amocrm') and cl.relkind in ('r', 'p', 'v', 'm')
-    and (select count(distinct a.actor) from attempts a where a.kind = 'select' and a.target = cl.oid::regclass::text) < 3
+    and (select count(distinct a.actor) from attempts a where a.kind = 'select' and a.target = cl.oid::regclass::text
+         and a.actor <> 'service role') < 3
   union all
   select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
   where n.nspname in ('public', 'private', 'amocrm') and p.prokind = 'f' and p.prorettype <> 'trigger'::regtype
-    and (select count(distinct a.actor) from attempts a where a.kind = 'call' and a.target = p.oid::regprocedure::text) < 3$$,
+    and (select count(distinct a.actor) from attempts a where a.kind = 'call' and a.target = p.oid::regprocedure::text
+         and a.actor <> 'service role') < 3$$,
   'every relation and function of our schemas was attacked by all three actors');
 
 -- Writes must have been refused for the right reason (privileges or RLS), not by an accident of the test data.
@@ -287,6 +321,12 @@ select is_empty($$
     and (has_function_privilege('authenticated', p.oid, 'execute') or has_function_privilege('anon', p.oid, 'execute'))
     and p.prosrc !~ 'auth\.uid\(\)' and p.prosrc !~ 'private\.my_user_account_ids\(\)'$$,
   'every security-definer function callable by authenticated checks membership through auth.uid()');
+
+-- Even the service role, which may write anything, cannot point a row of A at a row of B: every reference of
+-- every table it writes is (id, user_account_id).
+select is_empty($$select kind || ' ' || target || ' (' || sqlstate || ')' from attempts
+  where actor = 'service role' and sqlstate not in ('23503', '42501', '55000')$$,
+  'as the service role, every reference pointed at B''s rows was refused by a reference check (23503)');
 
 select ok((select count(*) from attempts) > 1000, 'the suite made its attempts');
 
