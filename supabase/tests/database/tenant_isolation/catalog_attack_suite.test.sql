@@ -335,13 +335,15 @@ declare
   v text;
 begin
   select format('attack suite: %s attempts (%s), %s refused by privileges/RLS, %s by a reference check, '
-      '%s allowed inside the actor''s own rows, %s other errors; %s reached account B',
+      '%s by views that cannot be written, %s other errors, %s allowed inside the actor''s own rows; '
+      '%s reached account B',
       count(*),
       (select string_agg(format('%s %s', n, actor), ', ' order by actor)
        from (select actor, count(*) as n from attempts group by actor) x),
       count(*) filter (where sqlstate = '42501'), count(*) filter (where sqlstate = '23503'),
+      count(*) filter (where sqlstate = '55000'),
+      count(*) filter (where sqlstate not in ('42501', '23503', '55000', '00000')),
       count(*) filter (where sqlstate = '00000'),
-      count(*) filter (where sqlstate not in ('42501', '23503', '00000')),
       count(*) filter (where breach))
     into v from attempts;
   raise notice '%', v;
