@@ -62,6 +62,8 @@ run_pgtap() {
   local rc=$?
   summarize pgTAP pgtap "$out" "$rc" "$(find "$dir" -name '*.sql' | wc -l)" ||
     grep -E '^(not ok|ok .*# (SKIP|TODO)|#|Failed|Dubious|No subtests|.*\.sql \.\.|.*\(Wstat|  )' "$out" | grep -vE '\.\. ok$' | head -n 80 >&2
+  # The catalog-derived attack suite and the advisor lints report their figures (NOTICEs in the pg_prove output).
+  grep -hoE '(attack suite|advisor lints): .*' "$out" | while IFS= read -r line; do log "  $line"; done
   return 0
 }
 

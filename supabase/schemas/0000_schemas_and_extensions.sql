@@ -19,9 +19,8 @@ grant usage on schema private to authenticated, service_role;
 
 grant usage on schema amocrm to service_role;
 
--- Functions created from now on are not executable by everyone unless granted explicitly.
-alter default privileges in schema private revoke execute on functions from public;
-
-alter default privileges in schema amocrm revoke execute on functions from public;
-
-alter default privileges in schema public revoke execute on functions from public;
+-- Functions created from now on are not executable by everyone unless granted explicitly. Per-schema default
+-- privileges can only add to the global ones, so PUBLIC's execute right is revoked globally for postgres, which
+-- owns our objects. (A schema diff does not carry default privileges: the hand-written migration
+-- *_default_privileges.sql does.)
+alter default privileges for role postgres revoke execute on functions from public;

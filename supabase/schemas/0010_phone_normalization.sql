@@ -27,6 +27,5 @@ $$;
 comment on function private.normalize_phone(text) is
   'E.164 form of a phone as typed (spaces, dashes, 8-prefix, WhatsApp chat id), or null when it is not a phone.';
 revoke all on function private.normalize_phone(text) from public;
-grant execute on function private.normalize_phone(text) to public;
 grant execute on function private.normalize_phone(text) to authenticated;
 grant execute on function private.normalize_phone(text) to service_role;

@@ -15,7 +15,9 @@ create table public.directions (
   created_at timestamptz not null default now(),
   user_account_id uuid references public.user_accounts (id) on delete cascade,
   name text,
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  -- Target of the account-scoped references below: a row may only point at a direction of its own account.
+  constraint directions_id_account_key unique (id, user_account_id)
 );
 
 create table public.creatives (
@@ -24,7 +26,10 @@ create table public.creatives (
   user_account_id uuid references public.user_accounts (id) on delete cascade,
   direction_id uuid references public.directions (id) on delete set null,
   name text,
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  constraint creatives_id_account_key unique (id, user_account_id),
+  constraint creatives_direction_same_account_fkey foreign key (direction_id, user_account_id)
+    references public.directions (id, user_account_id) on delete set null (direction_id)
 );
 
 create table public.leads (
@@ -50,7 +55,13 @@ create table public.leads (
   -- by the deal mirror's triggers (0220).
   current_pipeline_id integer,
   current_status_id integer,
-  is_qualified boolean default false
+  is_qualified boolean default false,
+  -- Every reference stays inside the lead's account (a foreign key alone ignores RLS and accounts).
+  constraint leads_id_account_key unique (id, user_account_id),
+  constraint leads_creative_same_account_fkey foreign key (creative_id, user_account_id)
+    references public.creatives (id, user_account_id) on delete set null (creative_id),
+  constraint leads_direction_same_account_fkey foreign key (direction_id, user_account_id)
+    references public.directions (id, user_account_id) on delete set null (direction_id)
 );
 
 create table public.purchases (
@@ -78,9 +89,12 @@ create table public.sales (
   updated_at timestamptz not null default now(),
   client_phone_e164 text generated always as (private.normalize_phone(client_phone)) stored,
   -- Sales and purchases written from confirmed deals are keyed by the deal, so writes are idempotent.
-  lead_id bigint references public.leads (id) on delete set null,
+  lead_id bigint,
   closed_at timestamptz,
-  confirmed_at timestamptz
+  confirmed_at timestamptz,
+  -- A sale is booked to a lead of its own account only: the rollup credits the lead's account.
+  constraint sales_lead_same_account_fkey foreign key (lead_id, user_account_id)
+    references public.leads (id, user_account_id) on delete set null (lead_id)
 );
 
 -- Foreign keys and every column a policy or a match filters on are indexed.
@@ -88,13 +102,13 @@ create index directions_user_account_id_idx on public.directions (user_account_i
 
 create index creatives_user_account_id_idx on public.creatives (user_account_id);
 
-create index creatives_direction_id_idx on public.creatives (direction_id);
+create index creatives_direction_id_idx on public.creatives (direction_id, user_account_id);
 
 create index leads_user_account_id_idx on public.leads (user_account_id);
 
-create index leads_creative_id_idx on public.leads (creative_id);
+create index leads_creative_id_idx on public.leads (creative_id, user_account_id);
 
-create index leads_direction_id_idx on public.leads (direction_id);
+create index leads_direction_id_idx on public.leads (direction_id, user_account_id);
 
 create index leads_amocrm_lead_id_idx on public.leads (user_account_id, amocrm_lead_id);
 
@@ -108,4 +122,4 @@ create index sales_user_account_id_idx on public.sales (user_account_id);
 
 create index sales_client_phone_e164_idx on public.sales (user_account_id, client_phone_e164);
 
-create index sales_amocrm_deal_id_idx on public.sales (user_account_id, amocrm_deal_id);
+-- (user_account_id, amocrm_deal_id) is served by the unique sales_account_deal_key.

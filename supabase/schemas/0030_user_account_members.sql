@@ -26,3 +26,22 @@ comment on function private.my_user_account_ids() is
 revoke all on function private.my_user_account_ids() from public;
 grant execute on function private.my_user_account_ids() to authenticated;
 grant execute on function private.my_user_account_ids() to service_role;
+
+-- Whether the session itself is the service (service_role through PostgREST, or postgres: migrations, pg_cron,
+-- the SQL editor, the functions' direct connection). Inside a security-definer function current_user is always
+-- the owner, and the JWT's role claim is request data, so neither can tell; the session's role can: PostgREST
+-- sets it with SET ROLE (current_setting('role'); 'none' = the login role itself), which only members of a role
+-- may do.
+create or replace function private.caller_is_service()
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(nullif(pg_catalog.current_setting('role'), 'none'), session_user::text)
+    in ('service_role', 'postgres', 'supabase_admin')
+$$;
+comment on function private.caller_is_service() is
+  'True when the session runs as service_role or postgres (SET ROLE / login role), never from a JWT claim.';
+revoke all on function private.caller_is_service() from public;
+grant execute on function private.caller_is_service() to service_role;

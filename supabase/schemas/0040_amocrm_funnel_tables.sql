@@ -31,7 +31,7 @@ create index idx_amocrm_stages_user on public.amocrm_pipeline_stages (user_accou
 
 create table public.amocrm_lead_status_history (
   id uuid primary key default gen_random_uuid(),
-  lead_id bigint references public.leads (id) on delete cascade,
+  lead_id bigint,
   amocrm_lead_id bigint,
   from_status_id integer,
   to_status_id integer,
@@ -43,7 +43,10 @@ create table public.amocrm_lead_status_history (
   -- RLS needs the owning account on every row; history of deals the product did not create has no lead_id.
   user_account_id uuid references public.user_accounts (id) on delete cascade,
   source text not null default 'webhook' check (source in ('webhook', 'api', 'events_api')),
-  event_key text
+  event_key text,
+  -- History belongs to a lead of its own account only.
+  constraint amocrm_lead_status_history_lead_same_account_fkey foreign key (lead_id, user_account_id)
+    references public.leads (id, user_account_id) on delete cascade
 );
 
 create index idx_amocrm_history_lead
@@ -51,6 +54,9 @@ create index idx_amocrm_history_lead
 
 create index idx_amocrm_history_amocrm_lead
   on public.amocrm_lead_status_history (amocrm_lead_id, changed_at desc);
+
+create index amocrm_lead_status_history_lead_account_idx
+  on public.amocrm_lead_status_history (lead_id, user_account_id);
 
 create index amocrm_lead_status_history_user_account_id_idx
   on public.amocrm_lead_status_history (user_account_id);

@@ -9,6 +9,7 @@ begin
   return new;
 end $$;
 comment on function private.touch_updated_at() is 'Trigger: set updated_at to now() on update.';
+revoke all on function private.touch_updated_at() from public;
 
 do $$
 declare

@@ -21,7 +21,7 @@ create table public.amocrm_deals (
   main_contact_id bigint,
   contact_phone_e164 text,
   -- The product lead this deal belongs to, and how we know.
-  lead_id bigint references public.leads (id) on delete set null,
+  lead_id bigint,
   attribution text check (attribution in ('amocrm_lead_id', 'phone')),
   is_qualified boolean not null default false,
   qualified_at timestamptz,
@@ -29,10 +29,13 @@ create table public.amocrm_deals (
   updated_at timestamptz not null default now(),
   primary key (user_account_id, amocrm_lead_id),
   -- When the observation is_deleted comes from was made (deletion has its own order: 0235).
-  deletion_seen_at timestamptz
+  deletion_seen_at timestamptz,
+  -- A deal links to a product lead of its own account only.
+  constraint amocrm_deals_lead_same_account_fkey foreign key (lead_id, user_account_id)
+    references public.leads (id, user_account_id) on delete set null (lead_id)
 );
 
-create index amocrm_deals_lead_id_idx on public.amocrm_deals (lead_id);
+create index amocrm_deals_lead_id_idx on public.amocrm_deals (lead_id, user_account_id);
 
 create index amocrm_deals_contact_phone_idx on public.amocrm_deals (user_account_id, contact_phone_e164);
 
@@ -43,7 +46,7 @@ create trigger touch_updated_at before update on public.amocrm_deals
 
 create unique index sales_account_deal_key on public.sales (user_account_id, amocrm_deal_id);
 
-create index sales_lead_id_idx on public.sales (lead_id);
+create index sales_lead_id_idx on public.sales (lead_id, user_account_id);
 
 create unique index purchases_account_deal_key on public.purchases (user_account_id, amocrm_deal_id);
 

@@ -23,6 +23,8 @@ begin
 end $$;
 comment on function private.stage_sort(uuid, integer, integer) is
   'Sort order of a stage within its pipeline (142 = 10000, 143 = 11000 when not synced yet); null if unknown.';
+revoke all on function private.stage_sort(uuid, integer, integer) from public;
+grant execute on function private.stage_sort(uuid, integer, integer) to service_role;
 
 create or replace function private.stage_qualifies(p_user_account_id uuid, p_pipeline_id integer, p_status_id integer)
 returns boolean
@@ -44,6 +46,8 @@ begin
 end $$;
 comment on function private.stage_qualifies(uuid, integer, integer) is
   'True when being in this stage means the lead reached or passed a qualified stage of its pipeline, or won.';
+revoke all on function private.stage_qualifies(uuid, integer, integer) from public;
+grant execute on function private.stage_qualifies(uuid, integer, integer) to service_role;
 
 create or replace function private.deal_is_qualified(p_user_account_id uuid, p_amocrm_lead_id bigint)
 returns boolean
@@ -67,6 +71,8 @@ begin
 end $$;
 comment on function private.deal_is_qualified(uuid, bigint) is
   'True when any stage the deal has been in (history, or where it is now) qualifies (see private.stage_qualifies).';
+revoke all on function private.deal_is_qualified(uuid, bigint) from public;
+grant execute on function private.deal_is_qualified(uuid, bigint) to service_role;
 
 -- Keeps amocrm_deals.is_qualified equal to the rule, and copies the deal's state onto the product lead.
 create or replace function private.sync_deal_derived_state()
@@ -87,6 +93,7 @@ begin
 end $$;
 comment on function private.sync_deal_derived_state() is
   'Trigger (before insert/update on amocrm_deals): recompute is_qualified from history.';
+revoke all on function private.sync_deal_derived_state() from public;
 
 create or replace function private.mirror_deal_onto_lead()
 returns trigger
@@ -104,6 +111,7 @@ begin
 end $$;
 comment on function private.mirror_deal_onto_lead() is
   'Trigger (after insert/update on amocrm_deals): copy stage and qualification onto the linked product lead.';
+revoke all on function private.mirror_deal_onto_lead() from public;
 
 -- A product lead shows the stage of the deal created for it (linked by amocrm_lead_id) or, when the product
 -- never had an amoCRM id for it, of its newest phone-linked deal; it is qualified if any linked deal is.
@@ -133,6 +141,8 @@ begin
 end $$;
 comment on function private.refresh_lead_from_deals(bigint) is
   'Copy current pipeline/status and qualification from a product lead''s amoCRM deals onto public.leads.';
+revoke all on function private.refresh_lead_from_deals(bigint) from public;
+grant execute on function private.refresh_lead_from_deals(bigint) to service_role;
 
 create trigger sync_derived_state before insert or update on public.amocrm_deals
   for each row execute function private.sync_deal_derived_state();

@@ -22,6 +22,15 @@ begin
     v_new_amount := coalesce(new.amount, 0);
   end if;
 
+  -- GUARD: money is booked to the sale's own account. The lead must belong to it (the composite foreign key
+  -- says so too; this also refuses a sale without an account, which a foreign key does not check).
+  if v_new_lead is not null and not exists (
+    select 1 from public.leads l where l.id = v_new_lead and l.user_account_id = new.user_account_id
+  ) then
+    raise exception using errcode = '23503',
+      message = format('lead %s does not belong to user account %s', v_new_lead, new.user_account_id);
+  end if;
+
   if v_old_lead is not null and v_old_lead = v_new_lead then
     -- Still paid, same lead: only the amount moved.
     perform private.analytics_apply_lead_money(v_new_lead, 0, v_new_amount - v_old_amount, 0, 0);
@@ -37,7 +46,8 @@ begin
 end $$;
 comment on function private.analytics_sale_changed() is
   'Trigger (after insert/update/delete on sales, per row, only for paid sales with a lead): move paid-sale '
-  'count and revenue onto the lead and its rollup row; pending/cancelled sales count for nothing.';
+  'count and revenue onto the lead and its rollup row; pending/cancelled sales count for nothing. Refuses a sale '
+  'whose lead is not in the sale''s account.';
 revoke all on function private.analytics_sale_changed() from public;
 
 create trigger analytics_sale_inserted after insert on public.sales

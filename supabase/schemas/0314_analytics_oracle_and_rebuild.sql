@@ -38,7 +38,7 @@ as $$
   with paid as (
     select s.lead_id, count(*) as n, sum(coalesce(s.amount, 0)) as amount
     from public.sales s
-    join public.leads l on l.id = s.lead_id
+    join public.leads l on l.id = s.lead_id and l.user_account_id = s.user_account_id
     where l.user_account_id = p_user_account_id and s.status = 'paid'
     group by s.lead_id
   ), repeats as (
@@ -90,14 +90,14 @@ begin
   from (
     select s.lead_id, 1 as paid_sales, coalesce(s.amount, 0) as revenue, 0 as repeat_purchases, 0 as repeat_revenue
     from public.sales s
-    join public.leads l on l.id = s.lead_id
+    join public.leads l on l.id = s.lead_id and l.user_account_id = s.user_account_id
     where l.user_account_id = p_user_account_id and s.status = 'paid'
     union all
     select c.lead_id, 0, 0, 1, c.amount
     from private.analytics_repeat_credits c
     where c.user_account_id = p_user_account_id
   ) x
-  join public.leads l on l.id = x.lead_id
+  join public.leads l on l.id = x.lead_id and l.user_account_id = p_user_account_id
   group by x.lead_id, l.creative_id, l.direction_id, l.created_at;
 
   insert into private.analytics_lead_daily (

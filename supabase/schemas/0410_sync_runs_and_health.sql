@@ -112,11 +112,13 @@ as $$
     where s.user_account_id = c.user_account_id and s.kind = 'reconcile' and s.state = 'done'
     order by s.finished_at desc limit 1
   ) r on true
-  where (select auth.role()) = 'service_role' or current_user in ('postgres', 'service_role')
+  -- GUARD: the service sees every connection; anyone else only those of accounts they belong to (auth.uid()).
+  where (select private.caller_is_service())
      or c.user_account_id in (select private.my_user_account_ids())
 $$;
 comment on function private.connection_statuses() is
-  'Per-connection health without secrets, for the caller''s accounts only (service_role: all).';
+  'Per-connection health without secrets, for the caller''s accounts only (the service session: all; see '
+  'private.caller_is_service).';
 revoke all on function private.connection_statuses() from public;
 grant execute on function private.connection_statuses() to authenticated;
 grant execute on function private.connection_statuses() to service_role;

@@ -38,7 +38,8 @@ comment on function private.invoke_function(text, jsonb) is
 revoke all on function private.invoke_function(text,jsonb) from public;
 grant execute on function private.invoke_function(text,jsonb) to service_role;
 
--- New work is started right away instead of waiting for the next cron tick: one kick per statement.
+-- New work is started right away instead of waiting for the next cron tick: one kick per statement that queued
+-- a job. An enqueue merged into an already queued job inserts nothing, and the worker is already on its way.
 create or replace function private.kick_worker()
 returns trigger
 language plpgsql
@@ -46,13 +47,17 @@ security definer
 set search_path = ''
 as $$
 begin
-  perform private.invoke_function('amocrm-worker', jsonb_build_object('reason', 'job_enqueued'));
+  if exists (select 1 from new_jobs) then
+    perform private.invoke_function('amocrm-worker', jsonb_build_object('reason', 'job_enqueued'));
+  end if;
   return null;
 end $$;
-comment on function private.kick_worker() is 'Trigger (after insert on amocrm.jobs, per statement): call the worker function.';
+comment on function private.kick_worker() is
+  'Trigger (after insert on amocrm.jobs, per statement): call the worker function when the statement queued a job.';
 revoke all on function private.kick_worker() from public;
 
 create trigger kick_worker after insert on amocrm.jobs
+  referencing new table as new_jobs
   for each statement execute function private.kick_worker();
 
 -- The dashboard's "Обновить воронки" button: a member asks for a pipeline sync of their account.
@@ -64,7 +69,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  if not (p_user_account_id in (select private.my_user_account_ids()) or (select auth.role()) = 'service_role') then
+  if not (p_user_account_id in (select private.my_user_account_ids()) or private.caller_is_service()) then
     raise exception using errcode = '42501', message = 'not a member of this user account';
   end if;
   return private.enqueue_job('sync_pipelines', p_user_account_id, '{}'::jsonb, 'sync_pipelines:' || p_user_account_id);

@@ -2,7 +2,9 @@
 --   authenticated: sees and changes only rows of user accounts it belongs to (private.my_user_account_ids()).
 --   anon: nothing.  service_role: everything (it bypasses RLS; grants still apply).
 
--- Product tables scoped by user_account_id: members read and write their accounts' rows.
+-- Product tables scoped by user_account_id. Members read their accounts' rows. Everything here is written by the
+-- product's service side (leads, purchases, ad spend, directions, creatives) or by the integration (sales, the
+-- deal state on leads); a member may only rename a direction or a creative. See README "Security".
 do $$
 declare
   t text;
@@ -10,7 +12,7 @@ begin
   foreach t in array array['directions', 'creatives', 'leads', 'purchases', 'sales'] loop
     execute format('alter table public.%I enable row level security', t);
     execute format('revoke all on public.%I from anon, authenticated', t);
-    execute format('grant select, insert, update, delete on public.%I to authenticated', t);
+    execute format('grant select on public.%I to authenticated', t);
     execute format('grant all on public.%I to service_role', t);
     execute format('drop policy if exists "members select" on public.%I', t);
     execute format('drop policy if exists "members insert" on public.%I', t);
@@ -18,17 +20,19 @@ begin
     execute format('drop policy if exists "members delete" on public.%I', t);
     execute format($p$create policy "members select" on public.%I for select to authenticated
       using (user_account_id in (select private.my_user_account_ids()))$p$, t);
-    execute format($p$create policy "members insert" on public.%I for insert to authenticated
-      with check (user_account_id in (select private.my_user_account_ids()))$p$, t);
+  end loop;
+  foreach t in array array['directions', 'creatives'] loop
+    execute format('grant update (name) on public.%I to authenticated', t);
     execute format($p$create policy "members update" on public.%I for update to authenticated
       using (user_account_id in (select private.my_user_account_ids()))
       with check (user_account_id in (select private.my_user_account_ids()))$p$, t);
-    execute format($p$create policy "members delete" on public.%I for delete to authenticated
-      using (user_account_id in (select private.my_user_account_ids()))$p$, t);
   end loop;
 end $$;
 
-grant usage on sequence public.leads_id_seq to authenticated, service_role;
+-- Identity values are the service's to choose: nobody else may even draw from the lead id sequence.
+revoke all on sequence public.leads_id_seq from anon, authenticated;
+
+grant usage on sequence public.leads_id_seq to service_role;
 
 -- user_accounts: members read their accounts and may rename them; accounts are created by the service.
 alter table public.user_accounts enable row level security;

@@ -18,11 +18,11 @@ export type Database = {
                   }
                   Relationships: [
                     {
-      foreignKeyName: "ad_spend_daily_creative_id_fkey"
-      columns: ["creative_id"]
+      foreignKeyName: "ad_spend_daily_creative_same_account_fkey"
+      columns: ["creative_id","user_account_id"]
 isOneToOne: false
       referencedRelation: "creatives"
-      referencedColumns: ["id"]
+      referencedColumns: ["id","user_account_id"]
     },{
       foreignKeyName: "ad_spend_daily_user_account_id_fkey"
       columns: ["user_account_id"]
@@ -74,11 +74,11 @@ isOneToOne: false
                   }
                   Relationships: [
                     {
-      foreignKeyName: "amocrm_deals_lead_id_fkey"
-      columns: ["lead_id"]
+      foreignKeyName: "amocrm_deals_lead_same_account_fkey"
+      columns: ["lead_id","user_account_id"]
 isOneToOne: false
       referencedRelation: "leads"
-      referencedColumns: ["id"]
+      referencedColumns: ["id","user_account_id"]
     },{
       foreignKeyName: "amocrm_deals_user_account_id_fkey"
       columns: ["user_account_id"]
@@ -130,11 +130,11 @@ isOneToOne: false
                   }
                   Relationships: [
                     {
-      foreignKeyName: "amocrm_lead_status_history_lead_id_fkey"
-      columns: ["lead_id"]
+      foreignKeyName: "amocrm_lead_status_history_lead_same_account_fkey"
+      columns: ["lead_id","user_account_id"]
 isOneToOne: false
       referencedRelation: "leads"
-      referencedColumns: ["id"]
+      referencedColumns: ["id","user_account_id"]
     },{
       foreignKeyName: "amocrm_lead_status_history_user_account_id_fkey"
       columns: ["user_account_id"]
@@ -242,6 +242,12 @@ isOneToOne: false
       referencedRelation: "directions"
       referencedColumns: ["id"]
     },{
+      foreignKeyName: "creatives_direction_same_account_fkey"
+      columns: ["direction_id","user_account_id"]
+isOneToOne: false
+      referencedRelation: "directions"
+      referencedColumns: ["id","user_account_id"]
+    },{
       foreignKeyName: "creatives_user_account_id_fkey"
       columns: ["user_account_id"]
 isOneToOne: false
@@ -348,11 +354,23 @@ isOneToOne: false
       referencedRelation: "creatives"
       referencedColumns: ["id"]
     },{
+      foreignKeyName: "leads_creative_same_account_fkey"
+      columns: ["creative_id","user_account_id"]
+isOneToOne: false
+      referencedRelation: "creatives"
+      referencedColumns: ["id","user_account_id"]
+    },{
       foreignKeyName: "leads_direction_id_fkey"
       columns: ["direction_id"]
 isOneToOne: false
       referencedRelation: "directions"
       referencedColumns: ["id"]
+    },{
+      foreignKeyName: "leads_direction_same_account_fkey"
+      columns: ["direction_id","user_account_id"]
+isOneToOne: false
+      referencedRelation: "directions"
+      referencedColumns: ["id","user_account_id"]
     },{
       foreignKeyName: "leads_user_account_id_fkey"
       columns: ["user_account_id"]
@@ -454,11 +472,11 @@ isOneToOne: false
                   }
                   Relationships: [
                     {
-      foreignKeyName: "sales_lead_id_fkey"
-      columns: ["lead_id"]
+      foreignKeyName: "sales_lead_same_account_fkey"
+      columns: ["lead_id","user_account_id"]
 isOneToOne: false
       referencedRelation: "leads"
-      referencedColumns: ["id"]
+      referencedColumns: ["id","user_account_id"]
     },{
       foreignKeyName: "sales_user_account_id_fkey"
       columns: ["user_account_id"]

@@ -2,7 +2,7 @@
 -- A member sees only their accounts' numbers, a non-member sees none of them, anon gets permission denied,
 -- service_role sees every account. Impersonation as PostgREST does it (tests.authenticate_as).
 begin;
-select plan(68);
+select plan(71);
 
 select tests.create_user('iso-alice@example.com') as alice \gset
 select tests.create_user('iso-bob@example.com') as bob \gset
@@ -118,24 +118,34 @@ select throws_ok(format('insert into private.analytics_lead_daily (user_account_
 select throws_ok('select count(*) from private.analytics_lead_money', '42501', null, 'a member cannot read per-lead money');
 select throws_ok('select count(*) from private.analytics_repeat_credits', '42501', null, 'a member cannot read purchase credits');
 select throws_ok(format('select private.analytics_rebuild(%L)', :'acc_a'), '42501', null, 'a member cannot run a rebuild');
+-- Spend is written by the product's service side only (README "Security"): a member writes none of it.
 select throws_ok(format('insert into public.ad_spend_daily (user_account_id, creative_id, spend_date, amount, currency) values (%L, %L, %L, 1, %L)',
     :'acc_b', :'cre_b', '2026-01-06', 'RUB'),
-  '23503', null, 'a member cannot book spend into another account (the creative check, which runs as the caller, sees no such creative)');
+  '42501', null, 'a member cannot book spend into another account');
+select throws_ok(format('insert into public.ad_spend_daily (user_account_id, creative_id, spend_date, amount, currency) select %L, id, %L, 5, %L from public.creatives where user_account_id = %L',
+    :'acc_a', '2026-01-06', 'RUB', :'acc_a'),
+  '42501', null, 'a member cannot book spend in their own account either');
+select throws_ok(format('update public.ad_spend_daily set amount = 999 where user_account_id = %L', :'acc_b'),
+  '42501', null, 'a member cannot change spend');
+select throws_ok(format('delete from public.ad_spend_daily where user_account_id = %L', :'acc_b'),
+  '42501', null, 'a member cannot delete spend');
+select tests.clear_authentication();
+
+-- The service side cannot cross accounts either: the creative reference is (creative_id, user_account_id).
+select tests.authenticate_as_service_role();
 select throws_ok(format('insert into public.ad_spend_daily (user_account_id, creative_id, spend_date, amount, currency) values (%L, %L, %L, 1, %L)',
     :'acc_a', :'cre_b', '2026-01-06', 'RUB'),
-  '23503', null, 'a member cannot book their spend against another account''s creative');
+  '23503', null, 'spend of one account cannot be booked against another account''s creative');
 select results_eq(format('insert into public.ad_spend_daily (user_account_id, creative_id, spend_date, amount, currency) select %L, id, %L, 5, %L from public.creatives where user_account_id = %L returning user_account_id, spend_date, amount',
     :'acc_a', '2026-01-06', 'RUB', :'acc_a'),
   format('values (%L::uuid, %L::date, 5.00::numeric)', :'acc_a', '2026-01-06'),
-  'a member can book spend for their own creative (one row stored)');
+  'the service books spend for an account''s own creative (one row stored)');
 select throws_ok(format('insert into public.ad_spend_daily (user_account_id, creative_id, spend_date, amount, currency) select %L, id, %L, 7, %L from public.creatives where user_account_id = %L',
     :'acc_a', '2026-01-06', 'RUB', :'acc_a'),
   '23505', null, 'one row per creative, day and currency');
-update public.ad_spend_daily set amount = 999 where user_account_id = :'acc_b';
-delete from public.ad_spend_daily where user_account_id = :'acc_b';
 select tests.clear_authentication();
 select is((select amount from public.ad_spend_daily where user_account_id = :'acc_b'), 10.00::numeric(14,2),
-  'a member''s update and delete never reach another account''s spend');
+  'another account''s spend is unchanged');
 
 select tests.authenticate_as_anon();
 select throws_ok('select count(*) from public.ad_spend_daily', '42501', null, 'anon cannot read spend (again, after writes)');

@@ -1,7 +1,7 @@
 -- Every product table: anon sees nothing, a member sees and changes only their accounts' rows, a non-member
 -- sees none of them, service_role sees everything. Impersonation as PostgREST does it (tests.authenticate_as).
 begin;
-select plan(78);
+select plan(75);
 
 -- Two accounts, each with one member, and one row per table in each.
 select tests.create_user('alice@example.com') as alice \gset
@@ -62,31 +62,39 @@ begin
   perform tests.clear_authentication();
 end $$;
 
--- Write cases for tables a member may write: their account yes, another account never. Each write is judged by
--- its effect (rows returned, rows counted afterwards), never by the absence of an error: an update or delete that
--- RLS filters down to no rows succeeds too.
+-- Write cases (README "Security"): the product's service side writes these tables, so a member inserts, updates
+-- and deletes nothing — except renaming a direction or creative of their own account.
 create function pg_temp.write_cases(tbl text, alice uuid, acc_a uuid, acc_b uuid) returns setof text
 language plpgsql as $$
-declare
-  n bigint;
 begin
   perform tests.authenticate_as(alice);
   return next throws_ok(
     format('insert into public.%I (user_account_id) values (%L)', tbl, acc_b), '42501', null,
     tbl || ': a member cannot insert into another account');
+  return next throws_ok(
+    format('insert into public.%I (user_account_id) values (%L)', tbl, acc_a), '42501', null,
+    tbl || ': a member cannot insert into their own account either');
+  return next throws_ok(
+    format('update public.%I set updated_at = now() where user_account_id = %L', tbl, acc_a), '42501', null,
+    tbl || ': a member cannot update a row''s data');
+  return next throws_ok(
+    format('delete from public.%I where user_account_id = %L', tbl, acc_a), '42501', null,
+    tbl || ': a member cannot delete');
+  perform tests.clear_authentication();
+end $$;
+
+create function pg_temp.rename_cases(tbl text, alice uuid, acc_a uuid, acc_b uuid) returns setof text
+language plpgsql as $$
+declare
+  n bigint;
+begin
+  perform tests.authenticate_as(alice);
   return next results_eq(
-    format('insert into public.%I (user_account_id) values (%L) returning user_account_id', tbl, acc_a),
-    format('values (%L::uuid)', acc_a),
-    tbl || ': a member can insert into their account (the row is stored)');
-  execute format('update public.%I set updated_at = now() where user_account_id = %L', tbl, acc_a);
-  get diagnostics n = row_count;
-  return next is(n, 2::bigint, tbl || ': a member''s update reaches both rows of their account');
-  execute format('update public.%I set updated_at = now() where user_account_id = %L', tbl, acc_b);
-  get diagnostics n = row_count;
-  return next is(n, 0::bigint, tbl || ': a member''s update never reaches another account');
-  execute format('delete from public.%I where user_account_id = %L', tbl, acc_b);
-  get diagnostics n = row_count;
-  return next is(n, 0::bigint, tbl || ': a member''s delete never reaches another account');
+    format('update public.%I set name = %L where user_account_id = %L returning name', tbl, 'renamed', acc_a),
+    $v$values ('renamed'::text)$v$, tbl || ': a member can rename their account''s row');
+  return next is_empty(
+    format('update public.%I set name = %L where user_account_id = %L returning name', tbl, 'renamed', acc_b),
+    tbl || ': a member''s rename never reaches another account');
   perform tests.clear_authentication();
   -- The zeros above mean "filtered", not "nothing there": the other account's row exists, before and after.
   execute format('select count(*) from public.%I where user_account_id = %L', tbl, acc_b) into n;
@@ -99,6 +107,12 @@ from unnest(array['directions', 'creatives', 'leads', 'purchases', 'sales',
 
 select pg_temp.write_cases(t, :'alice', :'acc_a', :'acc_b')
 from unnest(array['directions', 'creatives', 'leads', 'purchases', 'sales']) t;
+
+select pg_temp.rename_cases(t, :'alice', :'acc_a', :'acc_b')
+from unnest(array['directions', 'creatives']) t;
+select is((select count(*) from public.directions where user_account_id = :'acc_b' and name = 'renamed')
+  + (select count(*) from public.creatives where user_account_id = :'acc_b' and name = 'renamed'), 0::bigint,
+  'another account''s directions and creatives keep their names');
 
 -- user_accounts and memberships.
 select tests.authenticate_as(:'alice');

@@ -863,7 +863,7 @@ CREATE OR REPLACE FUNCTION private.analytics_expected_rollup (
   with paid as (
     select s.lead_id, count(*) as n, sum(coalesce(s.amount, 0)) as amount
     from public.sales s
-    join public.leads l on l.id = s.lead_id
+    join public.leads l on l.id = s.lead_id and l.user_account_id = s.user_account_id
     where l.user_account_id = p_user_account_id and s.status = 'paid'
     group by s.lead_id
   ), repeats as (
@@ -1166,14 +1166,14 @@ begin
   from (
     select s.lead_id, 1 as paid_sales, coalesce(s.amount, 0) as revenue, 0 as repeat_purchases, 0 as repeat_revenue
     from public.sales s
-    join public.leads l on l.id = s.lead_id
+    join public.leads l on l.id = s.lead_id and l.user_account_id = s.user_account_id
     where l.user_account_id = p_user_account_id and s.status = 'paid'
     union all
     select c.lead_id, 0, 0, 1, c.amount
     from private.analytics_repeat_credits c
     where c.user_account_id = p_user_account_id
   ) x
-  join public.leads l on l.id = x.lead_id
+  join public.leads l on l.id = x.lead_id and l.user_account_id = p_user_account_id
   group by x.lead_id, l.creative_id, l.direction_id, l.created_at;
 
   insert into private.analytics_lead_daily (
@@ -1297,6 +1297,15 @@ begin
   if tg_op in ('INSERT', 'UPDATE') and new.status = 'paid' then
     v_new_lead := new.lead_id;
     v_new_amount := coalesce(new.amount, 0);
+  end if;
+
+  -- GUARD: money is booked to the sale's own account. The lead must belong to it (the composite foreign key
+  -- says so too; this also refuses a sale without an account, which a foreign key does not check).
+  if v_new_lead is not null and not exists (
+    select 1 from public.leads l where l.id = v_new_lead and l.user_account_id = new.user_account_id
+  ) then
+    raise exception using errcode = '23503',
+      message = format('lead %s does not belong to user account %s', v_new_lead, new.user_account_id);
   end if;
 
   if v_old_lead is not null and v_old_lead = v_new_lead then
@@ -1721,21 +1730,15 @@ CREATE OR REPLACE FUNCTION private.backfill_missing_lead_ids (
   limit p_limit
 $function$;
 
-CREATE OR REPLACE FUNCTION private.check_ad_spend_creative()
-  RETURNS TRIGGER
-  LANGUAGE plpgsql
+CREATE OR REPLACE FUNCTION private.caller_is_service()
+  RETURNS boolean
+  LANGUAGE sql
+  STABLE
   SET search_path TO ''
   AS $function$
-begin
-  if not exists (
-    select 1 from public.creatives c where c.id = new.creative_id and c.user_account_id = new.user_account_id
-  ) then
-    raise exception using
-      errcode = '23503',
-      message = format('creative %s does not belong to user account %s', new.creative_id, new.user_account_id);
-  end if;
-  return new;
-end $function$;
+  select coalesce(nullif(pg_catalog.current_setting('role'), 'none'), session_user::text)
+    in ('service_role', 'postgres', 'supabase_admin')
+$function$;
 
 CREATE OR REPLACE FUNCTION private.claim_jobs (
   p_kinds        text[],
@@ -1834,7 +1837,8 @@ CREATE OR REPLACE FUNCTION private.connection_statuses()
     where s.user_account_id = c.user_account_id and s.kind = 'reconcile' and s.state = 'done'
     order by s.finished_at desc limit 1
   ) r on true
-  where (select auth.role()) = 'service_role' or current_user in ('postgres', 'service_role')
+  -- GUARD: the service sees every connection; anyone else only those of accounts they belong to (auth.uid()).
+  where (select private.caller_is_service())
      or c.user_account_id in (select private.my_user_account_ids())
 $function$;
 
@@ -2120,7 +2124,9 @@ CREATE OR REPLACE FUNCTION private.kick_worker()
   SET search_path TO ''
   AS $function$
 begin
-  perform private.invoke_function('amocrm-worker', jsonb_build_object('reason', 'job_enqueued'));
+  if exists (select 1 from new_jobs) then
+    perform private.invoke_function('amocrm-worker', jsonb_build_object('reason', 'job_enqueued'));
+  end if;
   return null;
 end $function$;
 
@@ -2670,7 +2676,7 @@ CREATE OR REPLACE FUNCTION private.request_pipeline_sync (
   SET search_path TO ''
   AS $function$
 begin
-  if not (p_user_account_id in (select private.my_user_account_ids()) or (select auth.role()) = 'service_role') then
+  if not (p_user_account_id in (select private.my_user_account_ids()) or private.caller_is_service()) then
     raise exception using errcode = '42501', message = 'not a member of this user account';
   end if;
   return private.enqueue_job('sync_pipelines', p_user_account_id, '{}'::jsonb, 'sync_pipelines:' || p_user_account_id);
@@ -3493,19 +3499,19 @@ ALTER TABLE "private"."analytics_spend_totals"
   ADD CONSTRAINT "analytics_spend_totals_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
 
 ALTER TABLE "public"."ad_spend_daily"
-  ADD CONSTRAINT "ad_spend_daily_creative_id_fkey" FOREIGN KEY (creative_id) REFERENCES public.creatives(id) ON DELETE CASCADE;
+  ADD CONSTRAINT "ad_spend_daily_creative_same_account_fkey" FOREIGN KEY (creative_id, user_account_id) REFERENCES public.creatives(id, user_account_id) ON DELETE CASCADE;
 
 ALTER TABLE "public"."ad_spend_daily"
   ADD CONSTRAINT "ad_spend_daily_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
 
 ALTER TABLE "public"."amocrm_deals"
-  ADD CONSTRAINT "amocrm_deals_lead_id_fkey" FOREIGN KEY (lead_id) REFERENCES public.leads(id) ON DELETE SET NULL;
+  ADD CONSTRAINT "amocrm_deals_lead_same_account_fkey" FOREIGN KEY (lead_id, user_account_id) REFERENCES public.leads(id, user_account_id) ON DELETE SET NULL (lead_id);
 
 ALTER TABLE "public"."amocrm_deals"
   ADD CONSTRAINT "amocrm_deals_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
 
 ALTER TABLE "public"."amocrm_lead_status_history"
-  ADD CONSTRAINT "amocrm_lead_status_history_lead_id_fkey" FOREIGN KEY (lead_id) REFERENCES public.leads(id) ON DELETE CASCADE;
+  ADD CONSTRAINT "amocrm_lead_status_history_lead_same_account_fkey" FOREIGN KEY (lead_id, user_account_id) REFERENCES public.leads(id, user_account_id) ON DELETE CASCADE;
 
 ALTER TABLE "public"."amocrm_lead_status_history"
   ADD CONSTRAINT "amocrm_lead_status_history_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
@@ -3514,7 +3520,7 @@ ALTER TABLE "public"."amocrm_pipeline_stages"
   ADD CONSTRAINT "amocrm_pipeline_stages_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
 
 ALTER TABLE "public"."sales"
-  ADD CONSTRAINT "sales_lead_id_fkey" FOREIGN KEY (lead_id) REFERENCES public.leads(id) ON DELETE SET NULL;
+  ADD CONSTRAINT "sales_lead_same_account_fkey" FOREIGN KEY (lead_id, user_account_id) REFERENCES public.leads(id, user_account_id) ON DELETE SET NULL (lead_id);
 
 ALTER TABLE "public"."user_account_members"
   ADD CONSTRAINT "user_account_members_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
@@ -3698,9 +3704,11 @@ CREATE INDEX analytics_spend_totals_user_account_id_idx ON private.analytics_spe
 
 CREATE INDEX ad_spend_daily_account_day_idx ON public.ad_spend_daily USING btree (user_account_id, spend_date);
 
+CREATE INDEX ad_spend_daily_creative_account_idx ON public.ad_spend_daily USING btree (creative_id, user_account_id);
+
 CREATE INDEX amocrm_deals_contact_phone_idx ON public.amocrm_deals USING btree (user_account_id, contact_phone_e164);
 
-CREATE INDEX amocrm_deals_lead_id_idx ON public.amocrm_deals USING btree (lead_id);
+CREATE INDEX amocrm_deals_lead_id_idx ON public.amocrm_deals USING btree (lead_id, user_account_id);
 
 CREATE INDEX amocrm_deals_updated_idx ON public.amocrm_deals USING btree (user_account_id, amocrm_updated_at);
 
@@ -3711,9 +3719,11 @@ CREATE INDEX amocrm_lead_status_history_deal_idx ON public.amocrm_lead_status_hi
 
 CREATE UNIQUE INDEX amocrm_lead_status_history_event_key ON public.amocrm_lead_status_history USING btree (user_account_id, event_key);
 
+CREATE INDEX amocrm_lead_status_history_lead_account_idx ON public.amocrm_lead_status_history USING btree (lead_id, user_account_id);
+
 CREATE INDEX amocrm_lead_status_history_user_account_id_idx ON public.amocrm_lead_status_history USING btree (user_account_id);
 
-CREATE INDEX creatives_direction_id_idx ON public.creatives USING btree (direction_id);
+CREATE INDEX creatives_direction_id_idx ON public.creatives USING btree (direction_id, user_account_id);
 
 CREATE INDEX creatives_user_account_id_idx ON public.creatives USING btree (user_account_id);
 
@@ -3730,9 +3740,9 @@ CREATE INDEX idx_leads_pipeline_status ON public.leads USING btree (current_pipe
 
 CREATE INDEX leads_amocrm_lead_id_idx ON public.leads USING btree (user_account_id, amocrm_lead_id);
 
-CREATE INDEX leads_creative_id_idx ON public.leads USING btree (creative_id);
+CREATE INDEX leads_creative_id_idx ON public.leads USING btree (creative_id, user_account_id);
 
-CREATE INDEX leads_direction_id_idx ON public.leads USING btree (direction_id);
+CREATE INDEX leads_direction_id_idx ON public.leads USING btree (direction_id, user_account_id);
 
 CREATE INDEX leads_user_account_id_idx ON public.leads USING btree (user_account_id);
 
@@ -3742,9 +3752,7 @@ CREATE INDEX purchases_user_account_id_idx ON public.purchases USING btree (user
 
 CREATE UNIQUE INDEX sales_account_deal_key ON public.sales USING btree (user_account_id, amocrm_deal_id);
 
-CREATE INDEX sales_amocrm_deal_id_idx ON public.sales USING btree (user_account_id, amocrm_deal_id);
-
-CREATE INDEX sales_lead_id_idx ON public.sales USING btree (lead_id);
+CREATE INDEX sales_lead_id_idx ON public.sales USING btree (lead_id, user_account_id);
 
 CREATE INDEX sales_user_account_id_idx ON public.sales USING btree (user_account_id);
 
@@ -3756,7 +3764,7 @@ CREATE TRIGGER touch_updated_at
   EXECUTE FUNCTION private.touch_updated_at();
 
 CREATE TRIGGER kick_worker
-  AFTER INSERT ON amocrm.jobs
+  AFTER INSERT ON amocrm.jobs REFERENCING NEW TABLE AS new_jobs
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.kick_worker();
 
@@ -3782,11 +3790,6 @@ CREATE TRIGGER analytics_spend_updated
     (((old.user_account_id IS DISTINCT FROM new.user_account_id) OR (old.creative_id IS DISTINCT FROM new.creative_id) OR (old.currency IS DISTINCT FROM new.currency) OR
     (old.amount IS DISTINCT FROM new.amount)))
   EXECUTE FUNCTION private.analytics_spend_changed();
-
-CREATE TRIGGER check_creative
-  BEFORE INSERT OR UPDATE OF creative_id, user_account_id ON public.ad_spend_daily
-  FOR EACH ROW
-  EXECUTE FUNCTION private.check_ad_spend_creative();
 
 CREATE TRIGGER touch_updated_at
   BEFORE UPDATE ON public.ad_spend_daily
@@ -3914,26 +3917,10 @@ CREATE POLICY "members select" ON "private"."analytics_spend_totals"
   TO "authenticated"
   USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
 
-CREATE POLICY "members delete" ON "public"."ad_spend_daily"
-  FOR DELETE
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members insert" ON "public"."ad_spend_daily"
-  FOR INSERT
-  TO "authenticated"
-  WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
 CREATE POLICY "members select" ON "public"."ad_spend_daily"
   FOR SELECT
   TO "authenticated"
   USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members update" ON "public"."ad_spend_daily"
-  FOR UPDATE
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)))
-  WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
 
 CREATE POLICY "members select" ON "public"."amocrm_deals"
   FOR SELECT
@@ -3956,16 +3943,6 @@ CREATE POLICY "members update" ON "public"."amocrm_pipeline_stages"
   USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)))
   WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
 
-CREATE POLICY "members delete" ON "public"."creatives"
-  FOR DELETE
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members insert" ON "public"."creatives"
-  FOR INSERT
-  TO "authenticated"
-  WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
 CREATE POLICY "members select" ON "public"."creatives"
   FOR SELECT
   TO "authenticated"
@@ -3975,16 +3952,6 @@ CREATE POLICY "members update" ON "public"."creatives"
   FOR UPDATE
   TO "authenticated"
   USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)))
-  WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members delete" ON "public"."directions"
-  FOR DELETE
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members insert" ON "public"."directions"
-  FOR INSERT
-  TO "authenticated"
   WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
 
 CREATE POLICY "members select" ON "public"."directions"
@@ -3998,68 +3965,20 @@ CREATE POLICY "members update" ON "public"."directions"
   USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)))
   WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
 
-CREATE POLICY "members delete" ON "public"."leads"
-  FOR DELETE
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members insert" ON "public"."leads"
-  FOR INSERT
-  TO "authenticated"
-  WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
 CREATE POLICY "members select" ON "public"."leads"
   FOR SELECT
   TO "authenticated"
   USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members update" ON "public"."leads"
-  FOR UPDATE
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)))
-  WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members delete" ON "public"."purchases"
-  FOR DELETE
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members insert" ON "public"."purchases"
-  FOR INSERT
-  TO "authenticated"
-  WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
 
 CREATE POLICY "members select" ON "public"."purchases"
   FOR SELECT
   TO "authenticated"
   USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
 
-CREATE POLICY "members update" ON "public"."purchases"
-  FOR UPDATE
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)))
-  WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members delete" ON "public"."sales"
-  FOR DELETE
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members insert" ON "public"."sales"
-  FOR INSERT
-  TO "authenticated"
-  WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
 CREATE POLICY "members select" ON "public"."sales"
   FOR SELECT
   TO "authenticated"
   USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members update" ON "public"."sales"
-  FOR UPDATE
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)))
-  WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
 
 CREATE POLICY "members select" ON "public"."user_account_members"
   FOR SELECT
@@ -4129,7 +4048,7 @@ COMMENT ON FUNCTION "private"."analytics_rebuild"(uuid) IS 'Replace one account'
 
 COMMENT ON FUNCTION "private"."analytics_recompute_phones"(uuid[], text[]) IS 'Re-credit the product-recorded purchases of the given (account, phone) pairs to the newest lead with that phone created at or before each purchase, moving repeat revenue between leads by the net difference.';
 
-COMMENT ON FUNCTION "private"."analytics_sale_changed"() IS 'Trigger (after insert/update/delete on sales, per row, only for paid sales with a lead): move paid-sale count and revenue onto the lead and its rollup row; pending/cancelled sales count for nothing.';
+COMMENT ON FUNCTION "private"."analytics_sale_changed"() IS 'Trigger (after insert/update/delete on sales, per row, only for paid sales with a lead): move paid-sale count and revenue onto the lead and its rollup row; pending/cancelled sales count for nothing. Refuses a sale whose lead is not in the sale''s account.';
 
 COMMENT ON FUNCTION "private"."analytics_spend_changed"() IS 'Trigger (after insert/update/delete on ad_spend_daily, per row): keep the all-time spend per creative and currency.';
 
@@ -4147,13 +4066,13 @@ COMMENT ON FUNCTION "private"."apply_webhook_events"(bigint) IS 'Expand one stor
 
 COMMENT ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer) IS 'amoCRM lead ids the product stored (leads.amocrm_lead_id) above p_after_id whose deal the mirror has no API/webhook state for: the backfill reads these by id after its scan (deleted, or outside the scan window).';
 
-COMMENT ON FUNCTION "private"."check_ad_spend_creative"() IS 'Trigger (before insert/update on ad_spend_daily): reject spend booked against another account''s creative. Runs as the caller, so a member cannot even probe creatives of accounts they do not belong to.';
+COMMENT ON FUNCTION "private"."caller_is_service"() IS 'True when the session runs as service_role or postgres (SET ROLE / login role), never from a JWT claim.';
 
 COMMENT ON FUNCTION "private"."claim_jobs"(text[], integer, text, integer) IS 'Atomically take up to p_limit runnable jobs of the given kinds for one worker (skip locked). A running job whose lock (renewed by heartbeats) is older than p_lock_seconds is taken over; jobs of an account whose circuit breaker is open are left waiting, except its breaker_probe.';
 
 COMMENT ON FUNCTION "private"."complete_job"(bigint) IS 'Mark a claimed job done.';
 
-COMMENT ON FUNCTION "private"."connection_statuses"() IS 'Per-connection health without secrets, for the caller''s accounts only (service_role: all).';
+COMMENT ON FUNCTION "private"."connection_statuses"() IS 'Per-connection health without secrets, for the caller''s accounts only (the service session: all; see private.caller_is_service).';
 
 COMMENT ON FUNCTION "private"."cost_per"(numeric, numeric) IS 'Spend per unit (lead, qualified lead, conversion), rounded to 2 decimals; null without spend or without units.';
 
@@ -4179,7 +4098,7 @@ COMMENT ON FUNCTION "private"."invoke_function"(text, jsonb) IS 'Call an Edge Fu
 
 COMMENT ON FUNCTION "private"."is_newer_state"(timestamp with time zone, text, timestamp with time zone, text) IS 'Whether a deal state (amoCRM time, tiebreak) is newer than the stored one.';
 
-COMMENT ON FUNCTION "private"."kick_worker"() IS 'Trigger (after insert on amocrm.jobs, per statement): call the worker function.';
+COMMENT ON FUNCTION "private"."kick_worker"() IS 'Trigger (after insert on amocrm.jobs, per statement): call the worker function when the statement queued a job.';
 
 COMMENT ON FUNCTION "private"."link_deal_to_lead"(uuid, bigint) IS 'Attribute a deal to a product lead by leads.amocrm_lead_id, else by the main contact''s normalized phone.';
 
@@ -4299,297 +4218,705 @@ COMMENT ON VIEW "public"."pipeline_stage_funnel" IS 'All-time pipeline funnel of
 
 REVOKE ALL ON FUNCTION "private"."activate_amocrm_connection"(uuid, bigint, text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."activate_amocrm_connection"(uuid, bigint, text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."activate_amocrm_connection"(uuid, bigint, text) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."activate_amocrm_connection"(uuid, bigint, text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."amocrm_begin_call"(uuid, text, double precision, interval) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."amocrm_begin_call"(uuid, text, double precision, interval) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."amocrm_begin_call"(uuid, text, double precision, interval) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."amocrm_begin_call"(uuid, text, double precision, interval) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."amocrm_close_breaker"(uuid) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."amocrm_close_breaker"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."amocrm_close_breaker"(uuid) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."amocrm_close_breaker"(uuid) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."amocrm_open_breaker"(uuid, text, interval) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."amocrm_open_breaker"(uuid, text, interval) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."amocrm_open_breaker"(uuid, text, interval) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."amocrm_open_breaker"(uuid, text, interval) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."amocrm_pause_rate_bucket"(uuid, integer) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."amocrm_pause_rate_bucket"(uuid, integer) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."amocrm_pause_rate_bucket"(uuid, integer) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."amocrm_pause_rate_bucket"(uuid, integer) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."amocrm_prune_api_calls"(interval) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."amocrm_prune_api_calls"(interval) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."amocrm_prune_api_calls"(interval) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."amocrm_prune_api_calls"(interval) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."amocrm_set_connection_state"(uuid, text, text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."amocrm_set_connection_state"(uuid, text, text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."amocrm_set_connection_state"(uuid, text, text) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."amocrm_set_connection_state"(uuid, text, text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."amocrm_take_rate_token"(text, double precision, double precision) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."amocrm_take_rate_token"(text, double precision, double precision) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."amocrm_take_rate_token"(text, double precision, double precision) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."amocrm_take_rate_token"(text, double precision, double precision) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."analytics_apply_lead_money"(bigint, integer, numeric, integer, numeric) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."analytics_apply_lead_money"(bigint, integer, numeric, integer, numeric) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_apply_lead_money"(bigint, integer, numeric, integer, numeric) TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."analytics_bump"(uuid, uuid, uuid, date, integer, integer, integer, integer, numeric, integer, numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_bump"(uuid, uuid, uuid, date, integer, integer, integer, integer, numeric, integer, numeric) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_bump"(uuid, uuid, uuid, date, integer, integer, integer, integer, numeric, integer, numeric) TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."analytics_day"(timestamp WITH time zone) FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."analytics_day"(timestamp WITH time zone) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "private"."analytics_day"(timestamp WITH time zone) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."analytics_day"(timestamp WITH time zone) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_day"(timestamp WITH time zone) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_day"(timestamp WITH time zone) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."analytics_expected_credits"(uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_expected_credits"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_expected_credits"(uuid) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."analytics_expected_credits"(uuid) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."analytics_expected_rollup"(uuid) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."analytics_expected_rollup"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_expected_rollup"(uuid) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."analytics_expected_rollup"(uuid) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."analytics_lead_changed"() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."analytics_lead_changed"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_lead_changed"() TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."analytics_leads_deleted"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_leads_deleted"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_leads_deleted"() TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."analytics_leads_inserted"() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."analytics_leads_inserted"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_leads_inserted"() TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."analytics_purchases_changed"() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."analytics_purchases_changed"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_purchases_changed"() TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."analytics_rebuild"(uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_rebuild"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_rebuild"(uuid) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."analytics_rebuild"(uuid) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."analytics_recompute_phones"(uuid[], text[]) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."analytics_recompute_phones"(uuid[], text[]) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_recompute_phones"(uuid[], text[]) TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."analytics_sale_changed"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_sale_changed"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_sale_changed"() TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."analytics_spend_changed"() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."analytics_spend_changed"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_spend_changed"() TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."apply_contact_event"(uuid, bigint, jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."apply_contact_event"(uuid, bigint, jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."apply_contact_event"(uuid, bigint, jsonb) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."apply_contact_event"(uuid, bigint, jsonb) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp WITH time zone) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp WITH time zone) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp WITH time zone) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp WITH time zone) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, jsonb, timestamp WITH time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, jsonb, timestamp WITH time zone) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, jsonb, timestamp WITH time zone) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, jsonb, timestamp WITH time zone) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."apply_pending_webhook_events"(interval) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."apply_pending_webhook_events"(interval) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."apply_pending_webhook_events"(interval) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."apply_pending_webhook_events"(interval) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."apply_status_change_event"(uuid, jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."apply_status_change_event"(uuid, jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."apply_status_change_event"(uuid, jsonb) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."apply_status_change_event"(uuid, jsonb) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."apply_webhook_events"(bigint) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."apply_webhook_events"(bigint) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."apply_webhook_events"(bigint) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."apply_webhook_events"(bigint) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer) TO "service_role";
 
-REVOKE ALL ON FUNCTION "private"."check_ad_spend_creative"() FROM PUBLIC;
+REVOKE ALL ON FUNCTION "private"."caller_is_service"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."caller_is_service"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."caller_is_service"() TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."caller_is_service"() TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."claim_jobs"(text[], integer, text, integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."claim_jobs"(text[], integer, text, integer) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."claim_jobs"(text[], integer, text, integer) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."claim_jobs"(text[], integer, text, integer) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."complete_job"(bigint) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."complete_job"(bigint) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."complete_job"(bigint) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."complete_job"(bigint) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."connection_statuses"() FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."connection_statuses"() TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "private"."connection_statuses"() TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."connection_statuses"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."connection_statuses"() TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."connection_statuses"() TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."cost_per"(numeric, numeric) FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."cost_per"(numeric, numeric) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "private"."cost_per"(numeric, numeric) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."cost_per"(numeric, numeric) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."cost_per"(numeric, numeric) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."cost_per"(numeric, numeric) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."defer_job"(bigint, text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."defer_job"(bigint, text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."defer_job"(bigint, text) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."defer_job"(bigint, text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."drop_superseded_guesses"(uuid, bigint) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."drop_superseded_guesses"(uuid, bigint) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."drop_superseded_guesses"(uuid, bigint) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."drop_superseded_guesses"(uuid, bigint) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."enqueue_deal_confirmation"(uuid, bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."enqueue_deal_confirmation"(uuid, bigint) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."enqueue_deal_confirmation"(uuid, bigint) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."enqueue_deal_confirmation"(uuid, bigint) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."enqueue_job"(text, uuid, jsonb, text, timestamp WITH time zone) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."enqueue_job"(text, uuid, jsonb, text, timestamp WITH time zone) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."enqueue_job"(text, uuid, jsonb, text, timestamp WITH time zone) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."enqueue_job"(text, uuid, jsonb, text, timestamp WITH time zone) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."expand_webhook_events"(bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."expand_webhook_events"(bigint) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."expand_webhook_events"(bigint) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."expand_webhook_events"(bigint) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."fail_job"(bigint, text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."fail_job"(bigint, text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."fail_job"(bigint, text) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."fail_job"(bigint, text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."heartbeat_jobs"(bigint[], text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."heartbeat_jobs"(bigint[], text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."heartbeat_jobs"(bigint[], text) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."heartbeat_jobs"(bigint[], text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."invoke_function"(text, jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."invoke_function"(text, jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."invoke_function"(text, jsonb) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."invoke_function"(text, jsonb) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."is_newer_state"(timestamp WITH time zone, text, timestamp WITH time zone, text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."is_newer_state"(timestamp WITH time zone, text, timestamp WITH time zone, text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."is_newer_state"(timestamp WITH time zone, text, timestamp WITH time zone, text) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."is_newer_state"(timestamp WITH time zone, text, timestamp WITH time zone, text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."kick_worker"() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."kick_worker"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."kick_worker"() TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."link_deal_to_lead"(uuid, bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."link_deal_to_lead"(uuid, bigint) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."link_deal_to_lead"(uuid, bigint) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."link_deal_to_lead"(uuid, bigint) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."link_lead_to_existing_deals"() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."link_lead_to_existing_deals"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."link_lead_to_existing_deals"() TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."lock_deal"(uuid, bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."lock_deal"(uuid, bigint) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."lock_deal"(uuid, bigint) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."lock_deal"(uuid, bigint) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."mark_deal_missing"(uuid, bigint, timestamp WITH time zone) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."mark_deal_missing"(uuid, bigint, timestamp WITH time zone) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."mark_deal_missing"(uuid, bigint, timestamp WITH time zone) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."mark_deal_missing"(uuid, bigint, timestamp WITH time zone) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."mirror_deal_onto_lead"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."mirror_deal_onto_lead"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."mirror_deal_onto_lead"() TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."my_user_account_ids"() FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."my_user_account_ids"() TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "private"."my_user_account_ids"() TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."my_user_account_ids"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."my_user_account_ids"() TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."my_user_account_ids"() TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."next_job_due_at"(text[], integer) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."next_job_due_at"(text[], integer) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."next_job_due_at"(text[], integer) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."next_job_due_at"(text[], integer) TO "service_role";
 
-GRANT EXECUTE ON FUNCTION "private"."normalize_phone"(text) TO "authenticated", "service_role";
+REVOKE ALL ON FUNCTION "private"."normalize_phone"(text) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."normalize_phone"(text) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."normalize_phone"(text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."normalize_phone"(text) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."normalize_phone"(text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."observe_deletion"(uuid, bigint, boolean, timestamp WITH time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."observe_deletion"(uuid, bigint, boolean, timestamp WITH time zone) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."observe_deletion"(uuid, bigint, boolean, timestamp WITH time zone) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."observe_deletion"(uuid, bigint, boolean, timestamp WITH time zone) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."percent_of"(numeric, numeric) FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."percent_of"(numeric, numeric) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "private"."percent_of"(numeric, numeric) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."percent_of"(numeric, numeric) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."percent_of"(numeric, numeric) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."percent_of"(numeric, numeric) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."pipeline_of_status"(uuid, integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."pipeline_of_status"(uuid, integer) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."pipeline_of_status"(uuid, integer) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."pipeline_of_status"(uuid, integer) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."receive_webhook"(uuid, text, text, jsonb, text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."receive_webhook"(uuid, text, text, jsonb, text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."receive_webhook"(uuid, text, text, jsonb, text) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."receive_webhook"(uuid, text, text, jsonb, text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."receive_webhook_if_connected"(uuid, integer, text, text, text, text, jsonb, text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."receive_webhook_if_connected"(uuid, integer, text, text, text, text, jsonb, text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."receive_webhook_if_connected"(uuid, integer, text, text, text, text, jsonb, text) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."receive_webhook_if_connected"(uuid, integer, text, text, text, text, jsonb, text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."receive_webhooks"(jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."receive_webhooks"(jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."receive_webhooks"(jsonb) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."receive_webhooks"(jsonb) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."recompute_qualification_after_flag_change"() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."recompute_qualification_after_flag_change"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."recompute_qualification_after_flag_change"() TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."reconcile_deal_snapshots"(uuid, jsonb, jsonb, text, timestamp WITH time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."reconcile_deal_snapshots"(uuid, jsonb, jsonb, text, timestamp WITH time zone) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."reconcile_deal_snapshots"(uuid, jsonb, jsonb, text, timestamp WITH time zone) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."reconcile_deal_snapshots"(uuid, jsonb, jsonb, text, timestamp WITH time zone) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."reconcile_events_high_water"(uuid) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."reconcile_events_high_water"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."reconcile_events_high_water"(uuid) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."reconcile_events_high_water"(uuid) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."reconcile_high_water"(uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."reconcile_high_water"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."reconcile_high_water"(uuid) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."reconcile_high_water"(uuid) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."reconcile_watermark"(uuid, interval) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."reconcile_watermark"(uuid, interval) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."reconcile_watermark"(uuid, interval) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."reconcile_watermark"(uuid, interval) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."record_sync_progress"(bigint, jsonb, integer, integer, integer, integer, jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."record_sync_progress"(bigint, jsonb, integer, integer, integer, integer, jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."record_sync_progress"(bigint, jsonb, integer, integer, integer, integer, jsonb) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."record_sync_progress"(bigint, jsonb, integer, integer, integer, integer, jsonb) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."record_transition"(uuid, bigint, integer, integer, integer, integer, timestamp WITH time zone, text, boolean, jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."record_transition"(uuid, bigint, integer, integer, integer, integer, timestamp WITH time zone, text, boolean, jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."record_transition"(uuid, bigint, integer, integer, integer, integer, timestamp WITH time zone, text, boolean, jsonb) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."record_transition"(uuid, bigint, integer, integer, integer, integer, timestamp WITH time zone, text, boolean, jsonb) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."record_webhook_check"(uuid, text, boolean) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."record_webhook_check"(uuid, text, boolean) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."record_webhook_check"(uuid, text, boolean) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."record_webhook_check"(uuid, text, boolean) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."refresh_lead_from_deals"(bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."refresh_lead_from_deals"(bigint) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."refresh_lead_from_deals"(bigint) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."refresh_lead_from_deals"(bigint) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."request_pipeline_sync"(uuid) FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."request_pipeline_sync"(uuid) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "private"."request_pipeline_sync"(uuid) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."request_pipeline_sync"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."request_pipeline_sync"(uuid) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."request_pipeline_sync"(uuid) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."requeue_dead_jobs"(uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."requeue_dead_jobs"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."requeue_dead_jobs"(uuid) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."requeue_dead_jobs"(uuid) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."roi_percent"(numeric, numeric) FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."roi_percent"(numeric, numeric) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "private"."roi_percent"(numeric, numeric) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."roi_percent"(numeric, numeric) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."roi_percent"(numeric, numeric) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."roi_percent"(numeric, numeric) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."settle_sale"(uuid, bigint) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."settle_sale"(uuid, bigint) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."settle_sale"(uuid, bigint) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."settle_sale"(uuid, bigint) TO "service_role";
 
+REVOKE ALL ON FUNCTION "private"."stage_qualifies"(uuid, integer, integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."stage_qualifies"(uuid, integer, integer) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."stage_qualifies"(uuid, integer, integer) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."stage_qualifies"(uuid, integer, integer) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."stage_sort"(uuid, integer, integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."stage_sort"(uuid, integer, integer) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."stage_sort"(uuid, integer, integer) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."stage_sort"(uuid, integer, integer) TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."start_backfill"(uuid, bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."start_backfill"(uuid, bigint) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."start_backfill"(uuid, bigint) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."start_backfill"(uuid, bigint) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."start_sync_run"(uuid, text, jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."start_sync_run"(uuid, text, jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."start_sync_run"(uuid, text, jsonb) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."start_sync_run"(uuid, text, jsonb) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."sync_deal_derived_state"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."sync_deal_derived_state"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."sync_deal_derived_state"() TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."sync_pipeline_stages"(uuid, jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."sync_pipeline_stages"(uuid, jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."sync_pipeline_stages"(uuid, jsonb) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."sync_pipeline_stages"(uuid, jsonb) TO "service_role";
 
+REVOKE ALL ON FUNCTION "private"."touch_updated_at"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."touch_updated_at"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."touch_updated_at"() TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."upsert_amocrm_connection"(uuid, text, text, text, text, text, text, text, timestamp WITH time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."upsert_amocrm_connection"(uuid, text, text, text, text, text, text, text, timestamp WITH time zone) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."upsert_amocrm_connection"(uuid, text, text, text, text, text, text, text, timestamp WITH time zone) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."upsert_amocrm_connection"(uuid, text, text, text, text, text, text, text, timestamp WITH time zone) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."webhook_int"(text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."webhook_int"(text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."webhook_int"(text) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."webhook_int"(text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."webhook_numeric"(text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."webhook_numeric"(text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."webhook_numeric"(text) TO "postgres";
+
 GRANT EXECUTE ON FUNCTION "private"."webhook_numeric"(text) TO "service_role";
 
-GRANT EXECUTE ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid) TO "authenticated";
 
-GRANT EXECUTE ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid) TO "authenticated", "service_role";
+REVOKE ALL ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid) FROM "postgres";
 
-GRANT EXECUTE ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid) TO "postgres";
 
-GRANT EXECUTE ON FUNCTION "public"."qualification_stats"(uuid, uuid) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid) TO "service_role";
 
-GRANT EXECUTE ON FUNCTION "public"."request_pipeline_sync"(uuid) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid) TO "authenticated";
 
-GRANT EXECUTE ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) TO "authenticated", "service_role";
+REVOKE ALL ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid) FROM "postgres";
 
-GRANT EXECUTE ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, uuid) TO "authenticated", "service_role";
+GRANT EXECUTE ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid) TO "service_role";
+
+GRANT EXECUTE ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid) TO "service_role";
+
+GRANT EXECUTE ON FUNCTION "public"."qualification_stats"(uuid, uuid) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "public"."qualification_stats"(uuid, uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."qualification_stats"(uuid, uuid) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."qualification_stats"(uuid, uuid) TO "service_role";
+
+GRANT EXECUTE ON FUNCTION "public"."request_pipeline_sync"(uuid) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "public"."request_pipeline_sync"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."request_pipeline_sync"(uuid) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."request_pipeline_sync"(uuid) TO "service_role";
+
+GRANT EXECUTE ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) TO "service_role";
+
+GRANT EXECUTE ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, uuid) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, uuid) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, uuid) TO "service_role";
 
 GRANT USAGE ON SCHEMA "amocrm" TO "service_role";
 
 GRANT USAGE ON SCHEMA "private" TO "authenticated", "service_role";
-
-REVOKE ALL ON SEQUENCE "public"."leads_id_seq" FROM "authenticated";
-
-GRANT USAGE ON SEQUENCE "public"."leads_id_seq" TO "authenticated";
 
 REVOKE ALL ON SEQUENCE "public"."leads_id_seq" FROM "service_role";
 
@@ -4621,7 +4948,7 @@ GRANT SELECT ON TABLE "private"."analytics_spend_totals" TO "authenticated", "se
 
 REVOKE ALL ON TABLE "public"."ad_spend_daily" FROM "authenticated";
 
-GRANT DELETE, INSERT, SELECT, UPDATE ON TABLE "public"."ad_spend_daily" TO "authenticated";
+GRANT SELECT ON TABLE "public"."ad_spend_daily" TO "authenticated";
 
 GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "public"."ad_spend_daily" TO "service_role";
 
@@ -4649,7 +4976,11 @@ GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "pu
 
 REVOKE ALL ON TABLE "public"."creatives" FROM "authenticated";
 
-GRANT DELETE, INSERT, SELECT, UPDATE ON TABLE "public"."creatives" TO "authenticated";
+REVOKE ALL ("name") ON TABLE "public"."creatives" FROM "authenticated";
+
+GRANT UPDATE ("name") ON TABLE "public"."creatives" TO "authenticated";
+
+GRANT SELECT ON TABLE "public"."creatives" TO "authenticated";
 
 REVOKE ALL ON TABLE "public"."creatives" FROM "service_role";
 
@@ -4657,7 +4988,11 @@ GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "pu
 
 REVOKE ALL ON TABLE "public"."directions" FROM "authenticated";
 
-GRANT DELETE, INSERT, SELECT, UPDATE ON TABLE "public"."directions" TO "authenticated";
+REVOKE ALL ("name") ON TABLE "public"."directions" FROM "authenticated";
+
+GRANT UPDATE ("name") ON TABLE "public"."directions" TO "authenticated";
+
+GRANT SELECT ON TABLE "public"."directions" TO "authenticated";
 
 REVOKE ALL ON TABLE "public"."directions" FROM "service_role";
 
@@ -4665,7 +5000,7 @@ GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "pu
 
 REVOKE ALL ON TABLE "public"."leads" FROM "authenticated";
 
-GRANT DELETE, INSERT, SELECT, UPDATE ON TABLE "public"."leads" TO "authenticated";
+GRANT SELECT ON TABLE "public"."leads" TO "authenticated";
 
 REVOKE ALL ON TABLE "public"."leads" FROM "service_role";
 
@@ -4673,7 +5008,7 @@ GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "pu
 
 REVOKE ALL ON TABLE "public"."purchases" FROM "authenticated";
 
-GRANT DELETE, INSERT, SELECT, UPDATE ON TABLE "public"."purchases" TO "authenticated";
+GRANT SELECT ON TABLE "public"."purchases" TO "authenticated";
 
 REVOKE ALL ON TABLE "public"."purchases" FROM "service_role";
 
@@ -4681,7 +5016,7 @@ GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "pu
 
 REVOKE ALL ON TABLE "public"."sales" FROM "authenticated";
 
-GRANT DELETE, INSERT, SELECT, UPDATE ON TABLE "public"."sales" TO "authenticated";
+GRANT SELECT ON TABLE "public"."sales" TO "authenticated";
 
 REVOKE ALL ON TABLE "public"."sales" FROM "service_role";
 
