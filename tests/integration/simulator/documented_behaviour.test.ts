@@ -212,3 +212,108 @@ Deno.test("responsible webhooks carry no old_responsible_user_id (in no doc or c
     await sim.stop();
   }
 });
+
+const FIXTURES = new URL("../../fixtures/amocrm/webhooks/", import.meta.url);
+/** Bracket keys of a body with the entity indexes and custom-field details dropped: its layout. */
+const layoutOf = (form: string) => [
+  ...new Set(
+    form.split("&").map((pair) => decodeURIComponent(pair.split("=")[0]))
+      .filter((key) => !key.includes("[custom_fields]"))
+      .map((key) => key.replace(/\[\d+\]/g, "[]")),
+  ),
+];
+const fixtureLayout = (name: string) => layoutOf(Deno.readTextFileSync(new URL(name, FIXTURES)).trim());
+
+Deno.test("webhook layouts per account: modern, account block last, and the 2016 subdomain-only body", async () => {
+  // Captures: add_lead.2025.form (account block first, _links[self] = https://<sub>.amocrm.ru),
+  // status_lead.2016.form and add_contact.2016.form (only account[subdomain], last, no created_at/updated_at);
+  // a 2022 capture has the full account block last. Kommo accounts send https://<sub>.amocrm.com.
+  const { sim, base, token } = await simWithAccount();
+  const receiver = startReceiver();
+  try {
+    await apiSend(base, token, "POST", "/api/v4/webhooks", {
+      destination: receiver.url,
+      settings: ["add_lead", "status_lead"],
+    });
+    const bodies: Record<string, string> = {};
+    for (const layout of ["modern", "account_last", "legacy"] as const) {
+      sim.setModes("acme", { webhookLayout: layout, kommo: layout === "account_last" });
+      const lead = sim.createLead("acme", { price: 10 });
+      sim.moveLead("acme", lead.id as number, 142);
+      await sim.flushWebhooks();
+      bodies[`${layout}:add`] = receiver.received.at(-2)!.body;
+      bodies[`${layout}:status`] = receiver.received.at(-1)!.body;
+    }
+    assert.deepEqual(layoutOf(bodies["modern:add"]), fixtureLayout("add_lead.2025.form"));
+    const modernAccount = ["account[subdomain]", "account[id]", "account[_links][self]"];
+    assert.deepEqual(layoutOf(bodies["account_last:add"]), [
+      ...fixtureLayout("add_lead.2025.form").filter((key) => !key.startsWith("account")),
+      ...modernAccount,
+    ]);
+    assert.match(
+      decodeURIComponent(bodies["account_last:add"]),
+      /account\[_links\]\[self\]=https:\/\/acme\.amocrm\.com$/,
+    );
+    assert.match(
+      decodeURIComponent(bodies["modern:add"]),
+      /account\[_links\]\[self\]=https:\/\/acme\.amocrm\.ru&/,
+    );
+    // The 2016 status body: same fields in the same order (its custom fields aside), account[subdomain] last.
+    assert.deepEqual(layoutOf(bodies["legacy:status"]), fixtureLayout("status_lead.2016.form"));
+  } finally {
+    await receiver.stop();
+    await sim.stop();
+  }
+});
+
+Deno.test("statusDelivery split: status and update travel as two POSTs, and a drop loses only one", async () => {
+  // Undocumented whether a stage move's status and update share a POST; "status hook missing while the update
+  // arrived" is a reported failure, so the simulator can send them apart, each with its own faults.
+  const { sim, base, token } = await simWithAccount();
+  const receiver = startReceiver();
+  try {
+    await apiSend(base, token, "POST", "/api/v4/webhooks", {
+      destination: receiver.url,
+      settings: ["status_lead", "update_lead"],
+    });
+    const lead = sim.createLead("acme", {});
+    const leadId = lead.id as number;
+    sim.moveLead("acme", leadId, 142, { price: 100 });
+    await sim.flushWebhooks();
+    assert.equal(receiver.received.length, 1, "together (the default): one POST");
+    assert.match(decodeURIComponent(receiver.received[0].body), /leads\[status\].*leads\[update\]/);
+
+    sim.setModes("acme", { statusDelivery: "split" });
+    receiver.received.length = 0;
+    sim.moveLead("acme", leadId, 143);
+    await sim.flushWebhooks();
+    const actions = receiver.received.map((
+      r,
+    ) => [...new Set([...decodeURIComponent(r.body).matchAll(/leads\[(\w+)\]/g)].map((m) => m[1]))]);
+    assert.deepEqual(actions, [["status"], ["update"]]);
+
+    // The status POST is dropped, the update POST still arrives.
+    receiver.received.length = 0;
+    sim.faults("acme", { webhookDrop: { next: 1 } });
+    sim.moveLead("acme", leadId, lead.status_id as number);
+    await sim.flushWebhooks();
+    assert.equal(receiver.received.length, 1);
+    assert.doesNotMatch(decodeURIComponent(receiver.received[0].body), /leads\[status\]/);
+    assert.match(decodeURIComponent(receiver.received[0].body), /leads\[update\]/);
+    assert.equal(sim.stats("acme").webhooksDropped, 1);
+
+    // mixed: a seeded coin per change set, so both forms occur.
+    sim.faults("acme", {});
+    sim.setModes("acme", { statusDelivery: "mixed" });
+    receiver.received.length = 0;
+    for (let i = 0; i < 20; i++) sim.moveLead("acme", leadId, i % 2 ? 142 : 143);
+    await sim.flushWebhooks();
+    assert.ok(
+      receiver.received.length > 20 && receiver.received.length < 40,
+      `${receiver.received.length} POSTs`,
+    );
+  } finally {
+    await receiver.stop();
+    await sim.stop();
+  }
+});
