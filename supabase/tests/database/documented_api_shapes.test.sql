@@ -3,8 +3,10 @@
 --     is_deleted = true (amoCRM's leads API page): it marks the deal deleted and leaves its stage and price alone.
 --   * A lead_added event carries value_after [{note: {id}}] (amoCRM's events page), not the stage: the stage the
 --     deal was created in comes from its first later reported move, or its current stage if it never moved.
+--   * A stage move's status and update hooks may travel apart (undocumented); when only the update arrives,
+--     history gets the move as a guess until the status hook or the Events API reports it.
 begin;
-select plan(13);
+select plan(16);
 
 select tests.create_account('Documented shapes agency') as acc \gset
 select tests.seed_pipelines(:'acc');
@@ -82,6 +84,18 @@ select is(private.apply_status_change_event(:'acc', pg_temp.added(9105, 17000000
   'lead_added finds the webhook''s initial row');
 select is(pg_temp.history(:'acc', 9105), '10>1700000000>webhook ; 10>20>1700000300>events_api',
   'the confirmed guess is an events_api row; no stray initial stage');
+
+-- 9106: created in 10; moved to the qualified 30 at 200 — the status hook is lost, the update hook arrives.
+select tests.deliver(:'acc', jsonb_build_array(tests.lead_event('add', 9106, 1700000100, 10, 100)));
+select tests.deliver(:'acc', jsonb_build_array(tests.lead_event('update', 9106, 1700000200, 30, 100)));
+select is(pg_temp.history(:'acc', 9106), '10>1700000000>webhook ; 10>30>1700000200>api',
+  'the update hook''s stage change is in history as a guess at its time');
+select is((select is_qualified from public.amocrm_deals where user_account_id = :'acc' and amocrm_lead_id = 9106), true,
+  'so the deal is qualified without waiting for reconcile');
+-- The status hook turns up after all (it was only late): the guess becomes its report.
+select tests.deliver(:'acc', jsonb_build_array(tests.lead_event('status', 9106, 1700000200, 30, 100, 0, 10)));
+select is(pg_temp.history(:'acc', 9106), '10>1700000000>webhook ; 10>30>1700000200>webhook',
+  'one row, now reported by the status hook');
 
 select * from finish();
 rollback;

@@ -302,6 +302,15 @@ Deno.test("statusDelivery split: status and update travel as two POSTs, and a dr
     assert.match(decodeURIComponent(receiver.received[0].body), /leads\[update\]/);
     assert.equal(sim.stats("acme").webhooksDropped, 1);
 
+    // The update POST is dropped (after: 1 lets the status POST pass), the status POST arrives.
+    receiver.received.length = 0;
+    sim.faults("acme", { webhookDrop: { after: 1, next: 1 } });
+    sim.moveLead("acme", leadId, 142);
+    await sim.flushWebhooks();
+    assert.equal(receiver.received.length, 1);
+    assert.match(decodeURIComponent(receiver.received[0].body), /leads\[status\]/);
+    assert.doesNotMatch(decodeURIComponent(receiver.received[0].body), /leads\[update\]/);
+
     // mixed: a seeded coin per change set, so both forms occur.
     sim.faults("acme", {});
     sim.setModes("acme", { statusDelivery: "mixed" });
