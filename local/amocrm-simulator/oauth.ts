@@ -22,7 +22,7 @@ export interface TokenResponse {
   expires_in: number;
   access_token: string;
   refresh_token?: string;
-  /** Unix seconds of the server clock (amoCRM's OAuth page shows it in the token answer). */
+  /** Token issue time on the server, unix seconds (Kommo's token reference, developers.kommo.com/reference/get-token). */
   server_time?: number;
 }
 

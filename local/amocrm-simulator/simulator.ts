@@ -356,8 +356,8 @@ export class Simulator {
       }
       const [, subdomain = "", ...rest] = url.pathname.split("/");
       const account = this.#accounts.get(subdomain);
-      // amoCRM answers a host with no account 401 with its error code 101 ("account not found", amoCRM's
-      // API error codes page), not 404. The exact body is undocumented: problem JSON plus the code.
+      // amoCRM's API errors page (amocrm.com/developers/content/api/errors): code 101, HTTP 401, "a request to a
+      // non-existent account (subdomain)" — not 404. The exact body is not shown there: problem JSON plus the code.
       if (!account) return problem(401, `Account ${subdomain} not found`, { error_code: 101 });
       return await handleAccountRequest(
         this.#gateway,

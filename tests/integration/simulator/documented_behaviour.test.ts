@@ -97,7 +97,7 @@ Deno.test("webhooks: DELETE for a destination that is not subscribed answers 404
 });
 
 Deno.test("an unknown subdomain answers 401 with error code 101, not 404", async () => {
-  // amoCRM API error codes page: 101 "account not found", HTTP 401.
+  // amoCRM's API errors page (amocrm.com/developers/content/api/errors): 101, HTTP 401, non-existent account.
   const { sim, token } = await simWithAccount();
   try {
     const response = await apiGet(`${sim.url}/nosuchaccount`, token, "/api/v4/leads");
@@ -134,7 +134,7 @@ Deno.test("paging: first/prev links from page 2; nextOnLastPage keeps next on th
 });
 
 Deno.test("token response carries server_time", async () => {
-  // amoCRM "Авторизация OAuth 2.0" page: the access_token answer includes server_time (unix seconds).
+  // Kommo's token reference (developers.kommo.com/reference/get-token): server_time, the token's issue time.
   const { sim, base } = await simWithAccount();
   try {
     const code = sim.issueAuthorizationCode("acme");
