@@ -45,6 +45,8 @@ export class Account {
   readonly users: number[];
   readonly lossReasonIds: number[];
   readonly phoneField: { id: number; enumId: number };
+  /** A date custom field ("Дата заявки") scenario leads fill: webhooks send it bare, without [value]. */
+  readonly dateFieldId: number;
   readonly integrations = new Map<string, Integration>();
   readonly accessTokenTtlSeconds: number;
   readonly store: CrmStore;
@@ -70,6 +72,7 @@ export class Account {
     this.users = Array.from({ length: 5 }, () => deps.ids.take("user"));
     this.lossReasonIds = Array.from({ length: 3 }, () => deps.ids.take("lossReason"));
     this.phoneField = { id: deps.ids.take("field"), enumId: deps.ids.take("enum") };
+    this.dateFieldId = deps.ids.take("field");
     this.accessTokenTtlSeconds = input.accessTokenTtlSeconds ?? 86_400;
     this.modes = mergeModes(DEFAULT_MODES, input.modes);
     this.integrations.set(input.clientId, {

@@ -260,6 +260,14 @@ Deno.test("webhook layouts per account: modern, account block last, and the 2016
     );
     // The 2016 status body: same fields in the same order (its custom fields aside), account[subdomain] last.
     assert.deepEqual(layoutOf(bodies["legacy:status"]), fixtureLayout("status_lead.2016.form"));
+
+    // Scenario product leads carry a tag and a date field: tags[j][id|name], the date as a bare value.
+    receiver.received.length = 0;
+    sim.scenario("acme", { leads: 2, managerDeals: 0 });
+    await sim.flushWebhooks();
+    const added = decodeURIComponent(receiver.received[0].body);
+    assert.match(added, /leads\[add\]\[0\]\[tags\]\[0\]\[name\]=креатив/);
+    assert.match(added, /leads\[add\]\[0\]\[custom_fields\]\[0\]\[values\]\[0\]=\d{10}&/);
   } finally {
     await receiver.stop();
     await sim.stop();
