@@ -66,6 +66,16 @@ Deno.test({
       });
       assert.equal(badCode.status, 400, JSON.stringify(badCode.body));
       assert.match(badCode.body.error!, /rejected the authorization code/);
+      // A subdomain amoCRM has no account for: 401 with code 101 (amoCRM's API errors page), said as such.
+      const noAccount = await callFunction("amocrm-connect", {
+        userAccountId,
+        subdomain,
+        apiBaseUrl: `${sim.url}/no${subdomain}`,
+        code: sim.issueAuthorizationCode(subdomain),
+        ...CREDENTIALS,
+      });
+      assert.equal(noAccount.status, 400, JSON.stringify(noAccount.body));
+      assert.match(noAccount.body.error!, /no account at .* \(error 101\)/);
       const unknown = await callFunction("amocrm-connect", {
         userAccountId: crypto.randomUUID(),
         subdomain,
