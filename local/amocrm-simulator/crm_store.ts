@@ -36,6 +36,7 @@ export interface CreateLeadInput {
   responsibleUserId?: number;
   by?: number;
   customFields?: CustomField[];
+  tags?: { id: number; name: string }[];
 }
 
 export interface UpdateLeadInput {
@@ -116,6 +117,7 @@ export class CrmStore {
       is_deleted: false,
       custom_fields: input.customFields ?? [],
       contacts: contact ? [{ id: contact.id, is_main: true }] : [],
+      tags: (input.tags ?? []).map((tag) => ({ ...tag })),
       account_id: this.ctx.accountId,
       history: [{
         at: now,
@@ -127,7 +129,8 @@ export class CrmStore {
     };
     this.leads.set(id, lead);
     if (contact) contact.lead_ids.push(id);
-    this.#event("lead_added", lead, by, [], leadStatus(lead), now);
+    // amoCRM's events page: lead_added carries value_after [{note: {id}}] — the stage is not in the event.
+    this.#event("lead_added", lead, by, [], this.#note(), now);
     const changes: ChangeRecord[] = [{ group: "leads", action: "add", entity: leadWebhookEntity(lead, by) }];
     if (contact && contactIsNew) changes.push(this.#contactChange("add", contact, by));
     this.ctx.emit(changes);
@@ -150,7 +153,7 @@ export class CrmStore {
       changes.push({
         group: "leads",
         action: "responsible",
-        entity: leadWebhookEntity(lead, by, { oldResponsibleUserId: old }),
+        entity: leadWebhookEntity(lead, by),
       });
     } else if (!touched) {
       return lead;
@@ -300,7 +303,7 @@ export class CrmStore {
       created_by: by,
       created_at: now,
       value_before: [],
-      value_after: [],
+      value_after: this.#note(),
       account_id: this.ctx.accountId,
     });
     return contact;
@@ -356,6 +359,11 @@ export class CrmStore {
       value_after: after,
       account_id: this.ctx.accountId,
     });
+  }
+
+  /** `[{note: {id}}]`: the system note amoCRM links to an "added" event. */
+  #note(): unknown[] {
+    return [{ note: { id: this.ctx.ids.take("note") } }];
   }
 
   /** amoCRM event ids are opaque strings. */

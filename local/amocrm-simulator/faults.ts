@@ -1,9 +1,13 @@
 import type { Random } from "./random.ts";
 
-/** A fault fires for the next `next` opportunities, then with probability `rate` (seeded, so reproducible). */
+/**
+ * A fault lets `after` opportunities pass untouched, fires for the next `next` ones, then with probability
+ * `rate` (seeded, so reproducible). `after` picks one POST of several, e.g. the update of a split stage move.
+ */
 export interface FaultRule {
   rate?: number;
   next?: number;
+  after?: number;
 }
 
 export interface FaultKnobs {
@@ -47,6 +51,10 @@ export class FaultInjector {
   roll<N extends FaultName>(name: N): FaultKnobs[N] | null {
     const rule = this.#knobs[name];
     if (!rule) return null;
+    if (rule.after !== undefined && rule.after > 0) {
+      rule.after--;
+      return null;
+    }
     if (rule.next !== undefined && rule.next > 0) {
       rule.next--;
       return rule;

@@ -11,6 +11,7 @@ const FIRST_IDS = {
   field: 575_801,
   enum: 311_301,
   lossReason: 9_001,
+  note: 100_000_001,
 };
 
 export type IdKind = keyof typeof FIRST_IDS;

@@ -10,6 +10,8 @@
 export { Simulator, startSimulator } from "./simulator.ts";
 export type { AccountSummary, MintTokensOptions, SimulatorOptions } from "./simulator.ts";
 export type { CreateAccountInput } from "./account.ts";
+export type { AccountModes, StatusDelivery, WebhookLayout } from "./account_modes.ts";
+export { WEBHOOK_LAYOUTS } from "./account_modes.ts";
 export type { AccountOps, ContactJson, LeadJson, LeadOperation } from "./account_ops.ts";
 export type { AccountStatsSnapshot, DeliveryRecord, RequestRecord } from "./account_stats.ts";
 export type {

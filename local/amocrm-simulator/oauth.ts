@@ -22,6 +22,8 @@ export interface TokenResponse {
   expires_in: number;
   access_token: string;
   refresh_token?: string;
+  /** Token issue time on the server, unix seconds (Kommo's token reference, developers.kommo.com/reference/get-token). */
+  server_time?: number;
 }
 
 /** Failure of the token endpoint, rendered as amoCRM's OAuth problem JSON. */
@@ -76,7 +78,12 @@ export class TokenService {
       const seconds = opts.expiresInSeconds || LONG_LIVED_DEFAULT_SECONDS;
       const access = this.#jwt(subdomain, clientId, accountId, seconds);
       this.#tokens.set(access, this.#record("access", subdomain, clientId, seconds * 1000, true));
-      return { token_type: "Bearer", expires_in: seconds, access_token: access };
+      return {
+        token_type: "Bearer",
+        expires_in: seconds,
+        access_token: access,
+        server_time: Math.floor(this.nowMs() / 1000),
+      };
     }
     return this.#pair(subdomain, clientId, accountId, opts.expiresInSeconds);
   }
@@ -190,6 +197,7 @@ export class TokenService {
       expires_in: accessTtlSeconds,
       access_token: access,
       refresh_token: refresh,
+      server_time: Math.floor(this.nowMs() / 1000),
     };
   }
 

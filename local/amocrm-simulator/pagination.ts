@@ -21,21 +21,37 @@ export function paginate<T>(
   return { pageItems: items.slice(start, start + limit), hasNext: start + limit < items.length };
 }
 
-/** `_links` with absolute URLs; `next` only when another page exists. */
+export interface PageLinks {
+  self: { href: string };
+  next?: { href: string };
+  first?: { href: string };
+  prev?: { href: string };
+}
+
+/**
+ * `_links` with absolute URLs, as the list examples on amoCRM's API pages show them: `self`, `next` while
+ * another page exists, and `first`/`prev` from page 2 on. With `nextOnLastPage` the last page keeps a `next`
+ * (following it gives 204) — some endpoints behave so, per the official PHP SDK's issue tracker.
+ */
 export function pageLinks(
   endpoint: string,
   rawSearch: string,
   page: number,
   limit: number,
   hasNext: boolean,
-): { self: { href: string }; next?: { href: string } } {
+  modes: { nextOnLastPage?: boolean } = {},
+): PageLinks {
   const href = (target: number) => {
     const params = new URLSearchParams(rawSearch);
     params.set("page", String(target));
     params.set("limit", String(limit));
     return `${endpoint}?${params.toString()}`;
   };
-  return hasNext
-    ? { self: { href: href(page) }, next: { href: href(page + 1) } }
-    : { self: { href: href(page) } };
+  const links: PageLinks = { self: { href: href(page) } };
+  if (hasNext || modes.nextOnLastPage) links.next = { href: href(page + 1) };
+  if (page > 1) {
+    links.first = { href: href(1) };
+    links.prev = { href: href(page - 1) };
+  }
+  return links;
 }

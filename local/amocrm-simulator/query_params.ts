@@ -30,7 +30,10 @@ export function child(value: QueryValue, key: string): QueryValue {
   return value !== undefined && typeof value === "object" && !Array.isArray(value) ? value[key] : undefined;
 }
 
-/** `filter[updated_at][from|to]` (inclusive), `filter[created_at]=FROM,TO`, or a single `filter[updated_at]=T`. */
+/**
+ * `filter[updated_at][from|to]` (inclusive), `filter[created_at]=FROM,TO`, or a single `filter[created_at]=T`,
+ * which amoCRM's events page defines as "created after T" (strictly after: the page says "после").
+ */
 export function intRange(value: QueryValue): { from?: number; to?: number } | null {
   if (value === undefined) return null;
   if (typeof value === "string" && value.includes(",")) {
@@ -39,7 +42,7 @@ export function intRange(value: QueryValue): { from?: number; to?: number } | nu
   }
   if (typeof value === "string") {
     const at = Number(value);
-    return Number.isInteger(at) ? { from: at, to: at } : null;
+    return Number.isInteger(at) ? { from: at + 1 } : null;
   }
   const from = Number(child(value, "from"));
   const to = Number(child(value, "to"));

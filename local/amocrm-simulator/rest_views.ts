@@ -5,8 +5,26 @@ import type { Contact, CrmEvent, Lead, Pipeline, Webhook } from "./types.ts";
 
 const link = (href: string) => ({ self: { href } });
 
-export function leadJson(account: Account, lead: Lead, withContacts: boolean): Record<string, unknown> {
-  const embedded: Record<string, unknown> = { tags: [], companies: [] };
+export const LOSS_REASON_NAMES = ["Дорого", "Не дозвонились", "Купил у конкурента"];
+
+export function leadJson(
+  account: Account,
+  lead: Lead,
+  withContacts: boolean,
+  withLossReason = false,
+): Record<string, unknown> {
+  const embedded: Record<string, unknown> = { tags: lead.tags.map((tag) => ({ ...tag })), companies: [] };
+  // `with=loss_reason` (amoCRM "Сделки" page): the reason's id and name. The docs do not show whether it is an
+  // object or a list; like the official PHP SDK's LeadModel reads it, a list of one.
+  if (withLossReason && lead.loss_reason_id !== null) {
+    const index = account.lossReasonIds.indexOf(lead.loss_reason_id);
+    embedded.loss_reason = [{
+      id: lead.loss_reason_id,
+      name: index === -1
+        ? `Причина ${lead.loss_reason_id}`
+        : LOSS_REASON_NAMES[index % LOSS_REASON_NAMES.length],
+    }];
+  }
   if (withContacts) {
     embedded.contacts = lead.contacts.map((contact) => ({
       id: contact.id,
@@ -39,6 +57,21 @@ export function leadJson(account: Account, lead: Lead, withContacts: boolean): R
   };
 }
 
+/**
+ * A lead in the trash as `GET /api/v4/leads?with=only_deleted` returns it. amoCRM's "Сделки" API page
+ * (amocrm.ru/developers/content/crm_platform/leads-api, `with` = only_deleted) says the model then carries
+ * only id, updated_at, updated_by and is_deleted = true: no stage, no pipeline, no price, no contacts.
+ */
+export function trashLeadJson(account: Account, lead: Lead): Record<string, unknown> {
+  return {
+    id: lead.id,
+    updated_at: lead.updated_at,
+    updated_by: lead.updated_by,
+    is_deleted: true,
+    _links: link(`${account.baseUrl}/api/v4/leads/${lead.id}`),
+  };
+}
+
 export function contactJson(account: Account, contact: Contact, withLeads: boolean): Record<string, unknown> {
   const embedded: Record<string, unknown> = { tags: [], companies: [] };
   if (withLeads) {
@@ -67,10 +100,11 @@ export function contactJson(account: Account, contact: Contact, withLeads: boole
         field_name: "Телефон",
         field_code: "PHONE",
         field_type: "multitext",
+        // The "Контакты" page's read example names the enum code `enum`; other examples say `enum_code`.
         values: contact.phones.map((value) => ({
           value,
           enum_id: account.phoneField.enumId,
-          enum_code: "WORK",
+          [account.modes.phoneEnumKey]: "WORK",
         })),
       }]
       : null,

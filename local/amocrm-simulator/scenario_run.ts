@@ -137,6 +137,15 @@ export class ScenarioRun {
               : `Клиент ${planned.phoneDigits.slice(-4)}`,
             responsibleUserId: planned.responsibleUserId,
             by: planned.responsibleUserId,
+            // What real product leads carry: a tag per creative and a date field (sent bare in webhooks).
+            tags: [{ id: 700_001 + planned.creativeIndex, name: `креатив ${planned.creativeIndex + 1}` }],
+            customFields: [{
+              field_id: this.account.dateFieldId,
+              field_name: "Дата заявки",
+              field_code: null,
+              field_type: "date",
+              values: [{ value: String(this.clock.nowSeconds()) }],
+            }],
           });
           this.#leadIds.set(planned.ref, lead.id);
           this.#productRefs.set(lead.id, planned.ref);

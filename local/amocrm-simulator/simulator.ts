@@ -1,4 +1,5 @@
 import { Account, type CreateAccountInput } from "./account.ts";
+import { type AccountModes, mergeModes } from "./account_modes.ts";
 import { type GatewayDeps, handleAccountRequest } from "./account_gateway.ts";
 import type { AccountStatsSnapshot } from "./account_stats.ts";
 import { AccountOps, type ContactJson, type LeadJson, type LeadOperation } from "./account_ops.ts";
@@ -56,6 +57,7 @@ export interface AccountSummary {
   unpaid: boolean;
   pipelines: Record<string, unknown>[];
   webhooks: Record<string, unknown>[];
+  modes: AccountModes;
 }
 
 export interface MintTokensOptions {
@@ -167,6 +169,7 @@ export class Simulator {
       unpaid: account.unpaid,
       pipelines: account.pipelines.map((pipeline) => pipelineJson(account, pipeline)),
       webhooks: account.webhooks.list().map((webhook) => webhookJson(account, webhook)),
+      modes: { ...account.modes },
     };
   }
 
@@ -267,6 +270,13 @@ export class Simulator {
     this.internalAccount(subdomain).stats.unblock();
   }
 
+  /** Changes some of the account's behaviour switches (account_modes.ts); returns all of them. */
+  setModes(subdomain: string, update: Partial<AccountModes>): AccountModes {
+    const account = this.internalAccount(subdomain);
+    account.modes = mergeModes(account.modes, update);
+    return { ...account.modes };
+  }
+
   /** An unpaid account answers 402 to API calls. */
   setUnpaid(subdomain: string, unpaid: boolean): void {
     this.internalAccount(subdomain).unpaid = unpaid;
@@ -346,7 +356,9 @@ export class Simulator {
       }
       const [, subdomain = "", ...rest] = url.pathname.split("/");
       const account = this.#accounts.get(subdomain);
-      if (!account) return problem(404, `No account ${subdomain}`);
+      // amoCRM's API errors page (amocrm.com/developers/content/api/errors): code 101, HTTP 401, "a request to a
+      // non-existent account (subdomain)" — not 404. The exact body is not shown there: problem JSON plus the code.
+      if (!account) return problem(401, `Account ${subdomain} not found`, { error_code: 101 });
       return await handleAccountRequest(
         this.#gateway,
         account,

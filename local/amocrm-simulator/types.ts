@@ -66,6 +66,7 @@ export interface Lead {
   is_deleted: boolean;
   custom_fields: CustomField[];
   contacts: { id: number; is_main: boolean }[];
+  tags: { id: number; name: string }[];
   account_id: number;
   history: StatusChange[];
 }

@@ -1,10 +1,17 @@
+import type { WebhookLayout } from "./account_modes.ts";
 import type { ChangeRecord, Contact, CustomField, FormObject, FormValue, Lead } from "./types.ts";
 
-/** The account block that modern amoCRM bodies put first. */
+/** The account block of a body (which parts of it are sent, and where, depends on the layout). */
 export interface WebhookAccount {
   subdomain: string;
   id: number;
+  /** `https://<sub>.amocrm.ru` (Kommo: `.amocrm.com`), as the captures show: never the API host we call. */
   selfUrl: string;
+}
+
+/** `account[_links][self]` of the captured 2022–2025 bodies (add_lead.2025.form: https://unirock.amocrm.ru). */
+export function accountSelfUrl(subdomain: string, kommo: boolean): string {
+  return `https://${subdomain}.amocrm.${kommo ? "com" : "ru"}`;
 }
 
 const str = (
@@ -31,7 +38,7 @@ function customFieldsForm(fields: CustomField[]): FormValue[] {
 export function leadWebhookEntity(
   lead: Lead,
   modifiedBy: number,
-  extra: { oldStatusId?: number; oldResponsibleUserId?: number } = {},
+  extra: { oldStatusId?: number } = {},
 ): FormObject {
   const entity: FormObject = {
     id: str(lead.id),
@@ -47,13 +54,12 @@ export function leadWebhookEntity(
     account_id: str(lead.account_id),
   };
   if (lead.custom_fields.length > 0) entity.custom_fields = customFieldsForm(lead.custom_fields);
+  // Lead tags: tags[j][id|name] (field list of amoCRM's webhooks page).
+  if (lead.tags.length > 0) entity.tags = lead.tags.map((tag) => ({ id: str(tag.id), name: tag.name }));
   entity.created_at = str(lead.created_at);
   entity.updated_at = str(lead.updated_at);
   // Status events carry old_status_id but never old_pipeline_id (that only exists in Digital Pipeline hooks).
   if (extra.oldStatusId !== undefined) entity.old_status_id = str(extra.oldStatusId);
-  if (extra.oldResponsibleUserId !== undefined) {
-    entity.old_responsible_user_id = str(extra.oldResponsibleUserId);
-  }
   return entity;
 }
 
@@ -102,17 +108,49 @@ export function settingFor(change: Pick<ChangeRecord, "group" | "action">): stri
   return `${change.action}_${change.group === "leads" ? "lead" : "contact"}`;
 }
 
+/** Contact `group_id` (the user group), seen in some real bodies though in none of our captures. */
+function withGroupId(entity: FormObject): FormObject {
+  const out: FormObject = {};
+  for (const [key, value] of Object.entries(entity)) {
+    out[key] = value;
+    if (key === "responsible_user_id") out.group_id = "0";
+  }
+  return out;
+}
+
+/** Fields the 2016–2018 captures do not have (status_lead.2016.form, add_contact.2016.form). */
+const LEGACY_ABSENT: Record<ChangeRecord["group"], string[]> = {
+  leads: ["created_at", "updated_at"],
+  contacts: ["created_at", "updated_at", "account_id"],
+};
+
 /**
- * One POST body: the account block first, then groups and actions in the order they happened,
- * several entities per action when changes were batched.
+ * One POST body in one of the captured layouts: groups and actions in the order they happened, several
+ * entities per action when changes were batched, and the account block
+ *   modern        first: subdomain, id, _links[self] (add_lead.2025.form, update_lead.2025.form)
+ *   account_last  the same block last (a 2022 capture)
+ *   legacy        only account[subdomain], last, and entities without created_at/updated_at (*.2016.form)
  */
-export function buildWebhookBody(account: WebhookAccount, changes: ChangeRecord[]): FormObject {
-  const body: FormObject = {
-    account: { subdomain: account.subdomain, id: String(account.id), _links: { self: account.selfUrl } },
-  };
+export function buildWebhookBody(
+  account: WebhookAccount,
+  changes: ChangeRecord[],
+  layout: WebhookLayout = "modern",
+  opts: { contactGroupId?: boolean } = {},
+): FormObject {
+  const block: FormObject = layout === "legacy"
+    ? { subdomain: account.subdomain }
+    : { subdomain: account.subdomain, id: String(account.id), _links: { self: account.selfUrl } };
+  const body: FormObject = layout === "modern" ? { account: block } : {};
   for (const change of changes) {
     const group = (body[change.group] ??= {}) as { [action: string]: FormValue[] };
-    (group[change.action] ??= []).push(change.entity);
+    let entity = change.entity;
+    if (layout === "legacy") {
+      entity = { ...entity };
+      for (const key of LEGACY_ABSENT[change.group]) delete entity[key];
+    }
+    if (opts.contactGroupId && change.group === "contacts") entity = withGroupId(entity);
+    (group[change.action] ??= []).push(entity);
   }
+  if (layout !== "modern") body.account = block;
   return body;
 }

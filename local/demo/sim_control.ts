@@ -33,6 +33,8 @@ export class SimControl {
       clientSecret: string;
       redirectUri: string;
       accessTokenTtlSeconds?: number;
+      /** Behaviour switches (local/amocrm-simulator/account_modes.ts). */
+      modes?: Record<string, unknown>;
     },
   ) {
     return this.#call("POST", "/accounts", account);

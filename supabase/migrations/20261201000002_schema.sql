@@ -1406,20 +1406,29 @@ declare
   v_pipeline integer := (p_lead ->> 'pipeline_id')::integer;
   v_updated_at timestamptz := to_timestamp((p_lead ->> 'updated_at')::bigint);
   v_is_deleted boolean := coalesce((p_lead ->> 'is_deleted')::boolean, false);
+  -- The documented trash model has no stage; it can only say "deleted".
+  v_trash_only boolean := p_lead ->> 'status_id' is null or p_lead ->> 'pipeline_id' is null;
   v_main_contact bigint := (
     select (c ->> 'id')::bigint from jsonb_array_elements(coalesce(p_lead #> '{_embedded,contacts}', '[]')) c
     order by (c ->> 'is_main')::boolean desc nulls last limit 1);
   v_deal public.amocrm_deals;
-  v_is_newer boolean;
+  v_is_newer boolean := false;
   v_deletion text;
 begin
+  if v_trash_only and not v_is_deleted then
+    raise exception using errcode = '22023',
+      message = format('lead %s has no status_id/pipeline_id and is not deleted', v_id);
+  end if;
   perform private.lock_deal(p_user_account_id, v_id);
   insert into public.amocrm_deals (user_account_id, amocrm_lead_id) values (p_user_account_id, v_id)
   on conflict do nothing;
   select * into v_deal from public.amocrm_deals
   where user_account_id = p_user_account_id and amocrm_lead_id = v_id for update;
 
-  v_is_newer := private.is_newer_state(v_updated_at, '~', v_deal.amocrm_updated_at, v_deal.state_tiebreak);
+  -- State (stage, price, name, order) only from a snapshot that carries it.
+  if not v_trash_only then
+    v_is_newer := private.is_newer_state(v_updated_at, '~', v_deal.amocrm_updated_at, v_deal.state_tiebreak);
+  end if;
   if v_is_newer then
     -- A stage we never saw a transition into (missed webhooks): history gets it at the API's time.
     if (v_deal.status_id, v_deal.pipeline_id) is distinct from (v_status, v_pipeline) then
@@ -1517,9 +1526,26 @@ begin
       coalesce(v_old_pipeline, private.pipeline_of_status(p_user_account_id, v_old_status),
         case when v_deal.status_id = v_old_status then v_deal.pipeline_id end, v_pipeline),
       v_status, v_pipeline, v_event_at, 'webhook', true, p_payload);
+    -- The update of this move came first and left a guess at the same key: the status hook reports it.
+    update public.amocrm_lead_status_history h set source = 'webhook', webhook_data = p_payload
+    where h.user_account_id = p_user_account_id and h.source = 'api'
+      and h.event_key = concat_ws(':', p_amocrm_id, v_pipeline, v_status, p_amocrm_ts);
   end if;
 
   v_is_newer := private.is_newer_state(v_event_at, v_tiebreak, v_deal.amocrm_updated_at, v_deal.state_tiebreak);
+
+  -- An update (or responsible/restore) hook that shows another stage than the stored one means a
+  -- move whose status hook has not arrived (lost, or still to come). History gets it as a guess (source 'api',
+  -- from = the stored stage) at the hook's time — the move's own time when the update came from the move. The
+  -- status hook or the Events API replaces it with the real report.
+  if v_is_newer and p_action in ('update', 'responsible', 'restore') and v_deal.status_id is not null
+     and (v_deal.status_id, v_deal.pipeline_id) is distinct from (v_status, v_pipeline) then
+    perform private.record_transition(p_user_account_id, p_amocrm_id, v_deal.status_id, v_deal.pipeline_id,
+      v_status, v_pipeline, v_event_at, 'api', false, p_payload);
+  end if;
+  -- A guess that a real report (this status hook, say, delivered after the update) supersedes goes,
+  -- so any delivery order ends with the same history.
+  perform private.drop_superseded_guesses(p_user_account_id, p_amocrm_id);
 
   if v_is_newer then
     v_money := v_status in (142, 143) and v_deal.status_id is distinct from v_status
@@ -1613,7 +1639,26 @@ declare
   v_superseded integer;
 begin
   if p_event ->> 'entity_type' is distinct from 'lead' or v_type not in ('lead_status_changed', 'lead_added')
-     or v_deal is null or v_at is null or v_to_status is null or v_to_pipeline is null then
+     or v_deal is null or v_at is null then
+    return 'ignored';
+  end if;
+  -- Lead_added carries a note, not the stage (amoCRM's events page). The deal was created in the stage
+  -- its first later reported move left from (webhook or Events API row with a known from), or, if it has not
+  -- moved since, in the stage it stands in now.
+  if v_type = 'lead_added' and v_to_status is null then
+    select h.from_status_id, h.from_pipeline_id into v_to_status, v_to_pipeline
+    from public.amocrm_lead_status_history h
+    where h.user_account_id = p_user_account_id and h.amocrm_lead_id = v_deal and h.changed_at >= v_at
+      and h.source <> 'api' and h.from_status_id is not null
+    order by h.changed_at, h.id
+    limit 1;
+    if v_to_status is null then
+      select d.status_id, d.pipeline_id into v_to_status, v_to_pipeline
+      from public.amocrm_deals d
+      where d.user_account_id = p_user_account_id and d.amocrm_lead_id = v_deal;
+    end if;
+  end if;
+  if v_to_status is null or v_to_pipeline is null then
     return 'ignored';
   end if;
   if v_type = 'lead_status_changed' then
@@ -1629,6 +1674,10 @@ begin
 
   perform private.record_transition(p_user_account_id, v_deal, v_from_status, v_from_pipeline,
     v_to_status, v_to_pipeline, v_at, 'events_api', true, p_event);
+  -- A snapshot's guess that this event confirms (same stage, same time, same from) is no longer a
+  -- guess. Left as 'api', a later lead_added would not count it as a reported move.
+  update public.amocrm_lead_status_history h set source = 'events_api', webhook_data = p_event
+  where h.user_account_id = p_user_account_id and h.event_key = v_key and h.source = 'api';
 
   v_superseded := private.drop_superseded_guesses(p_user_account_id, v_deal);
 
@@ -4054,13 +4103,13 @@ COMMENT ON FUNCTION "private"."analytics_spend_changed"() IS 'Trigger (after ins
 
 COMMENT ON FUNCTION "private"."apply_contact_event"(uuid, bigint, jsonb) IS 'Apply a contact add/update webhook: store the normalized phone on its deals and attribute them by phone.';
 
-COMMENT ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp with time zone) IS 'Apply a deal as the amoCRM API returns it (state authoritative at equal amoCRM times, deletion as of when the read began), attribute it, settle its sale.';
+COMMENT ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp with time zone) IS 'Apply a deal as the amoCRM API returns it (state authoritative at equal amoCRM times, deletion as of when the read began), attribute it, settle its sale. A trash snapshot without status_id/pipeline_id (the documented with=only_deleted model) is a deletion observation only: stage, price and state order stay as stored.';
 
-COMMENT ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, jsonb, timestamp with time zone) IS 'Apply one amoCRM lead webhook event to the deal mirror: newer-wins state, history once per transition, delete/restore, attribution, and a confirmation job for money events. Returns what it did.';
+COMMENT ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, jsonb, timestamp with time zone) IS 'Apply one amoCRM lead webhook event to the deal mirror: newer-wins state, history once per transition, delete/restore, attribution, and a confirmation job for money events. An update hook showing a stage the status hook has not reported records a guessed transition (source api) until the real report replaces it. Returns what it did.';
 
 COMMENT ON FUNCTION "private"."apply_pending_webhook_events"(interval) IS 'Apply events left pending (the kick after intake is best-effort) until none is left or the budget is spent; called by pg_cron every minute.';
 
-COMMENT ON FUNCTION "private"."apply_status_change_event"(uuid, jsonb) IS 'Apply one Events API lead_status_changed / lead_added event: history row with the real from/to and time (deduplicated with webhook rows, correcting a guessed from), superseded API guesses removed, qualification recomputed. Returns inserted | corrected | unchanged | ignored.';
+COMMENT ON FUNCTION "private"."apply_status_change_event"(uuid, jsonb) IS 'Apply one Events API lead_status_changed / lead_added event: history row with the real from/to and time (deduplicated with webhook rows, correcting a guessed from), superseded API guesses removed, qualification recomputed. A lead_added without a stage (the documented [{note}] value) is placed in the stage the first later reported move left from, or the current stage. Returns inserted | corrected | unchanged | ignored.';
 
 COMMENT ON FUNCTION "private"."apply_webhook_events"(bigint) IS 'Expand one stored webhook POST into events (dropping redeliveries) and apply them; a failing event is quarantined with its error, never blocks the rest.';
 

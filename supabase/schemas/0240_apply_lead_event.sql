@@ -69,9 +69,26 @@ begin
       coalesce(v_old_pipeline, private.pipeline_of_status(p_user_account_id, v_old_status),
         case when v_deal.status_id = v_old_status then v_deal.pipeline_id end, v_pipeline),
       v_status, v_pipeline, v_event_at, 'webhook', true, p_payload);
+    -- The update of this move came first and left a guess at the same key: the status hook reports it.
+    update public.amocrm_lead_status_history h set source = 'webhook', webhook_data = p_payload
+    where h.user_account_id = p_user_account_id and h.source = 'api'
+      and h.event_key = concat_ws(':', p_amocrm_id, v_pipeline, v_status, p_amocrm_ts);
   end if;
 
   v_is_newer := private.is_newer_state(v_event_at, v_tiebreak, v_deal.amocrm_updated_at, v_deal.state_tiebreak);
+
+  -- An update (or responsible/restore) hook that shows another stage than the stored one means a
+  -- move whose status hook has not arrived (lost, or still to come). History gets it as a guess (source 'api',
+  -- from = the stored stage) at the hook's time — the move's own time when the update came from the move. The
+  -- status hook or the Events API replaces it with the real report.
+  if v_is_newer and p_action in ('update', 'responsible', 'restore') and v_deal.status_id is not null
+     and (v_deal.status_id, v_deal.pipeline_id) is distinct from (v_status, v_pipeline) then
+    perform private.record_transition(p_user_account_id, p_amocrm_id, v_deal.status_id, v_deal.pipeline_id,
+      v_status, v_pipeline, v_event_at, 'api', false, p_payload);
+  end if;
+  -- A guess that a real report (this status hook, say, delivered after the update) supersedes goes,
+  -- so any delivery order ends with the same history.
+  perform private.drop_superseded_guesses(p_user_account_id, p_amocrm_id);
 
   if v_is_newer then
     v_money := v_status in (142, 143) and v_deal.status_id is distinct from v_status
@@ -106,7 +123,9 @@ begin
 end $$;
 comment on function private.apply_lead_event(uuid, text, bigint, bigint, jsonb, timestamptz) is
   'Apply one amoCRM lead webhook event to the deal mirror: newer-wins state, history once per transition, '
-  'delete/restore, attribution, and a confirmation job for money events. Returns what it did.';
+  'delete/restore, attribution, and a confirmation job for money events. An update hook showing a stage the '
+  'status hook has not reported records a guessed transition (source api) until the real report replaces it. '
+  'Returns what it did.';
 revoke all on function private.apply_lead_event(uuid,text,bigint,bigint,jsonb,timestamp with time zone) from public;
 grant execute on function private.apply_lead_event(uuid,text,bigint,bigint,jsonb,timestamp with time zone) to service_role;
 

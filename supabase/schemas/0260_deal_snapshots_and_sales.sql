@@ -90,20 +90,29 @@ declare
   v_pipeline integer := (p_lead ->> 'pipeline_id')::integer;
   v_updated_at timestamptz := to_timestamp((p_lead ->> 'updated_at')::bigint);
   v_is_deleted boolean := coalesce((p_lead ->> 'is_deleted')::boolean, false);
+  -- The documented trash model has no stage; it can only say "deleted".
+  v_trash_only boolean := p_lead ->> 'status_id' is null or p_lead ->> 'pipeline_id' is null;
   v_main_contact bigint := (
     select (c ->> 'id')::bigint from jsonb_array_elements(coalesce(p_lead #> '{_embedded,contacts}', '[]')) c
     order by (c ->> 'is_main')::boolean desc nulls last limit 1);
   v_deal public.amocrm_deals;
-  v_is_newer boolean;
+  v_is_newer boolean := false;
   v_deletion text;
 begin
+  if v_trash_only and not v_is_deleted then
+    raise exception using errcode = '22023',
+      message = format('lead %s has no status_id/pipeline_id and is not deleted', v_id);
+  end if;
   perform private.lock_deal(p_user_account_id, v_id);
   insert into public.amocrm_deals (user_account_id, amocrm_lead_id) values (p_user_account_id, v_id)
   on conflict do nothing;
   select * into v_deal from public.amocrm_deals
   where user_account_id = p_user_account_id and amocrm_lead_id = v_id for update;
 
-  v_is_newer := private.is_newer_state(v_updated_at, '~', v_deal.amocrm_updated_at, v_deal.state_tiebreak);
+  -- State (stage, price, name, order) only from a snapshot that carries it.
+  if not v_trash_only then
+    v_is_newer := private.is_newer_state(v_updated_at, '~', v_deal.amocrm_updated_at, v_deal.state_tiebreak);
+  end if;
   if v_is_newer then
     -- A stage we never saw a transition into (missed webhooks): history gets it at the API's time.
     if (v_deal.status_id, v_deal.pipeline_id) is distinct from (v_status, v_pipeline) then
@@ -135,7 +144,8 @@ begin
 end $$;
 comment on function private.apply_deal_snapshot(uuid, jsonb, text, text, timestamptz) is
   'Apply a deal as the amoCRM API returns it (state authoritative at equal amoCRM times, deletion as of when the '
-  'read began), attribute it, settle its sale.';
+  'read began), attribute it, settle its sale. A trash snapshot without status_id/pipeline_id (the documented '
+  'with=only_deleted model) is a deletion observation only: stage, price and state order stay as stored.';
 revoke all on function private.apply_deal_snapshot(uuid,jsonb,text,text,timestamp with time zone) from public;
 grant execute on function private.apply_deal_snapshot(uuid,jsonb,text,text,timestamp with time zone) to service_role;
 

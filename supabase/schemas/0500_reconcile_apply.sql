@@ -190,7 +190,26 @@ declare
   v_superseded integer;
 begin
   if p_event ->> 'entity_type' is distinct from 'lead' or v_type not in ('lead_status_changed', 'lead_added')
-     or v_deal is null or v_at is null or v_to_status is null or v_to_pipeline is null then
+     or v_deal is null or v_at is null then
+    return 'ignored';
+  end if;
+  -- Lead_added carries a note, not the stage (amoCRM's events page). The deal was created in the stage
+  -- its first later reported move left from (webhook or Events API row with a known from), or, if it has not
+  -- moved since, in the stage it stands in now.
+  if v_type = 'lead_added' and v_to_status is null then
+    select h.from_status_id, h.from_pipeline_id into v_to_status, v_to_pipeline
+    from public.amocrm_lead_status_history h
+    where h.user_account_id = p_user_account_id and h.amocrm_lead_id = v_deal and h.changed_at >= v_at
+      and h.source <> 'api' and h.from_status_id is not null
+    order by h.changed_at, h.id
+    limit 1;
+    if v_to_status is null then
+      select d.status_id, d.pipeline_id into v_to_status, v_to_pipeline
+      from public.amocrm_deals d
+      where d.user_account_id = p_user_account_id and d.amocrm_lead_id = v_deal;
+    end if;
+  end if;
+  if v_to_status is null or v_to_pipeline is null then
     return 'ignored';
   end if;
   if v_type = 'lead_status_changed' then
@@ -206,6 +225,10 @@ begin
 
   perform private.record_transition(p_user_account_id, v_deal, v_from_status, v_from_pipeline,
     v_to_status, v_to_pipeline, v_at, 'events_api', true, p_event);
+  -- A snapshot's guess that this event confirms (same stage, same time, same from) is no longer a
+  -- guess. Left as 'api', a later lead_added would not count it as a reported move.
+  update public.amocrm_lead_status_history h set source = 'events_api', webhook_data = p_event
+  where h.user_account_id = p_user_account_id and h.event_key = v_key and h.source = 'api';
 
   v_superseded := private.drop_superseded_guesses(p_user_account_id, v_deal);
 
@@ -226,6 +249,7 @@ end $$;
 comment on function private.apply_status_change_event(uuid, jsonb) is
   'Apply one Events API lead_status_changed / lead_added event: history row with the real from/to and time '
   '(deduplicated with webhook rows, correcting a guessed from), superseded API guesses removed, qualification '
-  'recomputed. Returns inserted | corrected | unchanged | ignored.';
+  'recomputed. A lead_added without a stage (the documented [{note}] value) is placed in the stage the first '
+  'later reported move left from, or the current stage. Returns inserted | corrected | unchanged | ignored.';
 revoke all on function private.apply_status_change_event(uuid,jsonb) from public;
 grant execute on function private.apply_status_change_event(uuid,jsonb) to service_role;

@@ -33,7 +33,8 @@ Deno.test({
       now: () => Date.now() - 20 * 86_400_000,
     });
     const subdomain = `cold${crypto.randomUUID().slice(0, 8)}`;
-    sim.createAccount({ subdomain, ...CREDENTIALS });
+    // Lists keep `_links.next` on their last page (reported for some endpoints): following it gives 204.
+    sim.createAccount({ subdomain, ...CREDENTIALS, modes: { nextOnLastPage: true } });
     const [{ id: userAccountId }] = await sql`
       insert into public.user_accounts (name) values (${`e2e connect ${subdomain}`}) returning id`;
     try {
@@ -65,6 +66,16 @@ Deno.test({
       });
       assert.equal(badCode.status, 400, JSON.stringify(badCode.body));
       assert.match(badCode.body.error!, /rejected the authorization code/);
+      // A subdomain amoCRM has no account for: 401 with code 101 (amoCRM's API errors page), said as such.
+      const noAccount = await callFunction("amocrm-connect", {
+        userAccountId,
+        subdomain,
+        apiBaseUrl: `${sim.url}/no${subdomain}`,
+        code: sim.issueAuthorizationCode(subdomain),
+        ...CREDENTIALS,
+      });
+      assert.equal(noAccount.status, 400, JSON.stringify(noAccount.body));
+      assert.match(noAccount.body.error!, /no account at .* \(error 101\)/);
       const unknown = await callFunction("amocrm-connect", {
         userAccountId: crypto.randomUUID(),
         subdomain,

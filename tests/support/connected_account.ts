@@ -2,7 +2,7 @@
 // pointing at the simulator, pipelines synced with a qualified stage flagged, webhook subscribed to the intake
 // function. Shared by the end-to-end tests; remove() deletes everything it created.
 import postgres from "postgres";
-import type { Simulator } from "../../local/amocrm-simulator/mod.ts";
+import type { AccountModes, Simulator } from "../../local/amocrm-simulator/mod.ts";
 export { insertProductLeads } from "../../local/shared/product_side.ts";
 import { readDotEnv } from "../../local/functions-host/config.ts";
 import { waitUntilSettled as waitForIdle } from "../../local/shared/settle.ts";
@@ -36,7 +36,7 @@ export interface ConnectedAccount {
 export async function connectSimulatedAccount(
   sql: Sql,
   sim: Simulator,
-  opts: { functionsUrl: string; label: string },
+  opts: { functionsUrl: string; label: string; modes?: Partial<AccountModes> },
 ): Promise<ConnectedAccount> {
   const suffix = crypto.randomUUID().slice(0, 8);
   const subdomain = `e2e${suffix}`;
@@ -47,6 +47,7 @@ export async function connectSimulatedAccount(
     clientId: "amo-roi",
     clientSecret: "amo-roi-secret",
     redirectUri: "https://app.example/amocrm/callback",
+    modes: opts.modes,
   });
   const token = sim.mintTokens(subdomain, { longLived: true, clientId: "amo-roi" });
 

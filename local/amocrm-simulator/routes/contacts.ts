@@ -31,7 +31,14 @@ export function listContacts(req: ApiRequest): Response {
   const withLeads = withSet(query.with).has("leads");
   return hal({
     _page: page,
-    _links: pageLinks(`${account.baseUrl}/api/v4/contacts`, req.rawSearch, page, limit, hasNext),
+    _links: pageLinks(
+      `${account.baseUrl}/api/v4/contacts`,
+      req.rawSearch,
+      page,
+      limit,
+      hasNext,
+      account.modes,
+    ),
     _embedded: { contacts: pageItems.map((contact) => contactJson(account, contact, withLeads)) },
   });
 }

@@ -122,6 +122,16 @@ const ROUTES: { method: string; pattern: RegExp; status?: number; handler: Contr
     handler: (sim, [sub], body) => sim.faults(sub, body as FaultKnobs),
   },
   {
+    method: "GET",
+    pattern: /^\/_sim\/accounts\/([^/]+)\/modes$/,
+    handler: (sim, [sub]) => sim.accountSummary(sub).modes,
+  },
+  {
+    method: "PUT",
+    pattern: /^\/_sim\/accounts\/([^/]+)\/modes$/,
+    handler: (sim, [sub], body) => sim.setModes(sub, body as never),
+  },
+  {
     method: "POST",
     pattern: /^\/_sim\/accounts\/([^/]+)\/unblock$/,
     handler: (sim, [sub]) => {

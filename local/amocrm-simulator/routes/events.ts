@@ -31,7 +31,7 @@ export function listEvents(req: ApiRequest): Response {
   if (pageItems.length === 0) return noContent();
   return hal({
     _page: page,
-    _links: pageLinks(`${account.baseUrl}/api/v4/events`, req.rawSearch, page, limit, hasNext),
+    _links: pageLinks(`${account.baseUrl}/api/v4/events`, req.rawSearch, page, limit, hasNext, account.modes),
     _embedded: { events: pageItems.map((event) => eventJson(account, event)) },
   });
 }

@@ -44,10 +44,12 @@ export async function subscribeWebhook(req: ApiRequest): Promise<Response> {
   }
 }
 
-/** DELETE /api/v4/webhooks with JSON {destination} → 204. */
+/** DELETE /api/v4/webhooks with JSON {destination} → 204; 404 when it is not subscribed (amoCRM "Вебхуки" page). */
 export async function unsubscribeWebhook(req: ApiRequest): Promise<Response> {
   const body = await readJson(req.request);
   if (!body || typeof body.destination !== "string") return problem(400, "destination is required");
-  req.account.webhooks.remove(body.destination);
+  if (!req.account.webhooks.remove(body.destination)) {
+    return problem(404, `No webhook with destination ${body.destination}`);
+  }
   return noContent();
 }

@@ -33,6 +33,11 @@ function redacted(destination: string): string {
   return url.toString();
 }
 
+/** amoCRM's API errors page: code 101, HTTP 401 — a request to a non-existent account (subdomain). */
+function noSuchAccount(error: unknown): boolean {
+  return error instanceof AmoCrmHttpError && error.status === 401 && error.amocrmErrorCode === 101;
+}
+
 function rejectedCredential(error: unknown): boolean {
   return error instanceof AmoCrmUnauthorizedError || error instanceof AmoCrmReauthRequiredError ||
     error instanceof AmoCrmBadRequestError || (error instanceof AmoCrmHttpError && error.status === 401);
@@ -48,6 +53,11 @@ async function authorize(ctx: ConnectContext, req: ConnectRequest): Promise<stri
     try {
       await ctx.clientFor(id).exchangeAuthorizationCode(req.credential.code);
     } catch (error) {
+      if (noSuchAccount(error)) {
+        throw new BadRequest(
+          `amoCRM has no account at ${req.apiBaseUrl} (error 101): check subdomain/apiBaseUrl`,
+        );
+      }
       if (rejectedCredential(error)) {
         throw new BadRequest(
           `amoCRM rejected the authorization code (expired, used, or another redirectUri / ` +
@@ -68,6 +78,9 @@ async function verifiedAccountId(client: AmoCrmClient): Promise<number> {
     if (!Number.isSafeInteger(id) || id <= 0) throw new Error("GET /api/v4/account answered without an id");
     return id;
   } catch (error) {
+    if (noSuchAccount(error)) {
+      throw new BadRequest(`amoCRM has no account at this address (error 101): check subdomain/apiBaseUrl`);
+    }
     if (rejectedCredential(error)) {
       throw new BadRequest(`amoCRM rejected the token: ${(error as Error).message}`);
     }

@@ -191,3 +191,34 @@ Deno.test({
       assert.equal(typeof lines[0].duration_ms, "number");
     }),
 });
+
+Deno.test({
+  name: "a next link on the last page is followed to its 204, and paging ends there (leads and events)",
+  ignore: NO_DATABASE,
+  fn: () =>
+    withAccount(QUICK, async (env) => {
+      // Some amoCRM list endpoints send _links.next even on the last page (the official PHP SDK's issue
+      // tracker); the page after it answers 204.
+      env.sim.setModes(env.subdomain, { nextOnLastPage: true });
+      await env.sim.batch(env.subdomain, (ops) => {
+        for (let i = 0; i < 260; i++) ops.createLead({ price: i });
+      });
+      const client = env.client();
+      let leads = 0;
+      for await (const page of client.iterateLeadsUpdated({ from: 0 })) leads += page.length;
+      assert.equal(leads, 260);
+      let events = 0;
+      for await (const page of client.iterateEvents({ types: ["lead_added"] })) events += page.length;
+      assert.equal(events, 260);
+      const statuses = apiRequests(env.sim, env.subdomain).map((r) => `${r.path.split("?")[0]} ${r.status}`);
+      assert.deepEqual(statuses, [
+        "/api/v4/leads 200",
+        "/api/v4/leads 200",
+        "/api/v4/leads 204",
+        "/api/v4/events 200",
+        "/api/v4/events 200",
+        "/api/v4/events 200",
+        "/api/v4/events 204",
+      ]);
+    }),
+});

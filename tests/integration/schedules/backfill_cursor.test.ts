@@ -39,3 +39,16 @@ Deno.test("a short page ends the live scan, then the trash scan", () => {
   const ids = nextScanCursor(trash, []);
   assert.deepEqual(ids, { ...trash, phase: "ids", step: 2 });
 });
+
+Deno.test("a full trash page moves on by page number: trash leads carry no created_at", () => {
+  // amoCRM's leads API page: a with=only_deleted lead is only id, updated_at, updated_by, is_deleted.
+  const cursor: BackfillCursor = { ...start, phase: "trash", created_from: 0, page: 3, step: 9 };
+  const trash = Array.from(
+    { length: BACKFILL_PAGE_SIZE },
+    (_, i) => ({ id: i + 1, updated_at: 5000 + i, is_deleted: true }) as AmoLead,
+  );
+  assert.deepEqual(nextScanCursor(cursor, trash), { ...cursor, page: 4, step: 10 });
+  // Even if a trash lead did carry created_at, the trash is not keyset-paged.
+  const dated = trash.map((lead, i) => ({ ...lead, created_at: 7000 + i }));
+  assert.deepEqual(nextScanCursor(cursor, dated), { ...cursor, page: 4, step: 10 });
+});

@@ -1,4 +1,6 @@
-// Reconciliation heals what webhooks lost. A simulated account drops 30% of its webhook POSTs (the rest go
+// Reconciliation heals what webhooks lost. A simulated account (2016-layout bodies, a stage move's status and
+// update hooks split or together, `next` on every last page, trash leads in the documented id-only shape)
+// drops 30% of its webhook POSTs (the rest go
 // over HTTP to the amocrm-webhook function on the functions host) while a scenario plays: stage moves, wins
 // with prices, losses, deletions and restores, manager-opened deals. Reconcile runs halfway (from nothing)
 // and at the end (incrementally, from the first run's high-water) — after that the mirror equals amoCRM's
@@ -31,9 +33,12 @@ Deno.test({
   fn: async () => {
     const sql = connectDb();
     const sim = await startSimulator({ port: 0, seed: 3030, timeScale: 1e6 });
+    // The 2016 layout (no created_at/updated_at, subdomain only), status and update hooks split or together
+    // per change set (so either one may be the dropped one), and lists that keep `next` on their last page.
     const account = await connectSimulatedAccount(sql, sim, {
       functionsUrl: FUNCTIONS_URL!,
       label: "reconcile",
+      modes: { webhookLayout: "legacy", statusDelivery: "mixed", nextOnLastPage: true },
     });
     const reconcile = createReconcileHandler({ sql, secrets: operatorSecrets, clientFor: clientForSql(sql) });
     const runReconcile = async () => {

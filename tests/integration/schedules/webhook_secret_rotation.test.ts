@@ -51,3 +51,43 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a rotation whose old webhook is already gone at amoCRM (DELETE → 404) still completes and is stored",
+  ignore: NO_STACK,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const sql = connectDb();
+    const sim = await startSimulator({ port: 0, seed: 42 });
+    const account = await connectSimulatedAccount(sql, sim, {
+      functionsUrl: FUNCTIONS_URL!,
+      label: "rotation 404",
+    });
+    try {
+      const current = (await testFunctionEnv()).AMOCRM_WEBHOOK_SECRETS;
+      const rotated = parseWebhookSecrets(`${current},v2:rotated-secret-for-the-test`);
+      const client = createAmoCrmClient({ connectionId: account.connectionId, deps: { sql } });
+      // An admin removed our webhook in amoCRM's settings; amoCRM's webhooks page: DELETE of a destination that
+      // is not subscribed answers 404.
+      sim.internalAccount(account.subdomain).webhooks.remove(account.destination);
+
+      const result = await checkWebhook(sql, client, account.userAccountId, rotated);
+      assert.deepEqual([result.seen, result.repaired], ["resigned", true]);
+      const [{ destination }] = await sql`
+        select webhook_destination as destination from amocrm.connections where id = ${account.connectionId}`;
+      assert.match(new URL(destination).searchParams.get("sig") ?? "", /^v2\./, "the new URL is stored");
+      assert.deepEqual(
+        sim.accountSummary(account.subdomain).webhooks.map((w) => w.destination),
+        [destination],
+        "amoCRM delivers to the stored URL",
+      );
+      const again = await checkWebhook(sql, client, account.userAccountId, rotated);
+      assert.deepEqual([again.seen, again.repaired], ["ok", false], "the next check finds nothing to do");
+    } finally {
+      await account.remove();
+      await sim.stop();
+      await sql.end();
+    }
+  },
+});

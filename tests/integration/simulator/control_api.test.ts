@@ -125,3 +125,33 @@ Deno.test("main.ts prints where it listens and serves the control API", async ()
     await child.status;
   }
 });
+
+Deno.test("control API: modes are set at creation, read and changed; unknown values are refused", async () => {
+  const sim = await startSimulator({ seed: 5 });
+  try {
+    const created = await control(sim.url, "POST", "/accounts", {
+      subdomain: "modal",
+      ...CLIENT,
+      modes: { statusDelivery: "mixed" },
+    });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.modes.statusDelivery, "mixed");
+    assert.equal(created.body.modes.trashShape, "docs", "defaults follow the docs");
+    const changed = await control(sim.url, "PUT", "/accounts/modal/modes", {
+      webhookLayout: "legacy",
+      kommo: true,
+    });
+    assert.deepEqual([changed.body.webhookLayout, changed.body.kommo, changed.body.statusDelivery], [
+      "legacy",
+      true,
+      "mixed",
+    ]);
+    assert.equal((await control(sim.url, "GET", "/accounts/modal/modes")).body.webhookLayout, "legacy");
+    const bad = await control(sim.url, "PUT", "/accounts/modal/modes", { webhookLayout: "2019" });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.detail, /webhookLayout must be one of/);
+    assert.equal((await control(sim.url, "PUT", "/accounts/modal/modes", { nope: 1 })).status, 400);
+  } finally {
+    await sim.stop();
+  }
+});

@@ -87,7 +87,11 @@ Deno.test("webhooks: form-encoded, account block first, batched entities, status
     assert.ok(added.body.startsWith("account%5Bsubdomain%5D=acme&account%5Bid%5D="), added.body.slice(0, 80));
     assert.match(added.body, /leads%5Badd%5D%5B0%5D%5Bname%5D=%D0%98%D0%B2%D0%B0%D0%BD\+%28/);
     const addBody = parse(added.body);
-    assert.equal(addBody.account._links && (addBody.account._links as { self: string }).self, base);
+    // The account's own host, as in add_lead.2025.form (https://unirock.amocrm.ru) — not the API URL we call.
+    assert.equal(
+      addBody.account._links && (addBody.account._links as { self: string }).self,
+      "https://acme.amocrm.ru",
+    );
     assert.equal(addBody.leads!.add[0].id, String(leadId));
     assert.equal(addBody.leads!.add[0].price, "100");
     const contact = addBody.contacts!.add[0] as {

@@ -92,3 +92,29 @@ Deno.test("transient errors are the retryable ones", () => {
   assert.equal(isTransientAmoCrmError(of(403)), false);
   assert.equal(isTransientAmoCrmError(of(400)), false);
 });
+
+Deno.test("amoCRM's own error code is kept: 401 with 101 is 'no such account'", () => {
+  // amoCRM's API errors page: 101, HTTP 401, a request to a non-existent account (subdomain).
+  const error = errorFromResponse({
+    ...where,
+    status: 401,
+    contentType: "application/problem+json",
+    bodyText: JSON.stringify({
+      title: "Unauthorized",
+      status: 401,
+      detail: "Account not found",
+      error_code: 101,
+    }),
+  });
+  assert.ok(error instanceof AmoCrmUnauthorizedError);
+  assert.equal(error.amocrmErrorCode, 101);
+  const asText = errorFromResponse({
+    ...where,
+    status: 401,
+    contentType: "application/json",
+    bodyText: '{"error_code":"101"}',
+  });
+  assert.equal(asText.amocrmErrorCode, 101);
+  const none = errorFromResponse({ ...where, status: 401, contentType: "application/json", bodyText: "{}" });
+  assert.equal(none.amocrmErrorCode, undefined);
+});

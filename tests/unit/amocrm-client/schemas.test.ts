@@ -48,6 +48,21 @@ Deno.test("a lead without status/pipeline is rejected", () => {
   assert.equal(leadSchema.safeParse(broken).success, false);
 });
 
+Deno.test("a trash lead in the documented shape parses; only a live lead needs a stage", () => {
+  // amoCRM's leads API page: with=only_deleted gives only id, updated_at, updated_by and is_deleted = true.
+  const trash = {
+    id: 7,
+    updated_at: 1700000000,
+    updated_by: 3,
+    is_deleted: true,
+    _links: { self: { href: "x" } },
+  };
+  const page = leadsPageSchema.parse({ _embedded: { leads: [trash] } });
+  assert.equal(page._embedded.leads[0].status_id, undefined);
+  assert.equal(leadSchema.safeParse({ ...trash, is_deleted: false }).success, false);
+  assert.equal(leadSchema.safeParse({ id: 7, updated_at: 1 }).success, false);
+});
+
 Deno.test("leads page with next link", () => {
   const page = leadsPageSchema.parse({
     _page: 2,

@@ -19,6 +19,7 @@ const lead = (id: number, updated_at: number, extra: Partial<Lead> = {}): Lead =
   is_deleted: false,
   custom_fields: [],
   contacts: [],
+  tags: [],
   account_id: 1,
   history: [],
   ...extra,
@@ -50,7 +51,9 @@ Deno.test("lead query: updated_at window is inclusive; order[updated_at] with id
     3,
     2,
   ]);
-  assert.deepEqual(select("filter[updated_at]=300"), [1]);
+  // A single value means "after T" (amoCRM's events page words filter[created_at] so; the leads filter alike).
+  assert.deepEqual(select("filter[updated_at]=299"), [1]);
+  assert.deepEqual(select("filter[updated_at]=300"), []);
 });
 
 Deno.test("lead query: pipeline and statuses filters; only_deleted shows the trash", () => {

@@ -42,5 +42,9 @@ Deno.test("links: absolute, keep the filters, replace page/limit, no next on the
   );
   const last = pageLinks(endpoint, raw, 2, 250, false);
   assert.equal(last.next, undefined);
-  assert.deepEqual(Object.keys(last), ["self"]);
+  // amoCRM's list examples: first and prev from page 2 on.
+  assert.deepEqual(Object.keys(last), ["self", "first", "prev"]);
+  assert.deepEqual(Object.keys(pageLinks(endpoint, raw, 1, 250, false)), ["self"]);
+  // The mode for endpoints that always send next (the PHP SDK's issue tracker).
+  assert.match(pageLinks(endpoint, raw, 2, 250, false, { nextOnLastPage: true }).next!.href, /page=3/);
 });

@@ -31,6 +31,7 @@ const lead: Lead = {
   is_deleted: false,
   custom_fields: [],
   contacts: [],
+  tags: [],
   account_id: 16700680,
   history: [],
 };

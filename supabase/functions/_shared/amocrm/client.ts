@@ -4,7 +4,7 @@
 import type { z } from "zod";
 import { chunkIds, equivalentPage, halveBatch, MAX_PAGE_SIZE, shrinkPageSize } from "./batching.ts";
 import { type AmoCrmClientOptions, type AmoCrmContext, type AmoCrmDeps, createContext } from "./deps.ts";
-import { AmoCrmGatewayTimeoutError, AmoCrmInvalidResponseError } from "./errors.ts";
+import { AmoCrmGatewayTimeoutError, AmoCrmInvalidResponseError, AmoCrmNotFoundError } from "./errors.ts";
 import {
   exchangeAuthorizationCode,
   type ExchangeResult,
@@ -201,14 +201,23 @@ export class AmoCrmClient {
     return parseWith(webhookSchema, res.body, "/api/v4/webhooks");
   }
 
-  /** Unsubscribes by destination (amoCRM has no delete by id). Safe to retry. */
-  async unsubscribeWebhook(destination: string): Promise<void> {
-    await this.request({
-      method: "DELETE",
-      path: "/api/v4/webhooks",
-      body: { destination },
-      idempotent: true,
-    });
+  /**
+   * Unsubscribes by destination (amoCRM has no delete by id). Safe to retry. False when the destination was
+   * not subscribed: amoCRM's webhooks page answers that with 404, which for us means "already gone".
+   */
+  async unsubscribeWebhook(destination: string): Promise<boolean> {
+    try {
+      await this.request({
+        method: "DELETE",
+        path: "/api/v4/webhooks",
+        body: { destination },
+        idempotent: true,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof AmoCrmNotFoundError) return false;
+      throw error;
+    }
   }
 
   /** Exchanges the consent redirect's `code` for tokens and activates the connection. */

@@ -27,6 +27,8 @@ export interface AmoCrmErrorInit {
   connectionId?: string;
   /** `validation-errors` of a 400 problem+json body, as sent. */
   validationErrors?: unknown;
+  /** amoCRM's own error code when the body carries one (`error_code`; 101 = no such account). */
+  amocrmErrorCode?: number;
   cause?: unknown;
 }
 
@@ -39,6 +41,7 @@ export class AmoCrmError extends Error {
   readonly method: string;
   readonly connectionId: string | undefined;
   readonly validationErrors: unknown;
+  readonly amocrmErrorCode: number | undefined;
 
   constructor(code: AmoCrmErrorCode, init: AmoCrmErrorInit = {}) {
     const endpoint = init.endpoint ?? "";
@@ -59,6 +62,7 @@ export class AmoCrmError extends Error {
     this.method = method;
     this.connectionId = init.connectionId;
     this.validationErrors = init.validationErrors;
+    this.amocrmErrorCode = init.amocrmErrorCode;
   }
 }
 
@@ -168,6 +172,8 @@ export interface ParsedErrorBody {
   hint?: string;
   type?: string;
   validationErrors?: unknown;
+  /** `error_code` (amoCRM's API errors page: e.g. 101, HTTP 401, for a non-existent account). */
+  errorCode?: number;
   isHtml: boolean;
 }
 
@@ -191,6 +197,10 @@ export function parseErrorBody(contentType: string | null, bodyText: string): Pa
         hint: str(json.hint),
         type: str(json.type),
         validationErrors: json["validation-errors"],
+        errorCode: Number.isSafeInteger(Number(json.error_code)) && json.error_code !== null &&
+            json.error_code !== ""
+          ? Number(json.error_code)
+          : undefined,
         isHtml: false,
       };
     } catch {
@@ -232,6 +242,7 @@ export function errorFromResponse(info: ErrorResponseInfo): AmoCrmHttpError {
     method: info.method,
     connectionId: info.connectionId,
     validationErrors: body.validationErrors,
+    amocrmErrorCode: body.errorCode,
   };
   switch (info.status) {
     case 400:

@@ -26,14 +26,18 @@ export const customFieldSchema = z.looseObject({
 
 export const tagSchema = z.looseObject({ id: int, name: z.string().nullish() });
 
+/**
+ * A lead. A lead in the trash (`with=only_deleted`) is documented to carry only id, updated_at, updated_by and
+ * is_deleted = true (amoCRM's leads API page), so the stage is required of live leads only.
+ */
 export const leadSchema = z.looseObject({
   id: int,
   name: z.string().nullish(),
   price: z.number().nullish(),
   responsible_user_id: optInt,
   group_id: optInt,
-  status_id: int,
-  pipeline_id: int,
+  status_id: optInt,
+  pipeline_id: optInt,
   loss_reason_id: optInt,
   created_by: optInt,
   updated_by: optInt,
@@ -48,6 +52,13 @@ export const leadSchema = z.looseObject({
     tags: z.array(tagSchema).nullish(),
     contacts: z.array(z.looseObject({ id: int, is_main: z.boolean().nullish() })).nullish(),
   }).nullish(),
+}).superRefine((lead, ctx) => {
+  if (lead.is_deleted === true) return;
+  for (const key of ["status_id", "pipeline_id"] as const) {
+    if (typeof lead[key] !== "number") {
+      ctx.addIssue({ code: "custom", path: [key], message: "a live lead needs an integer " + key });
+    }
+  }
 });
 export type AmoLead = z.infer<typeof leadSchema>;
 

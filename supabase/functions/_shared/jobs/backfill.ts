@@ -55,6 +55,9 @@ export function nextScanCursor(cursor: BackfillCursor, leads: AmoLead[]): Backfi
       ? { ...cursor, phase: "trash", created_from: 0, page: 1, step }
       : { ...cursor, phase: "ids", step };
   }
+  // Trash leads carry no created_at (the documented only_deleted model): the trash is read by page number.
+  // A deal restored meanwhile can shift one past a page boundary; the ids phase reads the product's by id.
+  if (cursor.phase === "trash") return { ...cursor, page: cursor.page + 1, step };
   const last = leads.reduce((max, lead) => Math.max(max, lead.created_at ?? 0), 0);
   // The deals of second `last` are read again from its start: applying a snapshot twice changes nothing.
   return last > cursor.created_from

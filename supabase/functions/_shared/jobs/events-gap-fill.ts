@@ -1,8 +1,9 @@
 // Missed transitions from the Events API. A lost status webhook leaves the deal's current stage to the
 // snapshot, but the history (which stage, from where, when — what qualification and the stage funnel read)
 // only the Events API can give back: lead_status_changed carries the real old and new pipeline/status and
-// the real time, lead_added the initial placement. Each page goes to SQL in one call.
-import type { AmoCrmClient, Sql } from "../amocrm/mod.ts";
+// the real time, lead_added the creation time (the stage it was created in is derived in SQL from the moves
+// after it, so lead_added events are applied last). Each page goes to SQL in one call.
+import type { AmoCrmClient, AmoEvent, Sql } from "../amocrm/mod.ts";
 
 export const STATUS_EVENT_TYPES = ["lead_status_changed", "lead_added"];
 const EVENTS_PAGE_SIZE = 100;
@@ -43,6 +44,19 @@ export async function fillStatusGaps(
     complete: true,
   };
   const healed = new Set<number>();
+  const apply = async (events: AmoEvent[]) => {
+    const rows = await sql<{ deal_id: string; outcome: string }[]>`
+      select (e ->> 'entity_id') as deal_id, private.apply_status_change_event(${userAccountId}, e) as outcome
+      from jsonb_array_elements(${sql.json(events as never)}) e`;
+    for (const row of rows) {
+      if (row.outcome === "inserted") result.inserted++;
+      if (row.outcome === "corrected") result.corrected++;
+      if (row.outcome === "inserted" || row.outcome === "corrected") healed.add(Number(row.deal_id));
+    }
+  };
+  // lead_added carries no stage (amoCRM's events page: value_after [{note: {id}}]); SQL places the deal where
+  // its first later move started. So every move of the window goes in first, whatever order pages come in.
+  const added: AmoEvent[] = [];
   const pages = client.iterateEvents({
     types: STATUS_EVENT_TYPES,
     entities: ["lead"],
@@ -50,21 +64,21 @@ export async function fillStatusGaps(
     createdTo: window.to,
   });
   for await (const events of pages) {
-    const rows = await sql<{ deal_id: string; outcome: string }[]>`
-      select (e ->> 'entity_id') as deal_id, private.apply_status_change_event(${userAccountId}, e) as outcome
-      from jsonb_array_elements(${sql.json(events as never)}) e`;
     result.pages++;
     result.events += events.length;
     for (const event of events) result.newest = Math.max(result.newest, event.created_at);
-    for (const row of rows) {
-      if (row.outcome === "inserted") result.inserted++;
-      if (row.outcome === "corrected") result.corrected++;
-      if (row.outcome === "inserted" || row.outcome === "corrected") healed.add(Number(row.deal_id));
-    }
+    await apply(events.filter((event) => event.type !== "lead_added"));
+    added.push(...events.filter((event) => event.type === "lead_added"));
     // A short page is the last one: only a full page with time up leaves the rest unread.
     if (Date.now() >= deadline && events.length >= EVENTS_PAGE_SIZE) {
       result.complete = false;
       break;
+    }
+  }
+  // An incomplete window is read again from the same start, lead_added events included.
+  if (result.complete) {
+    for (let i = 0; i < added.length; i += EVENTS_PAGE_SIZE) {
+      await apply(added.slice(i, i + EVENTS_PAGE_SIZE));
     }
   }
   result.healed = [...healed];

@@ -72,10 +72,12 @@ export async function checkWebhook(
       // Never connected through amocrm-connect: there is no URL of ours to repair.
       check = { seen: "no_destination", repaired: false, webhookId: null };
     } else if (resigned) {
-      // Subscribe the new URL first, so no change goes undelivered, then drop the old one.
+      // Subscribe the new URL first, so no change goes undelivered, and store it at once: whatever happens to
+      // the old one, the connection names the URL amoCRM now delivers to. Then drop the old one; 404 (an admin
+      // removed it already) is as good as done.
       const subscribed = await subscribeOurWebhook(client, resigned);
-      await client.unsubscribeWebhook(destination);
       await sql`update amocrm.connections set webhook_destination = ${resigned} where user_account_id = ${userAccountId}`;
+      await client.unsubscribeWebhook(destination);
       check = { seen: "resigned", repaired: true, webhookId: subscribed.id ?? null };
     } else {
       const ours = (await client.listWebhooks({ destination })).find((w) => w.destination === destination);
