@@ -1,0 +1,360 @@
+// The mutants: deliberate faults in the business rules and the access policies, each of which some pgTAP
+// suite must notice. `npm run mutants` applies each one to the CURRENT definition of its object (as the
+// database holds it after every migration), runs the suites it names, expects a failure, and restores it.
+//
+// Keeping it current: when you change an object's definition, a mutant whose `find` no longer occurs exactly
+// once stops the check as "stale" and names the object and the text. Update `find` (and `replace`) to the new
+// definition — the same fault, written against the new text. Keep `find` short but unique within the
+// object's definition. Functions are matched against pg_get_functiondef (the body exactly as written in the
+// migration); policies, triggers and views against Postgres' own rendering of them (see `definitionOf` in
+// run.ts): qualified names, upper-case keywords, extra parentheses.
+
+export type Target =
+  /** A function, by its signature as regprocedure reads it. */
+  | { kind: "function"; signature: string }
+  /** A row-level security policy, rendered as `create policy … using (…) with check (…)`. */
+  | { kind: "policy"; table: string; name: string }
+  /** A trigger, rendered by pg_get_triggerdef. */
+  | { kind: "trigger"; table: string; name: string }
+  /** A view, rendered as `create or replace view … as <pg_get_viewdef>`. */
+  | { kind: "view"; name: string };
+
+export interface Mutant {
+  /** Short, stable name (kebab-case). */
+  id: string;
+  /** The rule the fault breaks, in plain words. */
+  fault: string;
+  target: Target;
+  /** Text of the current definition to replace; must occur exactly once. */
+  find: string;
+  replace: string;
+  /** pgTAP files (in supabase/tests/database) that must fail with the fault in place. */
+  tests: string[];
+}
+
+export const mutants: Mutant[] = [
+  // --- qualification -----------------------------------------------------------------------------------------
+  {
+    id: "qualify-reached-not-passed",
+    fault: "reaching the flagged stage itself no longer qualifies (>= becomes >)",
+    target: { kind: "function", signature: "private.stage_qualifies(uuid, integer, integer)" },
+    find: "p_status_id) >= (",
+    replace: "p_status_id) > (",
+    tests: ["apply_lead_events.test.sql"],
+  },
+  {
+    id: "qualify-won-rule-dropped",
+    fault: "a won deal (142) qualifies only by stage order",
+    target: { kind: "function", signature: "private.stage_qualifies(uuid, integer, integer)" },
+    find: "p_status_id = 142\n    or",
+    replace: "p_status_id = -142\n    or",
+    tests: ["apply_lead_events.test.sql"],
+  },
+  {
+    id: "qualify-lost-passes-stages",
+    fault: "lost (143, sorted last) counts as having passed every stage",
+    target: { kind: "function", signature: "private.stage_qualifies(uuid, integer, integer)" },
+    find: "p_status_id <> 143",
+    replace: "p_status_id <> -143",
+    tests: ["apply_lead_events.test.sql", "analytics_metrics.test.sql"],
+  },
+  {
+    id: "qualification-not-sticky",
+    fault: "is_qualified follows only the current stage: moving back un-qualifies",
+    target: { kind: "function", signature: "private.sync_deal_derived_state()" },
+    find: "or private.deal_is_qualified(",
+    replace: "or false and private.deal_is_qualified(",
+    tests: ["apply_lead_events.test.sql"],
+  },
+  {
+    id: "flag-change-not-recomputed",
+    fault: "flipping a stage's qualified flag no longer recomputes the deals",
+    target: { kind: "function", signature: "private.recompute_qualification_after_flag_change()" },
+    find: "where d.user_account_id = new.user_account_id",
+    replace: "where false and d.user_account_id = new.user_account_id",
+    tests: ["apply_lead_events.test.sql"],
+  },
+
+  // --- deal state ------------------------------------------------------------------------------------------
+  {
+    id: "newer-wins-guard-removed",
+    fault: "any webhook event overwrites the deal's state, however old",
+    target: { kind: "function", signature: "private.apply_lead_event(uuid, text, bigint, bigint, jsonb, timestamptz)" },
+    find: "if v_is_newer then",
+    replace: "if true then",
+    tests: ["apply_lead_events.test.sql"],
+  },
+  {
+    id: "state-ties-not-broken",
+    fault: "at equal amoCRM times the last event applied wins, not the deterministic tiebreak",
+    target: { kind: "function", signature: "private.is_newer_state(timestamptz, text, timestamptz, text)" },
+    find: "or p_at > p_stored_at",
+    replace: "or p_at >= p_stored_at",
+    tests: ["apply_order_independence.test.sql"],
+  },
+  {
+    id: "history-key-without-time",
+    fault: "a deal entering the same stage twice gets one history row",
+    target: {
+      kind: "function",
+      signature:
+        "private.record_transition(uuid, bigint, integer, integer, integer, integer, timestamptz, text, boolean, jsonb)",
+    },
+    find: "p_to_status, extract(epoch from p_changed_at)::bigint)",
+    replace: "p_to_status)",
+    tests: ["apply_order_independence.test.sql"],
+  },
+  {
+    id: "deletion-order-guard-removed",
+    fault: "an older deletion observation overrides a newer one (a stale read resurrects a deleted deal)",
+    target: { kind: "function", signature: "private.observe_deletion(uuid, bigint, boolean, timestamptz)" },
+    find: "deletion_seen_at <= p_seen_at",
+    replace: "true",
+    tests: ["deal_deletion_order.test.sql"],
+  },
+
+  // --- webhook intake ------------------------------------------------------------------------------------------
+  {
+    id: "dedupe-key-without-time",
+    fault: "the event dedupe key drops amoCRM's time: a lead's second status change is taken for a redelivery",
+    target: { kind: "function", signature: "private.expand_webhook_events(bigint)" },
+    find: "i.amocrm_id, i.amocrm_ts)",
+    replace: "i.amocrm_id)",
+    tests: ["apply_lead_events.test.sql"],
+  },
+  {
+    id: "dedupe-key-without-action",
+    fault: "the event dedupe key drops the action: an update sharing a status event's time is dropped",
+    target: { kind: "function", signature: "private.expand_webhook_events(bigint)" },
+    find: "i.entity, i.action, i.amocrm_id, i.amocrm_ts)",
+    replace: "i.entity, i.amocrm_id, i.amocrm_ts)",
+    tests: ["apply_lead_events.test.sql", "apply_order_independence.test.sql"],
+  },
+  {
+    id: "dedupe-untimed-by-id-only",
+    fault: "events without an amoCRM time are deduplicated by lead id alone, not by content",
+    target: { kind: "function", signature: "private.expand_webhook_events(bigint)" },
+    find: "0, md5(i.payload::text))",
+    replace: "0)",
+    tests: ["apply_lead_events.test.sql"],
+  },
+  {
+    id: "webhook-key-version-ignored",
+    fault: "a webhook signed with a revoked (older) key version is still stored",
+    target: {
+      kind: "function",
+      signature: "private.receive_webhook_if_connected(uuid, integer, text, text, text, text, jsonb, text)",
+    },
+    find: "c.webhook_key_version <= p_key_version",
+    replace: "true",
+    tests: ["apply_lead_events.test.sql"],
+  },
+  {
+    id: "webhook-claimed-account-ignored",
+    fault: "a webhook whose body claims another amoCRM account is still stored",
+    target: {
+      kind: "function",
+      signature: "private.receive_webhook_if_connected(uuid, integer, text, text, text, text, jsonb, text)",
+    },
+    find: "c.amocrm_account_id::text = p_claimed_account_id",
+    replace: "true",
+    tests: ["apply_lead_events.test.sql"],
+  },
+
+  // --- money -----------------------------------------------------------------------------------------------
+  {
+    id: "sale-pending-cancelled-swapped",
+    fault: "a reopened sale is cancelled and a lost one pending",
+    target: { kind: "function", signature: "private.settle_sale(uuid, bigint)" },
+    find: "then 'cancelled' else 'pending'",
+    replace: "then 'pending' else 'cancelled'",
+    tests: ["deal_sales_settlement.test.sql"],
+  },
+  {
+    id: "sale-price-ignored",
+    fault: "a paid sale is booked at 0 instead of the deal's price",
+    target: { kind: "function", signature: "private.settle_sale(uuid, bigint)" },
+    find: "v_deal.status_id, coalesce(v_deal.price, 0)",
+    replace: "v_deal.status_id, 0",
+    tests: ["deal_sales_settlement.test.sql"],
+  },
+  {
+    id: "purchase-kept-after-unpaid",
+    fault: "a sale that stops being paid keeps its purchase row",
+    target: { kind: "function", signature: "private.settle_sale(uuid, bigint)" },
+    find: "delete from public.purchases where user_account_id",
+    replace: "delete from public.purchases where false and user_account_id",
+    tests: ["deal_sales_settlement.test.sql"],
+  },
+
+  // --- attribution -----------------------------------------------------------------------------------------
+  {
+    id: "phone-trunk-8-rule-dropped",
+    fault: "8XXXXXXXXXX is no longer read as +7XXXXXXXXXX",
+    target: { kind: "function", signature: "private.normalize_phone(text)" },
+    find: "then '7' || substr(d, 2)",
+    replace: "then d",
+    tests: ["phone_normalization.test.sql"],
+  },
+  {
+    id: "phone-ten-digit-rule-dropped",
+    fault: "a ten-digit Russian mobile without country code gets no +7",
+    target: { kind: "function", signature: "private.normalize_phone(text)" },
+    find: "then '7' || d",
+    replace: "then d",
+    tests: ["phone_normalization.test.sql"],
+  },
+  {
+    id: "link-by-phone-picks-oldest-lead",
+    fault: "a phone-matched deal goes to the oldest product lead with that phone, not the newest before it",
+    target: { kind: "function", signature: "private.link_deal_to_lead(uuid, bigint)" },
+    find: "desc, l.created_at desc, l.id desc",
+    replace: "desc, l.created_at, l.id",
+    tests: ["apply_lead_events.test.sql"],
+  },
+  {
+    id: "link-by-phone-ignores-deal-time",
+    fault: "a phone-matched deal goes to the newest lead even if it was created after the deal",
+    target: { kind: "function", signature: "private.link_deal_to_lead(uuid, bigint)" },
+    find: "order by (l.created_at <= coalesce(v_deal.amocrm_created_at, now())) desc,",
+    replace: "order by",
+    tests: ["apply_lead_events.test.sql"],
+  },
+
+  // --- job queue and rate limit ---------------------------------------------------------------------------
+  {
+    id: "job-merge-drops-ids",
+    fault: "merging into a queued job keeps only the ids it already had",
+    target: { kind: "function", signature: "private.enqueue_job(text, uuid, jsonb, text, timestamptz)" },
+    find: "(j.payload -> 'ids') || (p_payload -> 'ids')",
+    replace: "(j.payload -> 'ids')",
+    tests: ["job_queue.test.sql"],
+  },
+  {
+    id: "job-dead-one-attempt-late",
+    fault: "a job gets one attempt more than max_attempts",
+    target: { kind: "function", signature: "private.fail_job(bigint, text)" },
+    find: "case when attempts >= max_attempts then 'dead'",
+    replace: "case when attempts > max_attempts then 'dead'",
+    tests: ["job_queue.test.sql"],
+  },
+  {
+    id: "rate-bucket-grants-below-one-token",
+    fault: "the rate bucket grants a call with less than one whole token (more calls than the limit)",
+    target: { kind: "function", signature: "private.amocrm_take_rate_token(text, double precision, double precision)" },
+    find: "if v_tokens >= 1 then",
+    replace: "if v_tokens >= 0 then",
+    tests: ["amocrm_client_rate_bucket.test.sql"],
+  },
+  {
+    id: "rate-bucket-uncapped",
+    fault: "the rate bucket refills without its capacity cap (bursts above the limit)",
+    target: { kind: "function", signature: "private.amocrm_take_rate_token(text, double precision, double precision)" },
+    find: "v_tokens := least(",
+    replace: "v_tokens := greatest(",
+    tests: ["amocrm_client_rate_bucket.test.sql"],
+  },
+  {
+    id: "breaker-cooldown-ignored",
+    fault: "an open circuit breaker lets calls through before its cool-down ends",
+    target: {
+      kind: "function",
+      signature: "private.amocrm_begin_call(uuid, text, double precision, interval)",
+    },
+    find: "v_conn.breaker_cooldown_until > now())",
+    replace: "v_conn.breaker_cooldown_until < now())",
+    tests: ["amocrm_client_gate.test.sql"],
+  },
+
+  // --- analytics rollups -------------------------------------------------------------------------------------
+  {
+    id: "rollup-unpaid-sale-wrong-sign",
+    fault: "a sale that stops being paid adds a paid sale to its lead instead of removing one",
+    target: { kind: "function", signature: "private.analytics_sale_changed()" },
+    find: "(v_old_lead, -1,",
+    replace: "(v_old_lead, 1,",
+    tests: ["analytics_rollup_consistency.test.sql"],
+  },
+  {
+    id: "rollup-moved-lead-not-removed",
+    fault: "a lead moved to another creative is counted in both rollup rows",
+    target: { kind: "function", signature: "private.analytics_lead_changed()" },
+    find: "-1, -v_old_q, 0, 0, 0, 0, 0);",
+    replace: "0, -v_old_q, 0, 0, 0, 0, 0);",
+    tests: ["analytics_rollup_consistency.test.sql"],
+  },
+  {
+    id: "rollup-qualification-flip-ignored",
+    fault: "the rollup trigger no longer fires when only is_qualified changes (the webhook path)",
+    target: { kind: "trigger", table: "public.leads", name: "analytics_lead_changed" },
+    find: "(old.is_qualified IS DISTINCT FROM new.is_qualified) OR ",
+    replace: "",
+    tests: ["analytics_rollup_consistency.test.sql"],
+  },
+  {
+    id: "roi-formula-inverted",
+    fault: "ROI computed as (spend - revenue) / spend",
+    target: { kind: "function", signature: "private.roi_percent(numeric, numeric)" },
+    find: "(coalesce(p_revenue, 0) - p_spend)",
+    replace: "(p_spend - coalesce(p_revenue, 0))",
+    tests: ["analytics_metrics.test.sql"],
+  },
+  {
+    id: "unattributed-revenue-includes-attributed",
+    fault: "the unattributed-revenue view lists paid sales that do have a lead",
+    target: { kind: "view", name: "public.unattributed_revenue" },
+    find: "(s.lead_id IS NULL)",
+    replace: "(s.lead_id IS NULL OR true)",
+    tests: ["analytics_metrics.test.sql"],
+  },
+
+  // --- access (RLS) ----------------------------------------------------------------------------------------
+  {
+    id: "rls-membership-helper-answers-for-all",
+    fault: "private.my_user_account_ids() returns every account, not the caller's",
+    target: { kind: "function", signature: "private.my_user_account_ids()" },
+    find: "where m.user_id = (select auth.uid())",
+    replace: "where true",
+    tests: ["rls_member_isolation.test.sql"],
+  },
+  {
+    id: "rls-leads-select-no-membership",
+    fault: "public.leads: any signed-in user reads every account's leads",
+    target: { kind: "policy", table: "public.leads", name: "members select" },
+    find: "using ((user_account_id IN",
+    replace: "using ((true OR user_account_id IN",
+    tests: ["rls_member_isolation.test.sql"],
+  },
+  {
+    id: "rls-sales-insert-no-membership",
+    fault: "public.sales: a member inserts sales into another account",
+    target: { kind: "policy", table: "public.sales", name: "members insert" },
+    find: "with check ((user_account_id IN",
+    replace: "with check ((true OR user_account_id IN",
+    tests: ["rls_member_isolation.test.sql"],
+  },
+  {
+    id: "rls-sales-delete-no-membership",
+    fault: "public.sales: a member deletes another account's sales",
+    target: { kind: "policy", table: "public.sales", name: "members delete" },
+    find: "using ((user_account_id IN",
+    replace: "using ((true OR user_account_id IN",
+    tests: ["rls_member_isolation.test.sql"],
+  },
+  {
+    id: "rls-stages-update-no-membership",
+    fault: "amocrm_pipeline_stages: a member flips the qualified flag of another account's stage",
+    target: { kind: "policy", table: "public.amocrm_pipeline_stages", name: "members update" },
+    find: "using ((user_account_id IN",
+    replace: "using ((true OR user_account_id IN",
+    tests: ["rls_member_isolation.test.sql"],
+  },
+  {
+    id: "rls-rollup-totals-no-membership",
+    fault: "the all-time funnel rollup is readable across accounts",
+    target: { kind: "policy", table: "private.analytics_lead_totals", name: "members select" },
+    find: "using ((user_account_id IN",
+    replace: "using ((true OR user_account_id IN",
+    tests: ["analytics_isolation.test.sql"],
+  },
+];
