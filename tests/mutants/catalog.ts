@@ -56,7 +56,7 @@ export const mutants: Mutant[] = [
     target: { kind: "function", signature: "private.stage_qualifies(uuid, integer, integer)" },
     find: "p_status_id <> 143",
     replace: "p_status_id <> -143",
-    tests: ["apply_lead_events.test.sql", "analytics_metrics.test.sql"],
+    tests: ["qualification_a_deal_lost_before_the_flagged_stage_is_not_qualified.test.sql"],
   },
   {
     id: "qualification-not-sticky",
@@ -79,7 +79,10 @@ export const mutants: Mutant[] = [
   {
     id: "newer-wins-guard-removed",
     fault: "any webhook event overwrites the deal's state, however old",
-    target: { kind: "function", signature: "private.apply_lead_event(uuid, text, bigint, bigint, jsonb, timestamptz)" },
+    target: {
+      kind: "function",
+      signature: "private.apply_lead_event(uuid, text, bigint, bigint, jsonb, timestamptz)",
+    },
     find: "if v_is_newer then",
     replace: "if true then",
     tests: ["apply_lead_events.test.sql"],
@@ -90,7 +93,7 @@ export const mutants: Mutant[] = [
     target: { kind: "function", signature: "private.is_newer_state(timestamptz, text, timestamptz, text)" },
     find: "or p_at > p_stored_at",
     replace: "or p_at >= p_stored_at",
-    tests: ["apply_order_independence.test.sql"],
+    tests: ["deal_state_at_equal_times_is_the_same_in_either_order.test.sql"],
   },
   {
     id: "history-key-without-time",
@@ -115,20 +118,21 @@ export const mutants: Mutant[] = [
 
   // --- webhook intake ------------------------------------------------------------------------------------------
   {
-    id: "dedupe-key-without-time",
-    fault: "the event dedupe key drops amoCRM's time: a lead's second status change is taken for a redelivery",
+    id: "dedupe-key-without-content",
+    fault:
+      "the dedupe key of timed events drops the content hash: a second edit in the same second is dropped",
     target: { kind: "function", signature: "private.expand_webhook_events(bigint)" },
-    find: "i.amocrm_id, i.amocrm_ts)",
-    replace: "i.amocrm_id)",
-    tests: ["apply_lead_events.test.sql"],
+    find: "i.amocrm_ts, md5(i.payload::text))",
+    replace: "i.amocrm_ts)",
+    tests: ["deal_state_at_equal_times_is_the_same_in_either_order.test.sql"],
   },
   {
-    id: "dedupe-key-without-action",
-    fault: "the event dedupe key drops the action: an update sharing a status event's time is dropped",
+    id: "dedupe-key-per-post",
+    fault: "the dedupe key of timed events includes the POST: a redelivered event is applied again",
     target: { kind: "function", signature: "private.expand_webhook_events(bigint)" },
-    find: "i.entity, i.action, i.amocrm_id, i.amocrm_ts)",
-    replace: "i.entity, i.amocrm_id, i.amocrm_ts)",
-    tests: ["apply_lead_events.test.sql", "apply_order_independence.test.sql"],
+    find: "i.amocrm_ts, md5(i.payload::text))",
+    replace: "i.amocrm_ts, md5(i.payload::text), v_inbox.id)",
+    tests: ["apply_lead_events.test.sql"],
   },
   {
     id: "dedupe-untimed-by-id-only",
@@ -136,6 +140,14 @@ export const mutants: Mutant[] = [
     target: { kind: "function", signature: "private.expand_webhook_events(bigint)" },
     find: "0, md5(i.payload::text))",
     replace: "0)",
+    tests: ["apply_lead_events.test.sql"],
+  },
+  {
+    id: "dedupe-deletes",
+    fault: "a delete (no amoCRM time) is deduplicated: delete, restore, delete again loses the second delete",
+    target: { kind: "function", signature: "private.expand_webhook_events(bigint)" },
+    find: "i.amocrm_id, 'inbox', v_inbox.id)",
+    replace: "i.amocrm_id)",
     tests: ["apply_lead_events.test.sql"],
   },
   {
@@ -147,7 +159,7 @@ export const mutants: Mutant[] = [
     },
     find: "c.webhook_key_version <= p_key_version",
     replace: "true",
-    tests: ["apply_lead_events.test.sql"],
+    tests: ["webhook_intake_refuses_a_revoked_key_version.test.sql"],
   },
   {
     id: "webhook-claimed-account-ignored",
@@ -158,7 +170,18 @@ export const mutants: Mutant[] = [
     },
     find: "c.amocrm_account_id::text = p_claimed_account_id",
     replace: "true",
-    tests: ["apply_lead_events.test.sql"],
+    tests: ["webhook_intake_refuses_a_body_claiming_another_account.test.sql"],
+  },
+  {
+    id: "webhook-claimed-subdomain-ignored",
+    fault: "a webhook whose body claims another subdomain is still stored",
+    target: {
+      kind: "function",
+      signature: "private.receive_webhook_if_connected(uuid, integer, text, text, text, text, jsonb, text)",
+    },
+    find: "lower(c.subdomain) = lower(p_claimed_subdomain)",
+    replace: "true",
+    tests: ["webhook_intake_refuses_a_body_claiming_another_account.test.sql"],
   },
 
   // --- money -----------------------------------------------------------------------------------------------
@@ -210,7 +233,7 @@ export const mutants: Mutant[] = [
     target: { kind: "function", signature: "private.link_deal_to_lead(uuid, bigint)" },
     find: "desc, l.created_at desc, l.id desc",
     replace: "desc, l.created_at, l.id",
-    tests: ["apply_lead_events.test.sql"],
+    tests: ["deal_link_by_phone_picks_the_newest_lead_created_before_the_deal.test.sql"],
   },
   {
     id: "link-by-phone-ignores-deal-time",
@@ -218,7 +241,7 @@ export const mutants: Mutant[] = [
     target: { kind: "function", signature: "private.link_deal_to_lead(uuid, bigint)" },
     find: "order by (l.created_at <= coalesce(v_deal.amocrm_created_at, now())) desc,",
     replace: "order by",
-    tests: ["apply_lead_events.test.sql"],
+    tests: ["deal_link_by_phone_picks_the_newest_lead_created_before_the_deal.test.sql"],
   },
 
   // --- job queue and rate limit ---------------------------------------------------------------------------
@@ -241,7 +264,10 @@ export const mutants: Mutant[] = [
   {
     id: "rate-bucket-grants-below-one-token",
     fault: "the rate bucket grants a call with less than one whole token (more calls than the limit)",
-    target: { kind: "function", signature: "private.amocrm_take_rate_token(text, double precision, double precision)" },
+    target: {
+      kind: "function",
+      signature: "private.amocrm_take_rate_token(text, double precision, double precision)",
+    },
     find: "if v_tokens >= 1 then",
     replace: "if v_tokens >= 0 then",
     tests: ["amocrm_client_rate_bucket.test.sql"],
@@ -249,7 +275,10 @@ export const mutants: Mutant[] = [
   {
     id: "rate-bucket-uncapped",
     fault: "the rate bucket refills without its capacity cap (bursts above the limit)",
-    target: { kind: "function", signature: "private.amocrm_take_rate_token(text, double precision, double precision)" },
+    target: {
+      kind: "function",
+      signature: "private.amocrm_take_rate_token(text, double precision, double precision)",
+    },
     find: "v_tokens := least(",
     replace: "v_tokens := greatest(",
     tests: ["amocrm_client_rate_bucket.test.sql"],
@@ -339,7 +368,7 @@ export const mutants: Mutant[] = [
     target: { kind: "policy", table: "public.sales", name: "members delete" },
     find: "using ((user_account_id IN",
     replace: "using ((true OR user_account_id IN",
-    tests: ["rls_member_isolation.test.sql"],
+    tests: ["rls_member_unfiltered_delete_never_reaches_another_account.test.sql"],
   },
   {
     id: "rls-stages-update-no-membership",

@@ -115,7 +115,9 @@ async function install(sql: Sql, target: Target, definition: string): Promise<vo
         await tx.unsafe(`drop trigger ${quoteIdent(target.name)} on ${target.table}`);
         await tx.unsafe(definition);
         if (comment !== null) {
-          await tx.unsafe(`comment on trigger ${quoteIdent(target.name)} on ${target.table} is ${quoteLiteral(comment)}`);
+          await tx.unsafe(
+            `comment on trigger ${quoteIdent(target.name)} on ${target.table} is ${quoteLiteral(comment)}`,
+          );
         }
       });
       return;
@@ -146,7 +148,9 @@ interface ProveResult {
 async function prove(opts: Options, files: string[]): Promise<ProveResult> {
   const command = new Deno.Command("pg_prove", {
     args: ["--ext", ".sql", "-d", opts.dbUrl, ...files.map((f) => `${opts.testsDir}/${f}`)],
-    env: { PGOPTIONS: "-c search_path=public,extensions -c statement_timeout=60s -c client_min_messages=warning" },
+    env: {
+      PGOPTIONS: "-c search_path=public,extensions -c statement_timeout=60s -c client_min_messages=warning",
+    },
     stdout: "piped",
     stderr: "piped",
     signal: AbortSignal.timeout(300_000),
@@ -209,7 +213,9 @@ async function restore(sql: Sql, mutant: Mutant, original: string): Promise<void
   const back = await definitionOf(sql, mutant.target);
   if (back !== original) {
     // Leaves the marker in place: the wrapper never reuses this database.
-    throw new Error(`restoring ${describeTarget(mutant.target)} after mutant ${mutant.id} did not give the original back`);
+    throw new Error(
+      `restoring ${describeTarget(mutant.target)} after mutant ${mutant.id} did not give the original back`,
+    );
   }
 }
 
@@ -218,14 +224,15 @@ function pad(text: string, width: number): string {
 }
 
 function printTable(rows: Row[]) {
-  const head = `${pad("mutant", 40)} ${pad("tests run", 44)} ${pad("result", 9)} ${pad("time", 6)} evidence`;
+  const head = `${pad("mutant", 42)} ${pad("result", 9)} ${pad("time", 6)} tests run`;
   console.log(head);
-  console.log("-".repeat(head.length + 40));
+  console.log("-".repeat(110));
   for (const r of rows) {
     const tests = r.mutant.tests.map((t) => t.replace(/\.test\.sql$/, "")).join(", ");
     console.log(
-      `${pad(r.mutant.id, 40)} ${pad(tests, 44)} ${pad(r.outcome, 9)} ${pad(`${r.seconds.toFixed(1)}s`, 6)} ${r.evidence}`,
+      `${pad(r.mutant.id, 42)} ${pad(r.outcome, 9)} ${pad(`${r.seconds.toFixed(1)}s`, 6)} ${tests}`,
     );
+    console.log(`${"".padEnd(42)} ↳ ${r.evidence}`);
   }
 }
 
@@ -264,7 +271,7 @@ async function main() {
     );
     if (!baseline.passed) {
       console.log("the suites must pass on the unmutated code first");
-      console.log(`0 caught, 0 survived, ${selected.length} stale`);
+      console.log(`0 caught, 0 survived, ${selected.length} broken`);
       Deno.exit(1);
     }
 
@@ -276,7 +283,8 @@ async function main() {
         rows.push({
           mutant,
           outcome: "stale",
-          evidence: `stale mutant: ${where} does not exist; update or remove mutant ${mutant.id} in tests/mutants/catalog.ts`,
+          evidence:
+            `stale mutant: ${where} does not exist; update or remove mutant ${mutant.id} in tests/mutants/catalog.ts`,
           seconds: 0,
         });
         continue;
@@ -297,14 +305,21 @@ async function main() {
       console.error(`[mutants] ${r.outcome.padEnd(8)} ${mutant.id} (${r.seconds.toFixed(1)}s)`);
     }
 
+    // Every object is back as it was: the suites pass again.
+    const after = await prove(opts, suites);
+    if (!after.passed) throw new Error(`the suites fail after every mutant was restored: ${after.evidence}`);
+
     console.log("");
     printTable(rows);
     const count = (o: Outcome) => rows.filter((r) => r.outcome === o).length;
-    const stale = count("stale") + count("error");
+    const extra = [
+      count("stale") ? `, ${count("stale")} stale` : "",
+      count("error") ? `, ${count("error")} broken` : "",
+    ].join("");
     console.log("");
     console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)}s for ${rows.length} mutants`);
-    console.log(`${count("caught")} caught, ${count("survived")} survived${stale ? `, ${stale} stale` : ""}`);
-    if (count("survived") > 0 || stale > 0) Deno.exitCode = 1;
+    console.log(`${count("caught")} caught, ${count("survived")} survived${extra}`);
+    if (rows.some((r) => r.outcome !== "caught")) Deno.exitCode = 1;
   } finally {
     await sql.end();
   }
