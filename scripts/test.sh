@@ -98,7 +98,7 @@ run_mutants() {
   broken=$(grep -oE '[0-9]+ broken' <<<"$line" | cut -d' ' -f1)
   local failed=$((${survived:-0} + ${stale:-0} + ${broken:-0}))
   if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi # died before its summary
-  log "mutants: ${caught:-0} caught, $failed survived, stale or broken"
+  log "mutants: ${caught:-0} caught, $failed survived or stale"
   [ "$failed" -gt 0 ] && grep -vE '^\[mutants\]' "$out" | tail -n 80 >&2
   count "${caught:-0}" "$failed" mutants
 }
