@@ -30,6 +30,11 @@ export interface Mutant {
   replace: string;
   /** pgTAP files (in supabase/tests/database) that must fail with the fault in place. */
   tests: string[];
+  /**
+   * Deno test files (repository paths) that need only the database (DATABASE_URL), for what pgTAP cannot
+   * show, such as races between connections. Run with the pgTAP files; any failure counts.
+   */
+  denoTests?: string[];
 }
 
 export const mutants: Mutant[] = [
@@ -396,6 +401,15 @@ export const mutants: Mutant[] = [
     find: "(j.payload -> 'ids') || (p_payload -> 'ids')",
     replace: "(j.payload -> 'ids')",
     tests: ["job_queue.test.sql"],
+  },
+  {
+    id: "job-merge-race-loses-ids",
+    fault: "an enqueue whose queued job was claimed between insert and merge gives up (its ids are lost)",
+    target: { kind: "function", signature: "private.enqueue_job(text, uuid, jsonb, text, timestamptz)" },
+    find: "    exit when v_id is not null;\n    -- Claimed between",
+    replace: "    exit;\n    -- Claimed between",
+    tests: [],
+    denoTests: ["tests/integration/jobs/enqueue_claim_race.test.ts"],
   },
   {
     id: "job-dead-one-attempt-late",

@@ -144,21 +144,62 @@ interface ProveResult {
   evidence: string;
 }
 
-// Runs pgTAP files with pg_prove the way the test command does; the evidence is the first failing test.
-async function prove(opts: Options, files: string[]): Promise<ProveResult> {
-  const command = new Deno.Command("pg_prove", {
-    args: ["--ext", ".sql", "-d", opts.dbUrl, ...files.map((f) => `${opts.testsDir}/${f}`)],
-    env: {
+const REPO_ROOT = new URL("../..", import.meta.url).pathname;
+
+// Runs the suites: pgTAP files with pg_prove the way the test command does, then Deno test files against the
+// same database. The evidence is the first failing test.
+async function prove(opts: Options, files: string[], denoFiles: string[] = []): Promise<ProveResult> {
+  if (files.length === 0 && denoFiles.length === 0) throw new Error("prove: no tests to run");
+  if (files.length > 0) {
+    const out = await run("pg_prove", [
+      "--ext",
+      ".sql",
+      "-d",
+      opts.dbUrl,
+      ...files.map((f) => `${opts.testsDir}/${f}`),
+    ], {
       PGOPTIONS: "-c search_path=public,extensions -c statement_timeout=60s -c client_min_messages=warning",
-    },
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(300_000),
-  });
-  const out = await command.output();
-  const text = new TextDecoder().decode(out.stdout) + "\n" + new TextDecoder().decode(out.stderr);
-  if (out.success) return { passed: true, evidence: "" };
-  return { passed: false, evidence: firstFailure(text) };
+    });
+    if (!out.success) return { passed: false, evidence: firstFailure(out.text) };
+  }
+  if (denoFiles.length > 0) {
+    const out = await run(
+      Deno.execPath(),
+      ["test", "--allow-all", "--no-prompt", "--no-check", ...denoFiles],
+      {
+        DATABASE_URL: opts.dbUrl,
+        SUPABASE_DB_URL: opts.dbUrl,
+        NO_COLOR: "1",
+      },
+    );
+    if (!out.success) return { passed: false, evidence: firstDenoFailure(out.text) };
+  }
+  return { passed: true, evidence: "" };
+}
+
+async function run(cmd: string, args: string[], env: Record<string, string>) {
+  try {
+    const out = await new Deno.Command(cmd, {
+      args,
+      env,
+      cwd: REPO_ROOT,
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(300_000),
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + "\n" + new TextDecoder().decode(out.stderr);
+    return { success: out.success, text };
+  } catch (e) {
+    return { success: false, text: `ERROR: ${cmd} did not finish: ${(e as Error).message}` };
+  }
+}
+
+function firstDenoFailure(output: string): string {
+  const lines = output.split("\n");
+  const i = lines.findIndex((l) => /^error: /.test(l));
+  if (i < 0) return "deno test failed";
+  const name = lines.slice(0, i).reverse().find((l) => / => /.test(l));
+  return `${name ? name.split(" => ")[0].trim() + ": " : ""}${lines[i].replace(/^error: /, "")}`;
 }
 
 function firstFailure(tap: string): string {
@@ -197,7 +238,7 @@ async function runMutant(sql: Sql, opts: Options, mutant: Mutant, original: stri
     if (now === original || now === null) {
       return row("error", "the mutated definition reads back unchanged: the fault did not take effect");
     }
-    result = await prove(opts, mutant.tests);
+    result = await prove(opts, mutant.tests, mutant.denoTests);
   } finally {
     await restore(sql, mutant, original);
     if (opts.marker) await Deno.remove(opts.marker).catch(() => {});
@@ -228,7 +269,8 @@ function printTable(rows: Row[]) {
   console.log(head);
   console.log("-".repeat(110));
   for (const r of rows) {
-    const tests = r.mutant.tests.map((t) => t.replace(/\.test\.sql$/, "")).join(", ");
+    const tests = [...r.mutant.tests, ...(r.mutant.denoTests ?? [])]
+      .map((t) => t.replace(/\.test\.(sql|ts)$/, "")).join(", ");
     console.log(
       `${pad(r.mutant.id, 42)} ${pad(r.outcome, 9)} ${pad(`${r.seconds.toFixed(1)}s`, 6)} ${tests}`,
     );
@@ -247,6 +289,14 @@ async function main() {
   if (opts.only) {
     for (const id of opts.only) if (!ids.has(id)) throw new Error(`--only: no mutant ${id}`);
   }
+  for (const m of selected) {
+    if (m.tests.length + (m.denoTests?.length ?? 0) === 0) throw new Error(`mutant ${m.id} names no tests`);
+  }
+  for (const f of new Set(selected.flatMap((m) => m.denoTests ?? []))) {
+    await Deno.stat(`${REPO_ROOT}${f}`).catch(() => {
+      throw new Error(`a mutant names ${f}, which is not in the repository`);
+    });
+  }
   for (const f of new Set(selected.flatMap((m) => m.tests))) {
     await Deno.stat(`${opts.testsDir}/${f}`).catch(() => {
       throw new Error(`a mutant names ${f}, which is not in ${opts.testsDir}`);
@@ -263,9 +313,10 @@ async function main() {
   try {
     // The suites must pass before any fault is applied, or "caught" would mean nothing.
     const suites = [...new Set(selected.flatMap((m) => m.tests))].sort();
-    const baseline = await prove(opts, suites);
+    const denoSuites = [...new Set(selected.flatMap((m) => m.denoTests ?? []))].sort();
+    const baseline = await prove(opts, suites, denoSuites);
     console.log(
-      `baseline: ${suites.length} suites ${
+      `baseline: ${suites.length + denoSuites.length} suites ${
         baseline.passed ? "pass" : `FAIL (${baseline.evidence})`
       } without mutants (${((performance.now() - t0) / 1000).toFixed(1)}s)`,
     );
@@ -306,7 +357,7 @@ async function main() {
     }
 
     // Every object is back as it was: the suites pass again.
-    const after = await prove(opts, suites);
+    const after = await prove(opts, suites, denoSuites);
     if (!after.passed) throw new Error(`the suites fail after every mutant was restored: ${after.evidence}`);
 
     console.log("");
