@@ -94,7 +94,7 @@ async function definitionOf(sql: Sql, target: Target): Promise<string | null> {
 }
 
 // Puts a definition in place. Functions and views are replaced in place (comments and grants stay); a policy
-// or trigger is dropped and created again in one transaction (the trigger's comment is carried over).
+// or trigger is dropped and created again in one transaction (its comment is carried over).
 async function install(sql: Sql, target: Target, definition: string): Promise<void> {
   switch (target.kind) {
     case "function":
@@ -103,8 +103,16 @@ async function install(sql: Sql, target: Target, definition: string): Promise<vo
       return;
     case "policy":
       await sql.begin(async (tx) => {
+        const [{ comment }] = await tx`
+          select obj_description(p.oid, 'pg_policy') as comment from pg_policy p
+          where p.polrelid = to_regclass(${target.table}) and p.polname = ${target.name}`;
         await tx.unsafe(`drop policy ${quoteIdent(target.name)} on ${target.table}`);
         await tx.unsafe(definition);
+        if (comment !== null) {
+          await tx.unsafe(
+            `comment on policy ${quoteIdent(target.name)} on ${target.table} is ${quoteLiteral(comment)}`,
+          );
+        }
       });
       return;
     case "trigger":
