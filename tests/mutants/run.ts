@@ -1,5 +1,5 @@
 // The mutants check (see catalog.ts): for each mutant, read the current definition of its object from the
-// database catalog, apply the textual fault, run the pgTAP suites it names, expect at least one failure, and
+// database catalog, apply the textual fault, run the tests it names, expect at least one failure, and
 // restore the original definition (verified by reading it back). Prints a table and `N caught, N survived`.
 // Run it through `npm run mutants` (scripts/mutants.sh), which builds the throwaway database first.
 // Usage: deno run -A tests/mutants/run.ts --db-url <url> --tests-dir <supabase/tests/database> [--only id,id]
@@ -232,7 +232,8 @@ async function runMutant(sql: Sql, opts: Options, mutant: Mutant, original: stri
     evidence,
     seconds: (performance.now() - started) / 1000,
   });
-  const mutated = original.replace(mutant.find, mutant.replace);
+  // A replacer function: a replacement string would read `$&`, `$1`, … (and `$$` in SQL bodies) as patterns.
+  const mutated = original.replace(mutant.find, () => mutant.replace);
   if (opts.marker) await Deno.writeTextFile(opts.marker, `${mutant.id}\n`);
   let result: ProveResult;
   try {
