@@ -249,6 +249,38 @@ export const mutants: Mutant[] = [
     tests: ["lead_shows_the_stage_of_its_own_live_deal.test.sql"],
   },
   {
+    id: "lead-qualified-only-if-every-deal-is",
+    fault: "a product lead is qualified only when all its deals are, not when any is",
+    target: { kind: "function", signature: "private.refresh_lead_from_deals(bigint)" },
+    find: "coalesce(bool_or(d.is_qualified), false)",
+    replace: "coalesce(bool_and(d.is_qualified), false)",
+    tests: ["lead_is_qualified_when_any_of_its_deals_is.test.sql"],
+  },
+  {
+    id: "late-lead-not-linked-by-id",
+    fault: "a product lead written after its deal's webhook is not linked to that deal",
+    target: { kind: "function", signature: "private.link_lead_to_existing_deals()" },
+    find: "d.amocrm_lead_id = new.amocrm_lead_id",
+    replace: "false",
+    tests: ["apply_lead_events.test.sql"],
+  },
+  {
+    id: "contact-phone-overwrites-other-contact",
+    fault: "a contact's phone overwrites the phone of a deal whose main contact is someone else",
+    target: { kind: "function", signature: "private.apply_contact_event(uuid, bigint, jsonb)" },
+    find: "where public.amocrm_deals.main_contact_id is null or",
+    replace: "where true or",
+    tests: ["deal_phone_comes_from_its_main_contact_only.test.sql"],
+  },
+  {
+    id: "flag-change-trigger-never-fires",
+    fault: "the trigger that recomputes qualification on a flag change never fires",
+    target: { kind: "trigger", table: "public.amocrm_pipeline_stages", name: "recompute_qualification" },
+    find: "WHEN ((old.is_qualified_stage IS DISTINCT FROM new.is_qualified_stage))",
+    replace: "WHEN (false)",
+    tests: ["apply_lead_events.test.sql"],
+  },
+  {
     id: "pipeline-sync-resets-flag",
     fault: "a pipeline sync clears the user's qualified flags",
     target: { kind: "function", signature: "private.sync_pipeline_stages(uuid, jsonb)" },
@@ -531,6 +563,14 @@ export const mutants: Mutant[] = [
     tests: ["analytics_metrics.test.sql"],
   },
 
+  {
+    id: "rollup-inserted-qualified-leads-not-counted",
+    fault: "leads inserted already qualified are not counted as qualified in the rollup",
+    target: { kind: "function", signature: "private.analytics_leads_inserted()" },
+    find: "(count(*) filter (where n.is_qualified))::integer",
+    replace: "0",
+    tests: ["analytics_rollup_consistency.test.sql"],
+  },
   {
     id: "rollup-conversion-never-flips-back",
     fault: "a lead whose last paid sale goes still counts as converted",
