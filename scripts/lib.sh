@@ -26,6 +26,7 @@ use_instance() {
     legacy) DB_PORT=54342 API_PORT=54341 SIM_PORT=54350 ;;
     scratch) DB_PORT=54362 API_PORT=54361 SIM_PORT=54370 ;;
     shadow) DB_PORT=54372 API_PORT=54371 SIM_PORT=54380 ;;
+    mutants) DB_PORT=54382 API_PORT=54381 SIM_PORT=54390 ;;
     *) die "unknown instance $INSTANCE" ;;
   esac
   DB_PORT=$((DB_PORT + offset)) API_PORT=$((API_PORT + offset)) SIM_PORT=$((SIM_PORT + offset))

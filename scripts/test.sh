@@ -78,6 +78,25 @@ run_deno_tests() {
   return 0
 }
 
+# --- the suites can fail: every deliberate fault in tests/mutants/catalog.ts must make a pgTAP suite fail ---
+# Runs on its own throwaway instance (scripts/mutants.sh); caught mutants count as passed, the rest as failed.
+run_mutants() {
+  local out="$REPORT_DIR/mutants.log"
+  bash "$ROOT/scripts/mutants.sh" >"$out" 2>&1
+  local rc=$?
+  local line caught survived stale broken
+  line=$(grep -E '^[0-9]+ caught, [0-9]+ survived' "$out" | tail -1)
+  caught=$(grep -oE '^[0-9]+' <<<"$line")
+  survived=$(grep -oE '[0-9]+ survived' <<<"$line" | cut -d' ' -f1)
+  stale=$(grep -oE '[0-9]+ stale' <<<"$line" | cut -d' ' -f1)
+  broken=$(grep -oE '[0-9]+ broken' <<<"$line" | cut -d' ' -f1)
+  local failed=$((${survived:-0} + ${stale:-0} + ${broken:-0}))
+  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi # died before its summary
+  log "mutants: ${caught:-0} caught, $failed survived or stale"
+  [ "$failed" -gt 0 ] && grep -vE '^\[mutants\]' "$out" | tail -n 80 >&2
+  count "${caught:-0}" "$failed" mutants
+}
+
 # The deploy path, as far as it can be checked without a hosted project: `supabase db push --dry-run` against a
 # fresh database lists every migration, and each function type-checks with only the import map deploy uses.
 deploy_dry_run() {
@@ -127,6 +146,7 @@ main() {
   check "migrations build exactly what supabase/schemas declares" bash "$ROOT/scripts/schema.sh" check
   suite pgTAP run_pgtap
   suite "Deno tests" run_deno_tests
+  suite mutants run_mutants
   check "deno fmt --check" "$DENO" fmt --check
   check "deno lint" "$DENO" lint
   check "deno check" "$DENO" check supabase/functions local tests bench examples

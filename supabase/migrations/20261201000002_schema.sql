@@ -2055,7 +2055,8 @@ begin
     insert into amocrm.webhook_events (inbox_id, user_account_id, entity, action, amocrm_id, amocrm_ts, dedupe_key, payload)
     select v_inbox.id, v_inbox.user_account_id, i.entity, i.action, i.amocrm_id, i.amocrm_ts,
       case
-        when i.amocrm_ts > 0 then concat_ws(':', i.entity, i.action, i.amocrm_id, i.amocrm_ts)
+        -- Same time, same content = a redelivery; same time, other content = another edit in that second.
+        when i.amocrm_ts > 0 then concat_ws(':', i.entity, i.action, i.amocrm_id, i.amocrm_ts, md5(i.payload::text))
         -- Deletes carry no time and look alike every time: re-applying one is harmless, so never dedupe it
         -- (a delete after a restore must not be mistaken for a redelivery).
         when i.action = 'delete' then concat_ws(':', i.entity, i.action, i.amocrm_id, 'inbox', v_inbox.id)
@@ -4135,7 +4136,7 @@ COMMENT ON FUNCTION "private"."enqueue_deal_confirmation"(uuid, bigint) IS 'Queu
 
 COMMENT ON FUNCTION "private"."enqueue_job"(text, uuid, jsonb, text, timestamp with time zone) IS 'Queue a job; with a dedupe key an identical queued job is reused and payload ids are merged.';
 
-COMMENT ON FUNCTION "private"."expand_webhook_events"(bigint) IS 'Split one inbox row''s parsed events into amocrm.webhook_events, dropping redeliveries (dedupe key). Idempotent; returns how many events were new.';
+COMMENT ON FUNCTION "private"."expand_webhook_events"(bigint) IS 'Split one inbox row''s parsed events into amocrm.webhook_events, dropping redeliveries (dedupe key: entity, action, id, amoCRM time and a hash of the content). Idempotent; returns how many events were new.';
 
 COMMENT ON FUNCTION "private"."fail_job"(bigint, text) IS 'Record a failed attempt: retried later with exponential backoff, or dead after max_attempts.';
 

@@ -74,7 +74,8 @@ begin
     insert into amocrm.webhook_events (inbox_id, user_account_id, entity, action, amocrm_id, amocrm_ts, dedupe_key, payload)
     select v_inbox.id, v_inbox.user_account_id, i.entity, i.action, i.amocrm_id, i.amocrm_ts,
       case
-        when i.amocrm_ts > 0 then concat_ws(':', i.entity, i.action, i.amocrm_id, i.amocrm_ts)
+        -- Same time, same content = a redelivery; same time, other content = another edit in that second.
+        when i.amocrm_ts > 0 then concat_ws(':', i.entity, i.action, i.amocrm_id, i.amocrm_ts, md5(i.payload::text))
         -- Deletes carry no time and look alike every time: re-applying one is harmless, so never dedupe it
         -- (a delete after a restore must not be mistaken for a redelivery).
         when i.action = 'delete' then concat_ws(':', i.entity, i.action, i.amocrm_id, 'inbox', v_inbox.id)
@@ -90,8 +91,8 @@ begin
   return v_new;
 end $$;
 comment on function private.expand_webhook_events(bigint) is
-  'Split one inbox row''s parsed events into amocrm.webhook_events, dropping redeliveries (dedupe key). '
-  'Idempotent; returns how many events were new.';
+  'Split one inbox row''s parsed events into amocrm.webhook_events, dropping redeliveries (dedupe key: entity, '
+  'action, id, amoCRM time and a hash of the content). Idempotent; returns how many events were new.';
 revoke all on function private.expand_webhook_events(bigint) from public;
 grant execute on function private.expand_webhook_events(bigint) to service_role;
 
