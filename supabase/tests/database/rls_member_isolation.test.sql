@@ -1,7 +1,7 @@
 -- Every product table: anon sees nothing, a member sees and changes only their accounts' rows, a non-member
 -- sees none of them, service_role sees everything. Impersonation as PostgREST does it (tests.authenticate_as).
 begin;
-select plan(75);
+select plan(78);
 
 -- Two accounts, each with one member, and one row per table in each.
 select tests.create_user('alice@example.com') as alice \gset
@@ -95,6 +95,9 @@ begin
   return next is_empty(
     format('update public.%I set name = %L where user_account_id = %L returning name', tbl, 'renamed', acc_b),
     tbl || ': a member''s rename never reaches another account');
+  -- Without WHERE or RETURNING only the UPDATE policy filters the rows.
+  return next lives_ok(format('update public.%I set name = %L', tbl, 'renamed'),
+    tbl || ': a member''s unfiltered rename touches only their own rows');
   perform tests.clear_authentication();
   -- The zeros above mean "filtered", not "nothing there": the other account's row exists, before and after.
   execute format('select count(*) from public.%I where user_account_id = %L', tbl, acc_b) into n;
@@ -136,6 +139,10 @@ select results_eq(
   'update public.amocrm_pipeline_stages set is_qualified_stage = true returning user_account_id, status_id, is_qualified_stage',
   format('values (%L::uuid, 10, true)', :'acc_a'),
   'a member can flag a qualified stage: the update reaches exactly their account''s stage');
+-- Without WHERE or RETURNING only the UPDATE policy filters the rows (the SELECT policy does not apply): the
+-- unfiltered flag change must still reach only the member's stage, not fail on another account's.
+select lives_ok('update public.amocrm_pipeline_stages set is_qualified_stage = true',
+  'a member''s unfiltered flag change touches only their own stages');
 select throws_ok('update public.amocrm_pipeline_stages set status_name = ''x''', '42501', null,
   'a member cannot rename a synced stage');
 select throws_ok('insert into public.amocrm_lead_status_history (user_account_id) values (''' || :'acc_a' || ''')',
