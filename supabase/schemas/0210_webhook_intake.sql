@@ -44,8 +44,10 @@ revoke all on function private.receive_webhook(uuid,text,text,jsonb,text) from p
 grant execute on function private.receive_webhook(uuid,text,text,jsonb,text) to service_role;
 
 -- Splits an inbox row's events into amocrm.webhook_events. The dedupe key is the event's identity at amoCRM
--- (entity, action, id, amoCRM time): a redelivered event finds its key taken and is dropped here. Every key is
--- a function of the row, so expanding the same row again (a retry, two appliers at once) adds nothing.
+-- (entity, action, id, amoCRM time) plus a hash of its content: a redelivered event (amoCRM resends the same
+-- body) finds its key taken and is dropped here, while a different change in the same second (74→75, then
+-- 75→76) is a new event. Every key is a function of the row, so expanding the same row again (a retry, two
+-- appliers at once) adds nothing.
 create or replace function private.expand_webhook_events(p_inbox_id bigint)
 returns integer
 language plpgsql
@@ -73,7 +75,7 @@ begin
     insert into amocrm.webhook_events (inbox_id, user_account_id, entity, action, amocrm_id, amocrm_ts, dedupe_key, payload)
     select v_inbox.id, v_inbox.user_account_id, i.entity, i.action, i.amocrm_id, i.amocrm_ts,
       case
-        when i.amocrm_ts > 0 then concat_ws(':', i.entity, i.action, i.amocrm_id, i.amocrm_ts)
+        when i.amocrm_ts > 0 then concat_ws(':', i.entity, i.action, i.amocrm_id, i.amocrm_ts, md5(i.payload::text))
         -- Deletes carry no time and look alike every time: re-applying one is harmless, so never dedupe it
         -- (a delete after a restore must not be mistaken for a redelivery).
         when i.action = 'delete' then concat_ws(':', i.entity, i.action, i.amocrm_id, 'inbox', v_inbox.id)

@@ -160,8 +160,8 @@ revoke all on function private.reconcile_deal_snapshots(uuid,jsonb,jsonb,text,ti
 grant execute on function private.reconcile_deal_snapshots(uuid,jsonb,jsonb,text,timestamp with time zone) to service_role;
 
 -- One Events API event. lead_status_changed carries the real old and new (pipeline, status) and the real
--- time; lead_added the initial placement. History is keyed by (deal, target stage, time), so a transition a
--- webhook already recorded is not duplicated — its guessed "from" is corrected instead.
+-- time; lead_added the initial placement. History is keyed by private.transition_key, so a transition a
+-- webhook already recorded is not duplicated — its guessed "from" pipeline is corrected instead.
 create or replace function private.apply_status_change_event(p_user_account_id uuid, p_event jsonb)
 returns text
 language plpgsql
@@ -199,7 +199,7 @@ begin
   end if;
 
   -- The same key private.record_transition builds.
-  v_key := concat_ws(':', v_deal, v_to_pipeline, v_to_status, extract(epoch from v_at)::bigint);
+  v_key := private.transition_key(v_deal, v_from_status, v_to_pipeline, v_to_status, v_at);
   select concat_ws('|', h.from_status_id, h.from_pipeline_id, h.source) into v_old
   from public.amocrm_lead_status_history h
   where h.user_account_id = p_user_account_id and h.event_key = v_key;

@@ -43,7 +43,8 @@ select is(private.apply_status_change_event(:'acc', pg_temp.status_event(9001, 1
 -- A transition recorded with a wrong "from" (a guess) at the same key is corrected, not duplicated.
 insert into public.amocrm_lead_status_history (user_account_id, amocrm_lead_id, from_status_id, from_pipeline_id,
   to_status_id, to_pipeline_id, changed_at, source, event_key)
-values (:'acc', 9002, 143, 100, 210, 200, to_timestamp(1700000500), 'webhook', '9002:200:210:1700000500');
+values (:'acc', 9002, 143, 100, 210, 200, to_timestamp(1700000500), 'webhook',
+  private.transition_key(9002, 143, 200, 210, to_timestamp(1700000500)));
 select is(private.apply_status_change_event(:'acc', pg_temp.status_event(9002, 1700000500, 143, 200, 210, 200)),
   'corrected', 'a known transition with a wrong from is corrected');
 select results_eq(format($$select from_pipeline_id, source, count(*) over () from public.amocrm_lead_status_history
