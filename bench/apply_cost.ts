@@ -20,7 +20,14 @@ const dbUrl = Deno.env.get("DATABASE_URL") ?? "postgresql://postgres:postgres@12
 const sql = postgres(dbUrl, { prepare: false, max: 1, onnotice: () => {} });
 
 /** One webhook lead event as the intake hands it to SQL (every payload value a string). */
-function leadEvent(action: string, id: number, ts: number, status: number, price: number, oldStatus?: number) {
+function leadEvent(
+  action: string,
+  id: number,
+  ts: number,
+  status: number,
+  price: number,
+  oldStatus?: number,
+) {
   const payload: Record<string, string> = {
     id: String(id),
     status_id: String(status),
@@ -63,7 +70,9 @@ function robotChains(firstId: number): unknown[][] {
     const t = ts0 + d * 10;
     posts.push([leadEvent("add", id, t, 10, 0)]);
     const chain = [10, 20, 30, 20, 40];
-    for (let i = 1; i < chain.length; i++) posts.push([leadEvent("status", id, t + 1, chain[i], 0, chain[i - 1])]);
+    for (let i = 1; i < chain.length; i++) {
+      posts.push([leadEvent("status", id, t + 1, chain[i], 0, chain[i - 1])]);
+    }
     posts.push([leadEvent("update", id, t + 1, 40, 0)]);
   }
   return posts;
@@ -111,7 +120,9 @@ try {
     results["ordinary life"].push(await measure(account, ordinaryLife(base)));
     results["robot chains (5 moves/s)"].push(await measure(account, robotChains(base + deals)));
   }
-  console.log(`apply cost per event — ${deals} deals per workload, ${rounds} rounds, DB ${new URL(dbUrl).host}`);
+  console.log(
+    `apply cost per event — ${deals} deals per workload, ${rounds} rounds, DB ${new URL(dbUrl).host}`,
+  );
   for (const [name, xs] of Object.entries(results)) {
     console.log(
       `${name.padEnd(28)} median ${median(xs).toFixed(1).padStart(7)} µs/event   ` +

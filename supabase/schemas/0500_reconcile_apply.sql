@@ -31,7 +31,8 @@ grant execute on function private.reconcile_high_water(uuid) to service_role;
 
 -- The Events API pass has its own high-water: it reads newest first, so a pass cut short by the time budget
 -- covered only the newest part of its window, and must not hold back the leads' progress (nor ride on it).
--- A backfill reads no events; the events after it start where its lead scan ended.
+-- A backfill reads the status events up to its start and records that as its events_high_water (runs from
+-- before it did so have only high_water, where their lead scan ended).
 create or replace function private.reconcile_events_high_water(p_user_account_id uuid)
 returns bigint
 language sql

@@ -22,6 +22,8 @@ export interface GapFillResult {
   healed: number[];
   /** Newest created_at among the events read (0 = none). */
   newest: number;
+  /** Oldest created_at among the events read (0 = none): pages come newest first, so a pass cut short read down to here. */
+  oldest: number;
   /** False when the time budget ran out before the last page. */
   complete: boolean;
 }
@@ -40,6 +42,7 @@ export async function fillStatusGaps(
     corrected: 0,
     healed: [],
     newest: 0,
+    oldest: 0,
     complete: true,
   };
   const healed = new Set<number>();
@@ -55,7 +58,10 @@ export async function fillStatusGaps(
       from jsonb_array_elements(${sql.json(events as never)}) e`;
     result.pages++;
     result.events += events.length;
-    for (const event of events) result.newest = Math.max(result.newest, event.created_at);
+    for (const event of events) {
+      result.newest = Math.max(result.newest, event.created_at);
+      result.oldest = result.oldest === 0 ? event.created_at : Math.min(result.oldest, event.created_at);
+    }
     for (const row of rows) {
       if (row.outcome === "inserted") result.inserted++;
       if (row.outcome === "corrected") result.corrected++;
