@@ -1,10 +1,13 @@
 // Missed transitions from the Events API. A lost status webhook leaves the deal's current stage to the
 // snapshot, but the history (which stage, from where, when — what qualification and the stage funnel read)
 // only the Events API can give back: lead_status_changed carries the real old and new pipeline/status and
-// the real time, lead_added the initial placement. Each page goes to SQL in one call.
+// the real time, lead_added the initial placement. entity_merged (amoCRM's duplicate control merged two deals)
+// moves the absorbed deal's product lead onto the survivor (private.apply_merge_event). Each page goes to SQL in
+// one call.
 import type { AmoCrmClient, Sql } from "../amocrm/mod.ts";
 
 export const STATUS_EVENT_TYPES = ["lead_status_changed", "lead_added"];
+export const MERGE_EVENT_TYPES = ["entity_merged"];
 const EVENTS_PAGE_SIZE = 100;
 
 export interface GapFillWindow {
@@ -47,15 +50,19 @@ export async function fillStatusGaps(
   };
   const healed = new Set<number>();
   const pages = client.iterateEvents({
-    types: STATUS_EVENT_TYPES,
+    types: [...STATUS_EVENT_TYPES, ...MERGE_EVENT_TYPES],
     entities: ["lead"],
     createdFrom: window.from,
     createdTo: window.to,
   });
   for await (const events of pages) {
     const rows = await sql<{ deal_id: string; outcome: string }[]>`
-      select (e ->> 'entity_id') as deal_id, private.apply_status_change_event(${userAccountId}, e) as outcome
-      from jsonb_array_elements(${sql.json(events as never)}) e`;
+      select (e ->> 'entity_id') as deal_id,
+        case when e ->> 'type' = 'entity_merged' then private.apply_merge_event(${userAccountId}, e)
+          else private.apply_status_change_event(${userAccountId}, e) end as outcome
+      from jsonb_array_elements(${sql.json(events as never)}) e
+      -- Merges last: the status history of the page is in place first.
+      order by e ->> 'type' = 'entity_merged'`;
     result.pages++;
     result.events += events.length;
     for (const event of events) {
@@ -65,7 +72,9 @@ export async function fillStatusGaps(
     for (const row of rows) {
       if (row.outcome === "inserted") result.inserted++;
       if (row.outcome === "corrected") result.corrected++;
-      if (row.outcome === "inserted" || row.outcome === "corrected") healed.add(Number(row.deal_id));
+      if (row.outcome === "inserted" || row.outcome === "corrected" || row.outcome === "followed") {
+        healed.add(Number(row.deal_id));
+      }
     }
     // A short page is the last one: only a full page with time up leaves the rest unread.
     if (Date.now() >= deadline && events.length >= EVENTS_PAGE_SIZE) {
