@@ -24,7 +24,8 @@ export type LeadOperation =
   | { op: "setPrice"; id: number; price: number; by?: number }
   | { op: "setResponsible"; id: number; userId: number; by?: number }
   | { op: "deleteLead"; id: number; by?: number }
-  | { op: "restoreLead"; id: number; by?: number };
+  | { op: "restoreLead"; id: number; by?: number }
+  | { op: "mergeLeads"; survivorId: number; absorbedId: number; by?: number };
 
 /** Manager-side actions on one account, as a person in the amoCRM UI would do them. Returns REST shapes. */
 export class AccountOps {
@@ -88,6 +89,12 @@ export class AccountOps {
     return this.#lead(id);
   }
 
+  /** Duplicate control merged `absorbedId` into `survivorId` (see CrmStore.mergeLeads). */
+  mergeLeads(survivorId: number, absorbedId: number, by?: number): LeadJson {
+    this.account.store.mergeLeads(survivorId, absorbedId, by);
+    return this.#lead(survivorId);
+  }
+
   /** Lead as the API would show it, but also when it is in the trash. */
   getLead(id: number): LeadJson | null {
     return this.account.store.leads.has(id) ? this.#lead(id) : null;
@@ -117,6 +124,8 @@ export class AccountOps {
         return this.deleteLead(operation.id, operation.by);
       case "restoreLead":
         return this.restoreLead(operation.id, operation.by);
+      case "mergeLeads":
+        return this.mergeLeads(operation.survivorId, operation.absorbedId, operation.by);
       default:
         throw new SimError(400, `unknown op ${(operation as { op?: unknown }).op}`);
     }

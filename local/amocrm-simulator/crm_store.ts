@@ -223,6 +223,42 @@ export class CrmStore {
     return lead;
   }
 
+  /**
+   * amoCRM's duplicate control merging `absorbedId` into `survivorId`. amocrm-api.md §7: it merges an incoming
+   * chat deal into an existing deal automatically, but only when one of them is in Unsorted. How a merge shows
+   * in account webhooks is not documented; this is the plausible variant (no other is known): the absorbed deal
+   * goes to the trash (a delete webhook), the survivor takes its contacts (an update webhook), and the Events
+   * API records `entity_merged` on the survivor with empty before/after values (§7) next to `lead_deleted`.
+   */
+  mergeLeads(survivorId: number, absorbedId: number, by?: number): Lead {
+    const now = this.ctx.nowSeconds();
+    const survivor = this.liveLead(survivorId);
+    const absorbed = this.liveLead(absorbedId);
+    const inUnsorted = (lead: Lead) =>
+      this.#pipeline(lead.pipeline_id).statuses.some((status) =>
+        status.id === lead.status_id && status.type === 1
+      );
+    if (survivorId === absorbedId || !(inUnsorted(survivor) || inUnsorted(absorbed))) {
+      throw new SimError(400, "duplicate control merges two deals only when one of them is in Unsorted");
+    }
+    const actor = by ?? this.ctx.defaultUserId;
+    for (const link of absorbed.contacts) {
+      if (!survivor.contacts.some((c) => c.id === link.id)) {
+        survivor.contacts.push({ id: link.id, is_main: survivor.contacts.length === 0 });
+      }
+    }
+    absorbed.is_deleted = true;
+    this.#touch(absorbed, actor, now);
+    this.#touch(survivor, actor, now);
+    this.#event("entity_merged", survivor, actor, [], [], now);
+    this.#event("lead_deleted", absorbed, actor, [], [], now);
+    this.ctx.emit([
+      { group: "leads", action: "delete", entity: deletedLeadWebhookEntity(absorbed) },
+      { group: "leads", action: "update", entity: leadWebhookEntity(survivor, actor) },
+    ]);
+    return survivor;
+  }
+
   restoreLead(id: number, by?: number): Lead {
     const lead = this.lead(id);
     if (!lead.is_deleted) throw new SimError(400, `lead ${id} is not deleted`);

@@ -242,6 +242,10 @@ export class Simulator {
     return this.ops(subdomain).restoreLead(id, by);
   }
   /** A lead incl. one in the trash (null if it never existed). */
+  /** amoCRM's duplicate control merges `absorbedId` into `survivorId` (one of them must be in Unsorted). */
+  mergeLeads(subdomain: string, survivorId: number, absorbedId: number, by?: number): LeadJson {
+    return this.ops(subdomain).mergeLeads(survivorId, absorbedId, by);
+  }
   getLead(subdomain: string, id: number): LeadJson | null {
     return this.ops(subdomain).getLead(id);
   }

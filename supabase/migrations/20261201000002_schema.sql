@@ -67,6 +67,18 @@ CREATE TABLE "amocrm"."connections" (
 ALTER TABLE "amocrm"."connections"
   ENABLE ROW LEVEL SECURITY;
 
+CREATE TABLE "amocrm"."deal_merges" (
+  "user_account_id"         uuid                     NOT NULL,
+  "absorbed_amocrm_lead_id" bigint                   NOT NULL,
+  "survivor_amocrm_lead_id" bigint                   NOT NULL,
+  "merged_at"               timestamp with time zone,
+  "created_at"              timestamp with time zone NOT NULL DEFAULT now(),
+  CONSTRAINT "deal_merges_pkey" PRIMARY KEY (user_account_id, absorbed_amocrm_lead_id)
+);
+
+ALTER TABLE "amocrm"."deal_merges"
+  ENABLE ROW LEVEL SECURITY;
+
 CREATE TABLE "amocrm"."jobs" (
   "id"              bigint                   GENERATED ALWAYS AS IDENTITY NOT NULL,
   "user_account_id" uuid,
@@ -1389,6 +1401,52 @@ begin
   return 'applied';
 end $function$;
 
+CREATE OR REPLACE FUNCTION private.apply_deal_merge (
+  p_user_account_id uuid,
+  p_survivor        bigint,
+  p_absorbed        bigint,
+  p_merged_at       timestamp with time zone DEFAULT NULL::timestamp WITH time zone
+)
+  RETURNS text
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
+declare
+  v_lead_id bigint;
+  v_survivor public.amocrm_deals;
+begin
+  if p_survivor = p_absorbed then
+    return 'ignored';
+  end if;
+  -- Lower id first, as every other writer of two deals does.
+  perform private.lock_deal(p_user_account_id, least(p_survivor, p_absorbed));
+  perform private.lock_deal(p_user_account_id, greatest(p_survivor, p_absorbed));
+  insert into amocrm.deal_merges (user_account_id, absorbed_amocrm_lead_id, survivor_amocrm_lead_id, merged_at)
+  values (p_user_account_id, p_absorbed, p_survivor, p_merged_at)
+  on conflict do nothing;
+
+  select d.lead_id into v_lead_id from public.amocrm_deals d
+  where d.user_account_id = p_user_account_id and d.amocrm_lead_id = p_absorbed;
+  select * into v_survivor from public.amocrm_deals d
+  where d.user_account_id = p_user_account_id and d.amocrm_lead_id = p_survivor;
+  -- GUARD: nothing to move, or the survivor is another product lead's own deal.
+  if v_lead_id is null or v_survivor is null or v_survivor.lead_id = v_lead_id then
+    return 'recorded';
+  end if;
+  if v_survivor.attribution = 'amocrm_lead_id' then
+    return 'kept';
+  end if;
+
+  -- STEP: the survivor is the product lead's deal now (as if the product had stored its id).
+  update public.amocrm_deals set lead_id = v_lead_id, attribution = 'amocrm_lead_id'
+  where user_account_id = p_user_account_id and amocrm_lead_id = p_survivor;
+  update public.amocrm_lead_status_history set lead_id = v_lead_id
+  where user_account_id = p_user_account_id and amocrm_lead_id = p_survivor and lead_id is distinct from v_lead_id;
+  update public.sales set lead_id = v_lead_id
+  where user_account_id = p_user_account_id and amocrm_deal_id = p_survivor and lead_id is distinct from v_lead_id;
+  return 'followed';
+end $function$;
+
 CREATE OR REPLACE FUNCTION private.apply_deal_snapshot (
   p_user_account_id uuid,
   p_lead            jsonb,
@@ -1483,6 +1541,10 @@ declare
   v_tiebreak text := md5(concat_ws('|', p_action, v_status, v_pipeline, v_price, p_payload ->> 'name'));
   v_is_newer boolean;
   v_money boolean := false;
+  v_state_at timestamptz;
+  v_end_status integer;
+  v_end_pipeline integer;
+  v_from_pipeline integer;
 begin
   if p_action not in ('add', 'update', 'status', 'responsible', 'delete', 'restore') then
     raise exception using errcode = '22023', message = format('unsupported lead action %L', p_action);
@@ -1522,14 +1584,23 @@ begin
     perform private.record_transition(p_user_account_id, p_amocrm_id, null, null, v_status, v_pipeline,
       coalesce(to_timestamp(v_created), v_event_at), 'webhook', true, p_payload);
   elsif p_action = 'status' then
+    -- The old pipeline (account webhooks do not carry it): the catalog knows it, except for 142/143, which
+    -- exist in every pipeline: then where the deal last entered that status, up to this second; or the
+    -- stored state if it is that status and not newer than this event; or, last, the new pipeline.
+    v_from_pipeline := coalesce(v_old_pipeline, private.pipeline_of_status(p_user_account_id, v_old_status));
+    if v_from_pipeline is null then
+      select h.to_pipeline_id into v_from_pipeline
+      from public.amocrm_lead_status_history h
+      where h.user_account_id = p_user_account_id and h.amocrm_lead_id = p_amocrm_id
+        and h.to_status_id = v_old_status and h.changed_at <= v_event_at
+      order by h.changed_at desc, h.to_pipeline_id
+      limit 1;
+    end if;
     perform private.record_transition(p_user_account_id, p_amocrm_id, v_old_status,
-      coalesce(v_old_pipeline, private.pipeline_of_status(p_user_account_id, v_old_status),
-        case when v_deal.status_id = v_old_status then v_deal.pipeline_id end, v_pipeline),
+      coalesce(v_from_pipeline,
+        case when v_deal.status_id = v_old_status and v_deal.amocrm_updated_at <= v_event_at then v_deal.pipeline_id end,
+        v_pipeline),
       v_status, v_pipeline, v_event_at, 'webhook', true, p_payload);
-    -- The update of this move came first and left a guess at the same key: the status hook reports it.
-    update public.amocrm_lead_status_history h set source = 'webhook', webhook_data = p_payload
-    where h.user_account_id = p_user_account_id and h.source = 'api'
-      and h.event_key = concat_ws(':', p_amocrm_id, v_pipeline, v_status, p_amocrm_ts);
   end if;
 
   v_is_newer := private.is_newer_state(v_event_at, v_tiebreak, v_deal.amocrm_updated_at, v_deal.state_tiebreak);
@@ -1547,7 +1618,18 @@ begin
   -- so any delivery order ends with the same history.
   perform private.drop_superseded_guesses(p_user_account_id, p_amocrm_id);
 
+  -- STEP: moves within the second the deal's state is from end where their chain ends, in any arrival order
+  -- (an API snapshot of that second is the truth and is left alone).
+  v_state_at := case when v_is_newer then v_event_at else v_deal.amocrm_updated_at end;
+  if (case when v_is_newer then v_tiebreak else v_deal.state_tiebreak end) <> '~'
+     and (v_is_newer or v_event_at = v_state_at or p_action in ('add', 'status')) then
+    select e.pipeline_id, e.status_id into v_end_pipeline, v_end_status
+    from private.same_second_chain_end(p_user_account_id, p_amocrm_id, v_state_at) e;
+  end if;
+
   if v_is_newer then
+    v_status := coalesce(v_end_status, v_status);
+    v_pipeline := coalesce(v_end_pipeline, v_pipeline);
     v_money := v_status in (142, 143) and v_deal.status_id is distinct from v_status
       or v_deal.status_id = 142 and v_status <> 142
       or v_status = 142 and v_deal.price is distinct from v_price;
@@ -1563,11 +1645,15 @@ begin
       state_tiebreak = v_tiebreak
     where user_account_id = p_user_account_id and amocrm_lead_id = p_amocrm_id;
   else
-    -- Stale for state, but its history row (if any) may change qualification.
-    update public.amocrm_deals set is_qualified = is_qualified
+    -- Stale for state, but its history row (if any) may change qualification, or where its second ended.
+    update public.amocrm_deals set
+      is_qualified = is_qualified,
+      pipeline_id = coalesce(v_end_pipeline, pipeline_id),
+      status_id = coalesce(v_end_status, status_id)
     where user_account_id = p_user_account_id and amocrm_lead_id = p_amocrm_id;
     -- A stale won event still deserves a look: the API says what is true now.
-    v_money := v_status in (142, 143);
+    v_money := v_status in (142, 143) or v_end_status is not null and v_end_status is distinct from v_deal.status_id
+      and (v_end_status in (142, 143) or v_deal.status_id = 142);
   end if;
 
   if v_deal.lead_id is null then
@@ -1577,6 +1663,43 @@ begin
     perform private.enqueue_deal_confirmation(p_user_account_id, p_amocrm_id);
   end if;
   return case when v_is_newer then 'applied' else 'stale' end;
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.apply_merge_event (
+  p_user_account_id uuid,
+  p_event           jsonb
+)
+  RETURNS text
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
+declare
+  v_id bigint := private.webhook_int(p_event ->> 'entity_id');
+  v_deal public.amocrm_deals;
+  v_other bigint;
+begin
+  if p_event ->> 'type' is distinct from 'entity_merged' or p_event ->> 'entity_type' is distinct from 'lead'
+     or v_id is null then
+    return 'ignored';
+  end if;
+  select * into v_deal from public.amocrm_deals d
+  where d.user_account_id = p_user_account_id and d.amocrm_lead_id = v_id;
+  if v_deal is null then
+    return 'unknown_deal';
+  end if;
+  -- The other side: alive if this one is deleted and vice versa, sharing the main contact or its phone;
+  -- the most recently changed one when several match.
+  select d.amocrm_lead_id into v_other from public.amocrm_deals d
+  where d.user_account_id = p_user_account_id and d.amocrm_lead_id <> v_id and d.is_deleted <> v_deal.is_deleted
+    and (d.main_contact_id = v_deal.main_contact_id or d.contact_phone_e164 = v_deal.contact_phone_e164)
+  order by d.amocrm_updated_at desc nulls last, d.amocrm_lead_id desc
+  limit 1;
+  if v_other is null then
+    return 'no_pair';
+  end if;
+  return private.apply_deal_merge(p_user_account_id,
+    case when v_deal.is_deleted then v_other else v_id end, case when v_deal.is_deleted then v_id else v_other end,
+    to_timestamp(private.webhook_int(p_event ->> 'created_at')));
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.apply_pending_webhook_events (
@@ -1667,7 +1790,7 @@ begin
   end if;
 
   -- The same key private.record_transition builds.
-  v_key := concat_ws(':', v_deal, v_to_pipeline, v_to_status, extract(epoch from v_at)::bigint);
+  v_key := private.transition_key(v_deal, v_from_status, v_to_pipeline, v_to_status, v_at);
   select concat_ws('|', h.from_status_id, h.from_pipeline_id, h.source) into v_old
   from public.amocrm_lead_status_history h
   where h.user_account_id = p_user_account_id and h.event_key = v_key;
@@ -1719,8 +1842,10 @@ begin
     select * from amocrm.webhook_events
     where inbox_id = p_inbox_id and state = 'pending'
     -- By deal first: every POST locks deals in the same order, so concurrent POSTs cannot deadlock on deals.
-    -- (Order between events of one deal doesn't change the result: newer state wins either way.)
-    order by amocrm_id, amocrm_ts, id
+    -- Within a deal and second: add, then status, then the rest, the order amoCRM made them in. State does not
+    -- depend on it, but a status event's old pipeline may come from the stored state: an update of the same
+    -- second applied first (a won deal reopened into another pipeline) would make it the new one.
+    order by amocrm_id, amocrm_ts, case action when 'add' then 0 when 'status' then 1 else 2 end, id
     for update skip locked
   loop
     for v_try in 1..3 loop
@@ -1918,9 +2043,13 @@ begin
   return coalesce((
     select bool_or(private.stage_qualifies(p_user_account_id, d.pipeline_id, d.status_id))
     from (
-      select h.to_pipeline_id as pipeline_id, h.to_status_id as status_id
+      -- A transition's "from" is a stage the deal was in too (the first stage of a deal created before
+      -- tracking began shows up only there).
+      select x.pipeline_id, x.status_id
       from public.amocrm_lead_status_history h
-      where h.user_account_id = p_user_account_id and h.amocrm_lead_id = p_amocrm_lead_id
+      cross join lateral (values (h.to_pipeline_id, h.to_status_id), (h.from_pipeline_id, h.from_status_id))
+        as x (pipeline_id, status_id)
+      where h.user_account_id = p_user_account_id and h.amocrm_lead_id = p_amocrm_lead_id and x.status_id is not null
       union
       select d.pipeline_id, d.status_id
       from public.amocrm_deals d
@@ -2503,20 +2632,23 @@ begin
   order by 1;
 end $function$;
 
-CREATE OR REPLACE FUNCTION private.recompute_qualification_after_flag_change()
+CREATE OR REPLACE FUNCTION private.recompute_qualification_after_catalog_change()
   RETURNS TRIGGER
   LANGUAGE plpgsql
   SECURITY DEFINER
   SET search_path TO ''
   AS $function$
+declare
+  v_old jsonb := '[]';
+  v_new jsonb := '[]';
 begin
-  update public.amocrm_deals d
-  set is_qualified = private.deal_is_qualified(d.user_account_id, d.amocrm_lead_id)
-  where d.user_account_id = new.user_account_id
-    and d.amocrm_lead_id in (
-      select h.amocrm_lead_id from public.amocrm_lead_status_history h
-      where h.user_account_id = new.user_account_id and h.to_pipeline_id = new.pipeline_id
-    );
+  if tg_op in ('UPDATE', 'DELETE') then
+    select coalesce(jsonb_agg(to_jsonb(o)), '[]') into v_old from old_stages o;
+  end if;
+  if tg_op in ('UPDATE', 'INSERT') then
+    select coalesce(jsonb_agg(to_jsonb(n)), '[]') into v_new from new_stages n;
+  end if;
+  perform private.requalify_after_catalog_change(v_old, v_new);
   return null;
 end $function$;
 
@@ -2654,23 +2786,61 @@ CREATE OR REPLACE FUNCTION private.record_transition (
   LANGUAGE plpgsql
   SET search_path TO ''
   AS $function$
+declare
+  v_key text := private.transition_key(p_amocrm_lead_id, p_from_status, p_to_pipeline, p_to_status, p_changed_at);
 begin
+  -- GUARD: a guess is only for an arrival nobody reported.
+  if not p_from_is_known and exists (
+    select 1 from public.amocrm_lead_status_history h
+    where h.user_account_id = p_user_account_id and h.amocrm_lead_id = p_amocrm_lead_id
+      and h.changed_at = p_changed_at and h.to_status_id = p_to_status and h.to_pipeline_id = p_to_pipeline
+      and h.event_key <> v_key
+  ) then
+    return;
+  end if;
+  -- STEP: a real report replaces guesses of the same arrival.
+  if p_from_is_known and p_source <> 'api' then
+    delete from public.amocrm_lead_status_history h
+    where h.user_account_id = p_user_account_id and h.amocrm_lead_id = p_amocrm_lead_id
+      and h.changed_at = p_changed_at and h.to_status_id = p_to_status and h.to_pipeline_id = p_to_pipeline
+      and h.source = 'api' and h.event_key <> v_key;
+  end if;
   insert into public.amocrm_lead_status_history as h (
     user_account_id, lead_id, amocrm_lead_id, from_status_id, from_pipeline_id, to_status_id, to_pipeline_id,
     changed_at, webhook_data, source, event_key
   )
   select p_user_account_id, d.lead_id, p_amocrm_lead_id, p_from_status, p_from_pipeline, p_to_status, p_to_pipeline,
-    p_changed_at, p_raw, p_source,
-    concat_ws(':', p_amocrm_lead_id, p_to_pipeline, p_to_status, extract(epoch from p_changed_at)::bigint)
+    p_changed_at, p_raw, p_source, v_key
   from (select (select lead_id from public.amocrm_deals
                 where user_account_id = p_user_account_id and amocrm_lead_id = p_amocrm_lead_id) as lead_id) d
   on conflict (user_account_id, event_key) do update set
-    from_status_id = excluded.from_status_id,
     from_pipeline_id = coalesce(excluded.from_pipeline_id, h.from_pipeline_id),
     webhook_data = excluded.webhook_data,
     source = excluded.source
-  where p_from_is_known and (h.from_status_id, h.from_pipeline_id)
-    is distinct from (excluded.from_status_id, coalesce(excluded.from_pipeline_id, h.from_pipeline_id));
+  -- The Events API knows the old pipeline; a webhook only guesses it, so it never overrides the Events API.
+  -- A real report of an arrival that was guessed with the same "from" takes the guess's row over.
+  where p_from_is_known and (h.source <> 'events_api' or excluded.source = 'events_api')
+    and (h.from_pipeline_id is distinct from coalesce(excluded.from_pipeline_id, h.from_pipeline_id)
+      or (h.source = 'api' and excluded.source <> 'api'));
+
+  -- STEP: 142/143 exist in every pipeline, so a webhook's move out of them had to guess its old pipeline;
+  -- now that an arrival into that status is known, later moves out of it take the pipeline of the arrival
+  -- they left from (the newest one up to their own time), whichever arrived first.
+  if p_to_status in (142, 143) then
+    update public.amocrm_lead_status_history h set from_pipeline_id = (
+      select e.to_pipeline_id from public.amocrm_lead_status_history e
+      where e.user_account_id = p_user_account_id and e.amocrm_lead_id = p_amocrm_lead_id
+        and e.to_status_id = h.from_status_id and e.changed_at <= h.changed_at
+      order by e.changed_at desc, e.to_pipeline_id limit 1)
+    where h.user_account_id = p_user_account_id and h.amocrm_lead_id = p_amocrm_lead_id
+      and h.from_status_id = p_to_status and h.changed_at >= p_changed_at and h.source = 'webhook'
+      and h.webhook_data ->> 'old_pipeline_id' is null
+      and h.from_pipeline_id is distinct from (
+        select e.to_pipeline_id from public.amocrm_lead_status_history e
+        where e.user_account_id = p_user_account_id and e.amocrm_lead_id = p_amocrm_lead_id
+          and e.to_status_id = h.from_status_id and e.changed_at <= h.changed_at
+        order by e.changed_at desc, e.to_pipeline_id limit 1);
+  end if;
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.record_webhook_check (
@@ -2717,6 +2887,73 @@ begin
       is distinct from ((select pipeline_id from primary_deal), (select status_id from primary_deal), (select q from qualified));
 end $function$;
 
+CREATE OR REPLACE FUNCTION private.requalify_after_catalog_change (
+  p_old_rows jsonb,
+  p_new_rows jsonb
+)
+  RETURNS integer
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
+declare
+  v_count integer;
+begin
+  with old_rows as (
+    select * from jsonb_populate_recordset(null::public.amocrm_pipeline_stages, p_old_rows)
+  ), new_rows as (
+    select * from jsonb_populate_recordset(null::public.amocrm_pipeline_stages, p_new_rows)
+  ), affected as (
+    select distinct r.user_account_id, r.pipeline_id from (
+      select user_account_id, pipeline_id from old_rows union all select user_account_id, pipeline_id from new_rows
+    ) r
+  ), after_catalog as (
+    select s.* from public.amocrm_pipeline_stages s
+    join affected a on a.user_account_id = s.user_account_id and a.pipeline_id = s.pipeline_id
+  ), before_catalog as (
+    select c.* from after_catalog c where c.id not in (select n.id from new_rows n)
+    union all select o.* from old_rows o
+  ), outcomes as (
+    -- Per catalog, each stage's outcome under the rule (private.stage_qualifies over that catalog).
+    select c.version, c.user_account_id, c.pipeline_id, c.status_id,
+      c.status_id = 142 or (c.status_id <> 143 and coalesce(c.ord >= min(c.ord) filter (where c.is_qualified_stage)
+        over (partition by c.version, c.user_account_id, c.pipeline_id), false)) as qualifies
+    from (
+      select 'before' as version, b.user_account_id, b.pipeline_id, b.status_id, b.is_qualified_stage,
+        private.stage_order_key(b.status_type, b.sort_order, b.status_id) as ord
+      from before_catalog b
+      union all
+      select 'after', a.user_account_id, a.pipeline_id, a.status_id, a.is_qualified_stage,
+        private.stage_order_key(a.status_type, a.sort_order, a.status_id)
+      from after_catalog a
+    ) c
+  ), changed as (
+    -- A stage missing from one side qualifies there only if it is 142 (private.stage_order knows it anyway).
+    select coalesce(b.user_account_id, a.user_account_id) as user_account_id,
+      coalesce(b.pipeline_id, a.pipeline_id) as pipeline_id, coalesce(b.status_id, a.status_id) as status_id
+    from (select * from outcomes where version = 'before') b
+    full join (select * from outcomes where version = 'after') a
+      on a.user_account_id = b.user_account_id and a.pipeline_id = b.pipeline_id and a.status_id = b.status_id
+    where coalesce(b.qualifies, coalesce(a.status_id, b.status_id) = 142)
+      is distinct from coalesce(a.qualifies, coalesce(a.status_id, b.status_id) = 142)
+  ), deals as (
+    select d.user_account_id, d.amocrm_lead_id
+    from public.amocrm_deals d
+    join changed c on c.user_account_id = d.user_account_id and c.pipeline_id = d.pipeline_id and c.status_id = d.status_id
+    union
+    select h.user_account_id, h.amocrm_lead_id
+    from public.amocrm_lead_status_history h
+    join changed c on c.user_account_id = h.user_account_id
+      and ((c.pipeline_id = h.to_pipeline_id and c.status_id = h.to_status_id)
+        or (c.pipeline_id = h.from_pipeline_id and c.status_id = h.from_status_id))
+  )
+  -- The deal's BEFORE trigger recomputes is_qualified (and its AFTER trigger mirrors it onto the lead).
+  update public.amocrm_deals d set is_qualified = d.is_qualified
+  from deals x
+  where d.user_account_id = x.user_account_id and d.amocrm_lead_id = x.amocrm_lead_id;
+  get diagnostics v_count = row_count;
+  return v_count;
+end $function$;
+
 CREATE OR REPLACE FUNCTION private.request_pipeline_sync (
   p_user_account_id uuid
 )
@@ -2761,6 +2998,55 @@ CREATE OR REPLACE FUNCTION private.roi_percent (
   select case when p_spend is null or p_spend = 0 then null
     else round((coalesce(p_revenue, 0) - p_spend) * 100 / p_spend, 2) end
 $function$;
+
+CREATE OR REPLACE FUNCTION private.same_second_chain_end (
+  p_user_account_id uuid,
+  p_amocrm_lead_id  bigint,
+  p_at              timestamp with time zone,
+  OUT               pipeline_id integer,
+  OUT               status_id integer
+)
+  RETURNS record
+  LANGUAGE plpgsql
+  STABLE
+  SET search_path TO ''
+  AS $function$
+declare
+  v_at timestamptz;
+  v_prior_status integer;
+begin
+  -- Edges of the second: +1 into a stage, -1 out of it. The end is the most positive stage (lowest id on ties).
+  select b.p, b.s into pipeline_id, status_id
+  from (
+    select x.s, sum(x.d) as d, max(x.p) as p
+    from public.amocrm_lead_status_history h
+    cross join lateral (values (h.to_status_id, 1, h.to_pipeline_id), (h.from_status_id, -1, null::integer))
+      as x (s, d, p)
+    where h.user_account_id = p_user_account_id and h.amocrm_lead_id = p_amocrm_lead_id and h.changed_at = p_at
+      and x.s is not null
+    group by x.s
+  ) b
+  where b.d > 0
+  order by b.d desc, b.s
+  limit 1;
+  if status_id is not null or not exists (
+    select 1 from public.amocrm_lead_status_history h
+    where h.user_account_id = p_user_account_id and h.amocrm_lead_id = p_amocrm_lead_id and h.changed_at = p_at
+  ) then
+    return;
+  end if;
+  -- STEP: a closed path: it started (and ended) where the previous second ended.
+  select max(h.changed_at) into v_at from public.amocrm_lead_status_history h
+  where h.user_account_id = p_user_account_id and h.amocrm_lead_id = p_amocrm_lead_id and h.changed_at < p_at;
+  if v_at is not null then
+    select e.status_id into v_prior_status from private.same_second_chain_end(p_user_account_id, p_amocrm_lead_id, v_at) e;
+  end if;
+  select h.to_pipeline_id, h.to_status_id into pipeline_id, status_id
+  from public.amocrm_lead_status_history h
+  where h.user_account_id = p_user_account_id and h.amocrm_lead_id = p_amocrm_lead_id and h.changed_at = p_at
+  order by h.to_status_id is distinct from v_prior_status, h.to_status_id, h.to_pipeline_id
+  limit 1;
+end $function$;
 
 CREATE OR REPLACE FUNCTION private.settle_sale (
   p_user_account_id uuid,
@@ -2823,6 +3109,39 @@ begin
   return v_status;
 end $function$;
 
+CREATE OR REPLACE FUNCTION private.stage_order (
+  p_user_account_id uuid,
+  p_pipeline_id     integer,
+  p_status_id       integer
+)
+  RETURNS integer[]
+  LANGUAGE plpgsql
+  STABLE
+  SET search_path TO ''
+  AS $function$
+begin
+  return coalesce(
+    (select private.stage_order_key(s.status_type, s.sort_order, s.status_id) from public.amocrm_pipeline_stages s
+     where s.user_account_id = p_user_account_id and s.pipeline_id = p_pipeline_id and s.status_id = p_status_id),
+    -- System statuses exist in every pipeline even before the first sync.
+    case p_status_id when 142 then array[1, 10000, 142] when 143 then array[1, 11000, 143] end
+  );
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.stage_order_key (
+  p_status_type integer,
+  p_sort_order  integer,
+  p_status_id   integer
+)
+  RETURNS integer[]
+  LANGUAGE plpgsql
+  IMMUTABLE
+  SET search_path TO ''
+  AS $function$
+begin
+  return array[case when p_status_type = 1 then 0 else 1 end, p_sort_order, p_status_id];
+end $function$;
+
 CREATE OR REPLACE FUNCTION private.stage_qualifies (
   p_user_account_id uuid,
   p_pipeline_id     integer,
@@ -2838,8 +3157,9 @@ begin
     p_status_id = 142
     or (
       p_status_id <> 143
-      and private.stage_sort(p_user_account_id, p_pipeline_id, p_status_id) >= (
-        select min(q.sort_order) from public.amocrm_pipeline_stages q
+      and private.stage_order(p_user_account_id, p_pipeline_id, p_status_id) >= (
+        select min(private.stage_order_key(q.status_type, q.sort_order, q.status_id))
+        from public.amocrm_pipeline_stages q
         where q.user_account_id = p_user_account_id and q.pipeline_id = p_pipeline_id and q.is_qualified_stage
       )
     ),
@@ -2877,7 +3197,8 @@ CREATE OR REPLACE FUNCTION private.start_backfill (
   SET search_path TO ''
   AS $function$
 declare
-  v_to bigint := coalesce(p_to, extract(epoch from now())::bigint);
+  -- The bound is a time on amoCRM's clock: unless given, the first page asks amoCRM (never our clock).
+  v_to bigint := p_to;
   v_cursor jsonb := jsonb_build_object('phase', 'scan', 'created_from', 0, 'page', 1, 'after_id', 0, 'step', 0,
     'to', v_to);
 begin
@@ -2984,6 +3305,23 @@ CREATE OR REPLACE FUNCTION private.touch_updated_at()
 begin
   new.updated_at := now();
   return new;
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.transition_key (
+  p_amocrm_lead_id bigint,
+  p_from_status    integer,
+  p_to_pipeline    integer,
+  p_to_status      integer,
+  p_changed_at     timestamp with time zone
+)
+  RETURNS text
+  LANGUAGE plpgsql
+  IMMUTABLE
+  SET search_path TO ''
+  AS $function$
+begin
+  return concat_ws(':', p_amocrm_lead_id, p_to_pipeline, p_to_status, extract(epoch from p_changed_at)::bigint,
+    coalesce(p_from_status::text, ''));
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.upsert_amocrm_connection (
@@ -3409,8 +3747,8 @@ CREATE OR REPLACE FUNCTION public.stage_durations (
   from public.amocrm_pipeline_stages st
   left join spans sp on sp.pipeline_id = st.pipeline_id and sp.status_id = st.status_id
   where st.user_account_id = p_user_account_id and (p_pipeline_id is null or st.pipeline_id = p_pipeline_id)
-  group by st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order
-  order by st.pipeline_id, st.sort_order, st.status_id
+  group by st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order, st.status_type
+  order by st.pipeline_id, case when st.status_type = 1 then 0 else 1 end, st.sort_order, st.status_id
 $function$;
 
 REVOKE ALL ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) FROM PUBLIC, "anon";
@@ -3451,13 +3789,14 @@ CREATE OR REPLACE FUNCTION public.stage_funnel (
       and (p_direction_id is null or l.direction_id = p_direction_id)
   ), stages as materialized (
     select st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order,
-      coalesce(st.is_qualified_stage, false) as is_qualified_stage
+      coalesce(st.is_qualified_stage, false) as is_qualified_stage,
+      array[case when st.status_type = 1 then 0 else 1 end, st.sort_order, st.status_id] as ord
     from public.amocrm_pipeline_stages st
     where st.user_account_id = p_user_account_id and (p_pipeline_id is null or st.pipeline_id = p_pipeline_id)
   ), visits as materialized (
     -- Every (lead, stage) the lead has been in: transitions into it, out of it (the first stage of a deal
     -- created before tracking started only shows up as a "from"), and where it is now. One history scan.
-    select distinct v.lead_id, st.pipeline_id, st.status_id, st.sort_order
+    select distinct v.lead_id, st.pipeline_id, st.status_id, st.ord
     from (
       select h.lead_id, x.pipeline_id, x.status_id
       from public.amocrm_lead_status_history h
@@ -3479,8 +3818,8 @@ CREATE OR REPLACE FUNCTION public.stage_funnel (
     select d.pipeline_id, d.depth, count(*) as n
     from (
       select v.pipeline_id,
-        case when bool_or(v.status_id = 142) then 2147483647
-          else max(v.sort_order) filter (where v.status_id <> 143) end as depth
+        case when bool_or(v.status_id = 142) then array[2, 0, 0]
+          else max(v.ord) filter (where v.status_id <> 143) end as depth
       from visits v
       group by v.lead_id, v.pipeline_id
     ) d
@@ -3491,7 +3830,7 @@ CREATE OR REPLACE FUNCTION public.stage_funnel (
       case when st.status_id = 143 then coalesce(max(e.n), 0)
         else coalesce(sum(c.n), 0) end::bigint as n
     from stages st
-    left join depth_counts c on c.pipeline_id = st.pipeline_id and c.depth >= st.sort_order and st.status_id <> 143
+    left join depth_counts c on c.pipeline_id = st.pipeline_id and c.depth >= st.ord and st.status_id <> 143
     left join entered e on e.pipeline_id = st.pipeline_id and e.status_id = st.status_id and st.status_id = 143
     group by st.pipeline_id, st.status_id
   ), in_stage as (
@@ -3506,8 +3845,8 @@ CREATE OR REPLACE FUNCTION public.stage_funnel (
   join reached r on r.pipeline_id = st.pipeline_id and r.status_id = st.status_id
   left join entered e on e.pipeline_id = st.pipeline_id and e.status_id = st.status_id
   left join in_stage i on i.pipeline_id = st.pipeline_id and i.status_id = st.status_id
-  window w as (partition by st.pipeline_id order by st.sort_order, st.status_id)
-  order by st.pipeline_id, st.sort_order, st.status_id
+  window w as (partition by st.pipeline_id order by st.ord)
+  order by st.pipeline_id, st.ord
 $function$;
 
 REVOKE ALL ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, uuid) FROM PUBLIC, "anon";
@@ -3517,6 +3856,9 @@ ALTER TABLE "amocrm"."api_calls"
 
 ALTER TABLE "amocrm"."connections"
   ADD CONSTRAINT "connections_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
+
+ALTER TABLE "amocrm"."deal_merges"
+  ADD CONSTRAINT "deal_merges_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
 
 ALTER TABLE "amocrm"."jobs"
   ADD CONSTRAINT "jobs_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
@@ -3861,11 +4203,20 @@ CREATE TRIGGER touch_updated_at
   FOR EACH ROW
   EXECUTE FUNCTION private.touch_updated_at();
 
-CREATE TRIGGER recompute_qualification
-  AFTER UPDATE OF is_qualified_stage ON public.amocrm_pipeline_stages
-  FOR EACH ROW
-  WHEN ((old.is_qualified_stage IS DISTINCT FROM new.is_qualified_stage))
-  EXECUTE FUNCTION private.recompute_qualification_after_flag_change();
+CREATE TRIGGER recompute_qualification_after_delete
+  AFTER DELETE ON public.amocrm_pipeline_stages REFERENCING OLD TABLE AS old_stages
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.recompute_qualification_after_catalog_change();
+
+CREATE TRIGGER recompute_qualification_after_insert
+  AFTER INSERT ON public.amocrm_pipeline_stages REFERENCING NEW TABLE AS new_stages
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.recompute_qualification_after_catalog_change();
+
+CREATE TRIGGER recompute_qualification_after_update
+  AFTER UPDATE ON public.amocrm_pipeline_stages REFERENCING OLD TABLE AS old_stages NEW TABLE AS new_stages
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION private.recompute_qualification_after_catalog_change();
 
 CREATE TRIGGER touch_updated_at
   BEFORE UPDATE ON public.amocrm_pipeline_stages
@@ -4104,9 +4455,13 @@ COMMENT ON FUNCTION "private"."analytics_spend_changed"() IS 'Trigger (after ins
 
 COMMENT ON FUNCTION "private"."apply_contact_event"(uuid, bigint, jsonb) IS 'Apply a contact add/update webhook: store the normalized phone on its deals and attribute them by phone.';
 
+COMMENT ON FUNCTION "private"."apply_deal_merge"(uuid, bigint, bigint, timestamp with time zone) IS 'Record that amoCRM merged deal p_absorbed into p_survivor and move the absorbed deal''s product lead onto the survivor (unless the survivor is another product lead''s own deal). Returns followed | kept | recorded | ignored.';
+
 COMMENT ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp with time zone) IS 'Apply a deal as the amoCRM API returns it (state authoritative at equal amoCRM times, deletion as of when the read began), attribute it, settle its sale. A trash snapshot without status_id/pipeline_id (the documented with=only_deleted model) is a deletion observation only: stage, price and state order stay as stored.';
 
 COMMENT ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, jsonb, timestamp with time zone) IS 'Apply one amoCRM lead webhook event to the deal mirror: newer-wins state, history once per transition, delete/restore, attribution, and a confirmation job for money events. An update hook showing a stage the status hook has not reported records a guessed transition (source api) until the real report replaces it. Returns what it did.';
+
+COMMENT ON FUNCTION "private"."apply_merge_event"(uuid, jsonb) IS 'Apply an Events API entity_merged lead event (empty before/after): infer the pair (one deleted, one alive, same main contact or phone) and apply private.apply_deal_merge. Returns its outcome, or ignored | unknown_deal | no_pair.';
 
 COMMENT ON FUNCTION "private"."apply_pending_webhook_events"(interval) IS 'Apply events left pending (the kick after intake is best-effort) until none is left or the budget is spent; called by pg_cron every minute.';
 
@@ -4126,7 +4481,7 @@ COMMENT ON FUNCTION "private"."connection_statuses"() IS 'Per-connection health 
 
 COMMENT ON FUNCTION "private"."cost_per"(numeric, numeric) IS 'Spend per unit (lead, qualified lead, conversion), rounded to 2 decimals; null without spend or without units.';
 
-COMMENT ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) IS 'True when any stage the deal has been in (history, or where it is now) qualifies (see private.stage_qualifies).';
+COMMENT ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) IS 'True when any stage the deal has been in (history, either side, or where it is now) qualifies (see private.stage_qualifies).';
 
 COMMENT ON FUNCTION "private"."defer_job"(bigint, text) IS 'A claimed job that could not run through no fault of its own (the account''s circuit breaker is open): back to runnable, its attempt given back, the reason recorded. private.claim_jobs leaves it until the breaker closes.';
 
@@ -4178,7 +4533,7 @@ COMMENT ON FUNCTION "private"."receive_webhook_if_connected"(uuid, integer, text
 
 COMMENT ON FUNCTION "private"."receive_webhooks"(jsonb) IS 'Store several webhook POSTs in one transaction, each as private.receive_webhook_if_connected would. p_posts is a JSON array of {user_account_id, key_version, claimed_account_id, claimed_subdomain, content_type, raw_body, events, quarantine_reason}; returns a row per stored POST with its 0-based index. A refused POST has no row.';
 
-COMMENT ON FUNCTION "private"."recompute_qualification_after_flag_change"() IS 'Trigger (after update of is_qualified_stage): recompute is_qualified of the deals that passed through the pipeline. Security definer because members may flip the flag but not write deals directly.';
+COMMENT ON FUNCTION "private"."recompute_qualification_after_catalog_change"() IS 'Trigger (after each insert/update/delete statement on amocrm_pipeline_stages): recompute the deals whose qualification the catalog change affects. Security definer because members may flip the flag but not write deals directly.';
 
 COMMENT ON FUNCTION "private"."reconcile_deal_snapshots"(uuid, jsonb, jsonb, text, timestamp with time zone) IS 'Apply a page of API leads (reconcile, backfill) read at p_read_at through apply_deal_snapshot, each isolated; per lead healed | applied | stale | error: … (healed = applied and stage/price/deletion changed or deal was missing).';
 
@@ -4190,11 +4545,13 @@ COMMENT ON FUNCTION "private"."reconcile_watermark"(uuid, interval) IS 'Unix tim
 
 COMMENT ON FUNCTION "private"."record_sync_progress"(bigint, jsonb, integer, integer, integer, integer, jsonb) IS 'Add one step''s pages/leads/healed/errors to a sync run and merge its cursor and details.';
 
-COMMENT ON FUNCTION "private"."record_transition"(uuid, bigint, integer, integer, integer, integer, timestamp with time zone, text, boolean, jsonb) IS 'Insert a status transition into history once per (deal, target stage, time); a known "from" corrects a guessed one.';
+COMMENT ON FUNCTION "private"."record_transition"(uuid, bigint, integer, integer, integer, integer, timestamp with time zone, text, boolean, jsonb) IS 'Insert a status transition into history once (private.transition_key); a guessed "from" never duplicates a reported arrival, a reported one replaces the guess, a known "from" pipeline corrects a guessed one.';
 
 COMMENT ON FUNCTION "private"."record_webhook_check"(uuid, text, boolean) IS 'Record a webhook health check on the connection: checked time, disabled seen, repaired (count).';
 
 COMMENT ON FUNCTION "private"."refresh_lead_from_deals"(bigint) IS 'Copy current pipeline/status and qualification from a product lead''s amoCRM deals onto public.leads.';
+
+COMMENT ON FUNCTION "private"."requalify_after_catalog_change"(jsonb, jsonb) IS 'Recompute is_qualified of every deal (current stage or history) in a stage whose outcome under the rule differs between the catalog before and after a statement (rows before/after as JSON arrays). Returns how many deals were recomputed.';
 
 COMMENT ON FUNCTION "private"."request_pipeline_sync"(uuid) IS 'Queue a pipeline sync for an account the caller belongs to; the worker runs it within seconds.';
 
@@ -4202,13 +4559,19 @@ COMMENT ON FUNCTION "private"."requeue_dead_jobs"(uuid) IS 'Operator: give every
 
 COMMENT ON FUNCTION "private"."roi_percent"(numeric, numeric) IS '(revenue - spend) / spend x 100, rounded to 2 decimals; null without spend.';
 
+COMMENT ON FUNCTION "private"."same_second_chain_end"(uuid, bigint, timestamp with time zone) IS 'The (pipeline, status) a deal ended at within one amoCRM second, from that second''s history rows (null when there are none): the end of the path they form, or where the previous second ended for a closed path.';
+
 COMMENT ON FUNCTION "private"."settle_sale"(uuid, bigint) IS 'Make sales/purchases match the deal: won → paid sale + one purchase; reopened → pending; lost/deleted → cancelled (purchase removed). Idempotent.';
 
-COMMENT ON FUNCTION "private"."stage_qualifies"(uuid, integer, integer) IS 'True when being in this stage means the lead reached or passed a qualified stage of its pipeline, or won.';
+COMMENT ON FUNCTION "private"."stage_order"(uuid, integer, integer) IS 'Order key (private.stage_order_key) of a stage within its pipeline; null if unknown.';
+
+COMMENT ON FUNCTION "private"."stage_order_key"(integer, integer, integer) IS 'Sortable key of a stage in the order amoCRM shows it: Unsorted (type 1) first, then sort, then status id.';
+
+COMMENT ON FUNCTION "private"."stage_qualifies"(uuid, integer, integer) IS 'True when being in this stage means the lead reached or passed a qualified stage of its pipeline (stage order: private.stage_order), or won.';
 
 COMMENT ON FUNCTION "private"."stage_sort"(uuid, integer, integer) IS 'Sort order of a stage within its pipeline (142 = 10000, 143 = 11000 when not synced yet); null if unknown.';
 
-COMMENT ON FUNCTION "private"."start_backfill"(uuid, bigint) IS 'Open a backfill sync run (leads created up to p_to, default now) and queue its first backfill_page job.';
+COMMENT ON FUNCTION "private"."start_backfill"(uuid, bigint) IS 'Open a backfill sync run (leads created up to p_to; by default amoCRM''s time at the first page) and queue its first backfill_page job.';
 
 COMMENT ON FUNCTION "private"."start_sync_run"(uuid, text, jsonb) IS 'Open a run record for a schedule or backfill.';
 
@@ -4217,6 +4580,8 @@ COMMENT ON FUNCTION "private"."sync_deal_derived_state"() IS 'Trigger (before in
 COMMENT ON FUNCTION "private"."sync_pipeline_stages"(uuid, jsonb) IS 'Upsert an account''s pipelines/stages from the API (names, colors, sort), keep is_qualified_stage, archive stages amoCRM no longer has. Returns {stages, archived}.';
 
 COMMENT ON FUNCTION "private"."touch_updated_at"() IS 'Trigger: set updated_at to now() on update.';
+
+COMMENT ON FUNCTION "private"."transition_key"(bigint, integer, integer, integer, timestamp with time zone) IS 'History key of a transition: deal, target pipeline and status, amoCRM second, from status.';
 
 COMMENT ON FUNCTION "private"."upsert_amocrm_connection"(uuid, text, text, text, text, text, text, text, timestamp with time zone) IS 'Create or re-point the amoCRM connection of a user account (address, client credentials, or a long-lived token that makes it usable at once); OAuth connections stay pending until the code is exchanged.';
 
@@ -4426,6 +4791,14 @@ GRANT EXECUTE ON FUNCTION "private"."apply_contact_event"(uuid, bigint, jsonb) T
 
 GRANT EXECUTE ON FUNCTION "private"."apply_contact_event"(uuid, bigint, jsonb) TO "service_role";
 
+REVOKE ALL ON FUNCTION "private"."apply_deal_merge"(uuid, bigint, bigint, timestamp WITH time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."apply_deal_merge"(uuid, bigint, bigint, timestamp WITH time zone) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."apply_deal_merge"(uuid, bigint, bigint, timestamp WITH time zone) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."apply_deal_merge"(uuid, bigint, bigint, timestamp WITH time zone) TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp WITH time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp WITH time zone) FROM "postgres";
@@ -4441,6 +4814,14 @@ REVOKE ALL ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, 
 GRANT EXECUTE ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, jsonb, timestamp WITH time zone) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, jsonb, timestamp WITH time zone) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."apply_merge_event"(uuid, jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."apply_merge_event"(uuid, jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."apply_merge_event"(uuid, jsonb) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."apply_merge_event"(uuid, jsonb) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."apply_pending_webhook_events"(interval) FROM PUBLIC;
 
@@ -4726,11 +5107,11 @@ GRANT EXECUTE ON FUNCTION "private"."receive_webhooks"(jsonb) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."receive_webhooks"(jsonb) TO "service_role";
 
-REVOKE ALL ON FUNCTION "private"."recompute_qualification_after_flag_change"() FROM PUBLIC;
+REVOKE ALL ON FUNCTION "private"."recompute_qualification_after_catalog_change"() FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION "private"."recompute_qualification_after_flag_change"() FROM "postgres";
+REVOKE ALL ON FUNCTION "private"."recompute_qualification_after_catalog_change"() FROM "postgres";
 
-GRANT EXECUTE ON FUNCTION "private"."recompute_qualification_after_flag_change"() TO "postgres";
+GRANT EXECUTE ON FUNCTION "private"."recompute_qualification_after_catalog_change"() TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."reconcile_deal_snapshots"(uuid, jsonb, jsonb, text, timestamp WITH time zone) FROM PUBLIC;
 
@@ -4796,6 +5177,12 @@ GRANT EXECUTE ON FUNCTION "private"."refresh_lead_from_deals"(bigint) TO "postgr
 
 GRANT EXECUTE ON FUNCTION "private"."refresh_lead_from_deals"(bigint) TO "service_role";
 
+REVOKE ALL ON FUNCTION "private"."requalify_after_catalog_change"(jsonb, jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."requalify_after_catalog_change"(jsonb, jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."requalify_after_catalog_change"(jsonb, jsonb) TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."request_pipeline_sync"(uuid) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."request_pipeline_sync"(uuid) TO "authenticated";
@@ -4824,6 +5211,14 @@ GRANT EXECUTE ON FUNCTION "private"."roi_percent"(numeric, numeric) TO "postgres
 
 GRANT EXECUTE ON FUNCTION "private"."roi_percent"(numeric, numeric) TO "service_role";
 
+REVOKE ALL ON FUNCTION "private"."same_second_chain_end"(uuid, bigint, timestamp WITH time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."same_second_chain_end"(uuid, bigint, timestamp WITH time zone) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."same_second_chain_end"(uuid, bigint, timestamp WITH time zone) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."same_second_chain_end"(uuid, bigint, timestamp WITH time zone) TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."settle_sale"(uuid, bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."settle_sale"(uuid, bigint) FROM "postgres";
@@ -4831,6 +5226,18 @@ REVOKE ALL ON FUNCTION "private"."settle_sale"(uuid, bigint) FROM "postgres";
 GRANT EXECUTE ON FUNCTION "private"."settle_sale"(uuid, bigint) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."settle_sale"(uuid, bigint) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."stage_order"(uuid, integer, integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."stage_order"(uuid, integer, integer) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."stage_order"(uuid, integer, integer) TO "postgres";
+
+REVOKE ALL ON FUNCTION "private"."stage_order_key"(integer, integer, integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."stage_order_key"(integer, integer, integer) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."stage_order_key"(integer, integer, integer) TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."stage_qualifies"(uuid, integer, integer) FROM PUBLIC;
 
@@ -4883,6 +5290,14 @@ REVOKE ALL ON FUNCTION "private"."touch_updated_at"() FROM PUBLIC;
 REVOKE ALL ON FUNCTION "private"."touch_updated_at"() FROM "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."touch_updated_at"() TO "postgres";
+
+REVOKE ALL ON FUNCTION "private"."transition_key"(bigint, integer, integer, integer, timestamp WITH time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."transition_key"(bigint, integer, integer, integer, timestamp WITH time zone) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."transition_key"(bigint, integer, integer, integer, timestamp WITH time zone) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."transition_key"(bigint, integer, integer, integer, timestamp WITH time zone) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."upsert_amocrm_connection"(uuid, text, text, text, text, text, text, text, timestamp WITH time zone) FROM PUBLIC;
 
@@ -4975,6 +5390,8 @@ GRANT USAGE ON SEQUENCE "public"."leads_id_seq" TO "service_role";
 GRANT DELETE, INSERT, SELECT ON TABLE "amocrm"."api_calls" TO "service_role";
 
 GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "amocrm"."connections" TO "service_role";
+
+GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "amocrm"."deal_merges" TO "service_role";
 
 GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "amocrm"."jobs" TO "service_role";
 

@@ -45,8 +45,10 @@ revoke all on function private.receive_webhook(uuid,text,text,jsonb,text) from p
 grant execute on function private.receive_webhook(uuid,text,text,jsonb,text) to service_role;
 
 -- Splits an inbox row's events into amocrm.webhook_events. The dedupe key is the event's identity at amoCRM
--- (entity, action, id, amoCRM time): a redelivered event finds its key taken and is dropped here. Every key is
--- a function of the row, so expanding the same row again (a retry, two appliers at once) adds nothing.
+-- (entity, action, id, amoCRM time) plus a hash of its content: a redelivered event (amoCRM resends the same
+-- body) finds its key taken and is dropped here, while a different change in the same second (74→75, then
+-- 75→76) is a new event. Every key is a function of the row, so expanding the same row again (a retry, two
+-- appliers at once) adds nothing.
 create or replace function private.expand_webhook_events(p_inbox_id bigint)
 returns integer
 language plpgsql

@@ -1,6 +1,7 @@
 -- One webhook event applied to the deal mirror (the rules are in 0230's header): add/update/status/
--- responsible change newer-wins; delete/restore through private.observe_deletion (0235); a contact event
--- refreshes the contact phone and links deals by it.
+-- responsible change newer-wins; delete/restore through private.observe_deletion (0235); several moves within
+-- one amoCRM second end where their chain ends (private.same_second_chain_end), whatever order they arrive in;
+-- a contact event refreshes the contact phone and links deals by it.
 create or replace function private.apply_lead_event(
   p_user_account_id uuid,
   p_action text,
@@ -26,6 +27,10 @@ declare
   v_tiebreak text := md5(concat_ws('|', p_action, v_status, v_pipeline, v_price, p_payload ->> 'name'));
   v_is_newer boolean;
   v_money boolean := false;
+  v_state_at timestamptz;
+  v_end_status integer;
+  v_end_pipeline integer;
+  v_from_pipeline integer;
 begin
   if p_action not in ('add', 'update', 'status', 'responsible', 'delete', 'restore') then
     raise exception using errcode = '22023', message = format('unsupported lead action %L', p_action);
@@ -65,14 +70,23 @@ begin
     perform private.record_transition(p_user_account_id, p_amocrm_id, null, null, v_status, v_pipeline,
       coalesce(to_timestamp(v_created), v_event_at), 'webhook', true, p_payload);
   elsif p_action = 'status' then
+    -- The old pipeline (account webhooks do not carry it): the catalog knows it, except for 142/143, which
+    -- exist in every pipeline: then where the deal last entered that status, up to this second; or the
+    -- stored state if it is that status and not newer than this event; or, last, the new pipeline.
+    v_from_pipeline := coalesce(v_old_pipeline, private.pipeline_of_status(p_user_account_id, v_old_status));
+    if v_from_pipeline is null then
+      select h.to_pipeline_id into v_from_pipeline
+      from public.amocrm_lead_status_history h
+      where h.user_account_id = p_user_account_id and h.amocrm_lead_id = p_amocrm_id
+        and h.to_status_id = v_old_status and h.changed_at <= v_event_at
+      order by h.changed_at desc, h.to_pipeline_id
+      limit 1;
+    end if;
     perform private.record_transition(p_user_account_id, p_amocrm_id, v_old_status,
-      coalesce(v_old_pipeline, private.pipeline_of_status(p_user_account_id, v_old_status),
-        case when v_deal.status_id = v_old_status then v_deal.pipeline_id end, v_pipeline),
+      coalesce(v_from_pipeline,
+        case when v_deal.status_id = v_old_status and v_deal.amocrm_updated_at <= v_event_at then v_deal.pipeline_id end,
+        v_pipeline),
       v_status, v_pipeline, v_event_at, 'webhook', true, p_payload);
-    -- The update of this move came first and left a guess at the same key: the status hook reports it.
-    update public.amocrm_lead_status_history h set source = 'webhook', webhook_data = p_payload
-    where h.user_account_id = p_user_account_id and h.source = 'api'
-      and h.event_key = concat_ws(':', p_amocrm_id, v_pipeline, v_status, p_amocrm_ts);
   end if;
 
   v_is_newer := private.is_newer_state(v_event_at, v_tiebreak, v_deal.amocrm_updated_at, v_deal.state_tiebreak);
@@ -90,7 +104,18 @@ begin
   -- so any delivery order ends with the same history.
   perform private.drop_superseded_guesses(p_user_account_id, p_amocrm_id);
 
+  -- STEP: moves within the second the deal's state is from end where their chain ends, in any arrival order
+  -- (an API snapshot of that second is the truth and is left alone).
+  v_state_at := case when v_is_newer then v_event_at else v_deal.amocrm_updated_at end;
+  if (case when v_is_newer then v_tiebreak else v_deal.state_tiebreak end) <> '~'
+     and (v_is_newer or v_event_at = v_state_at or p_action in ('add', 'status')) then
+    select e.pipeline_id, e.status_id into v_end_pipeline, v_end_status
+    from private.same_second_chain_end(p_user_account_id, p_amocrm_id, v_state_at) e;
+  end if;
+
   if v_is_newer then
+    v_status := coalesce(v_end_status, v_status);
+    v_pipeline := coalesce(v_end_pipeline, v_pipeline);
     v_money := v_status in (142, 143) and v_deal.status_id is distinct from v_status
       or v_deal.status_id = 142 and v_status <> 142
       or v_status = 142 and v_deal.price is distinct from v_price;
@@ -106,11 +131,15 @@ begin
       state_tiebreak = v_tiebreak
     where user_account_id = p_user_account_id and amocrm_lead_id = p_amocrm_id;
   else
-    -- Stale for state, but its history row (if any) may change qualification.
-    update public.amocrm_deals set is_qualified = is_qualified
+    -- Stale for state, but its history row (if any) may change qualification, or where its second ended.
+    update public.amocrm_deals set
+      is_qualified = is_qualified,
+      pipeline_id = coalesce(v_end_pipeline, pipeline_id),
+      status_id = coalesce(v_end_status, status_id)
     where user_account_id = p_user_account_id and amocrm_lead_id = p_amocrm_id;
     -- A stale won event still deserves a look: the API says what is true now.
-    v_money := v_status in (142, 143);
+    v_money := v_status in (142, 143) or v_end_status is not null and v_end_status is distinct from v_deal.status_id
+      and (v_end_status in (142, 143) or v_deal.status_id = 142);
   end if;
 
   if v_deal.lead_id is null then

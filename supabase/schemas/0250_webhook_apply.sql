@@ -22,8 +22,10 @@ begin
     select * from amocrm.webhook_events
     where inbox_id = p_inbox_id and state = 'pending'
     -- By deal first: every POST locks deals in the same order, so concurrent POSTs cannot deadlock on deals.
-    -- (Order between events of one deal doesn't change the result: newer state wins either way.)
-    order by amocrm_id, amocrm_ts, id
+    -- Within a deal and second: add, then status, then the rest, the order amoCRM made them in. State does not
+    -- depend on it, but a status event's old pipeline may come from the stored state: an update of the same
+    -- second applied first (a won deal reopened into another pipeline) would make it the new one.
+    order by amocrm_id, amocrm_ts, case action when 'add' then 0 when 'status' then 1 else 2 end, id
     for update skip locked
   loop
     for v_try in 1..3 loop

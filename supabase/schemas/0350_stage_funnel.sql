@@ -1,7 +1,9 @@
 -- The amoCRM pipeline as a funnel of product leads, and how long leads stay in each stage, from the status
 -- history (public.amocrm_lead_status_history) and the stage catalog (public.amocrm_pipeline_stages).
 --   public.stage_funnel(account, pipeline, from, to, creative, direction)
---       per stage, by sort order: leads_in_stage (there now), leads_entered (ever there), leads_reached (got this
+--       per stage, in stage order (as amoCRM shows them: Unsorted first, then sort, then status id — the
+--       order private.stage_order_key defines for qualification, written out here because the funnel runs
+--       as the caller): leads_in_stage (there now), leads_entered (ever there), leads_reached (got this
 --       far: the furthest open stage a lead was ever in is this one or later, or it was won — a won deal passed
 --       every stage; for the lost stage, the leads that were lost), reached_rate (% of the pipeline's first
 --       stage) and step_rate (% of the previous stage; null for lost)
@@ -53,13 +55,14 @@ as $$
       and (p_direction_id is null or l.direction_id = p_direction_id)
   ), stages as materialized (
     select st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order,
-      coalesce(st.is_qualified_stage, false) as is_qualified_stage
+      coalesce(st.is_qualified_stage, false) as is_qualified_stage,
+      array[case when st.status_type = 1 then 0 else 1 end, st.sort_order, st.status_id] as ord
     from public.amocrm_pipeline_stages st
     where st.user_account_id = p_user_account_id and (p_pipeline_id is null or st.pipeline_id = p_pipeline_id)
   ), visits as materialized (
     -- Every (lead, stage) the lead has been in: transitions into it, out of it (the first stage of a deal
     -- created before tracking started only shows up as a "from"), and where it is now. One history scan.
-    select distinct v.lead_id, st.pipeline_id, st.status_id, st.sort_order
+    select distinct v.lead_id, st.pipeline_id, st.status_id, st.ord
     from (
       select h.lead_id, x.pipeline_id, x.status_id
       from public.amocrm_lead_status_history h
@@ -81,8 +84,8 @@ as $$
     select d.pipeline_id, d.depth, count(*) as n
     from (
       select v.pipeline_id,
-        case when bool_or(v.status_id = 142) then 2147483647
-          else max(v.sort_order) filter (where v.status_id <> 143) end as depth
+        case when bool_or(v.status_id = 142) then array[2, 0, 0]
+          else max(v.ord) filter (where v.status_id <> 143) end as depth
       from visits v
       group by v.lead_id, v.pipeline_id
     ) d
@@ -93,7 +96,7 @@ as $$
       case when st.status_id = 143 then coalesce(max(e.n), 0)
         else coalesce(sum(c.n), 0) end::bigint as n
     from stages st
-    left join depth_counts c on c.pipeline_id = st.pipeline_id and c.depth >= st.sort_order and st.status_id <> 143
+    left join depth_counts c on c.pipeline_id = st.pipeline_id and c.depth >= st.ord and st.status_id <> 143
     left join entered e on e.pipeline_id = st.pipeline_id and e.status_id = st.status_id and st.status_id = 143
     group by st.pipeline_id, st.status_id
   ), in_stage as (
@@ -108,8 +111,8 @@ as $$
   join reached r on r.pipeline_id = st.pipeline_id and r.status_id = st.status_id
   left join entered e on e.pipeline_id = st.pipeline_id and e.status_id = st.status_id
   left join in_stage i on i.pipeline_id = st.pipeline_id and i.status_id = st.status_id
-  window w as (partition by st.pipeline_id order by st.sort_order, st.status_id)
-  order by st.pipeline_id, st.sort_order, st.status_id
+  window w as (partition by st.pipeline_id order by st.ord)
+  order by st.pipeline_id, st.ord
 $$;
 comment on function public.stage_funnel(uuid, integer, date, date, uuid, uuid) is
   'Pipeline funnel of product leads created in the range (UTC days, inclusive; optional pipeline, creative and '
@@ -162,8 +165,8 @@ as $$
   from public.amocrm_pipeline_stages st
   left join spans sp on sp.pipeline_id = st.pipeline_id and sp.status_id = st.status_id
   where st.user_account_id = p_user_account_id and (p_pipeline_id is null or st.pipeline_id = p_pipeline_id)
-  group by st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order
-  order by st.pipeline_id, st.sort_order, st.status_id
+  group by st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order, st.status_type
+  order by st.pipeline_id, case when st.status_type = 1 then 0 else 1 end, st.sort_order, st.status_id
 $$;
 comment on function public.stage_durations(uuid, integer, date, date) is
   'Time in stage from the status history of product leads: per stage, completed visits (entered in the range, '

@@ -31,7 +31,8 @@ grant execute on function private.reconcile_high_water(uuid) to service_role;
 
 -- The Events API pass has its own high-water: it reads newest first, so a pass cut short by the time budget
 -- covered only the newest part of its window, and must not hold back the leads' progress (nor ride on it).
--- A backfill reads no events; the events after it start where its lead scan ended.
+-- A backfill reads the status events up to its start and records that as its events_high_water (runs from
+-- before it did so have only high_water, where their lead scan ended).
 create or replace function private.reconcile_events_high_water(p_user_account_id uuid)
 returns bigint
 language sql
@@ -160,8 +161,8 @@ revoke all on function private.reconcile_deal_snapshots(uuid,jsonb,jsonb,text,ti
 grant execute on function private.reconcile_deal_snapshots(uuid,jsonb,jsonb,text,timestamp with time zone) to service_role;
 
 -- One Events API event. lead_status_changed carries the real old and new (pipeline, status) and the real
--- time; lead_added the initial placement. History is keyed by (deal, target stage, time), so a transition a
--- webhook already recorded is not duplicated — its guessed "from" is corrected instead.
+-- time; lead_added the initial placement. History is keyed by private.transition_key, so a transition a
+-- webhook already recorded is not duplicated — its guessed "from" pipeline is corrected instead.
 create or replace function private.apply_status_change_event(p_user_account_id uuid, p_event jsonb)
 returns text
 language plpgsql
@@ -218,7 +219,7 @@ begin
   end if;
 
   -- The same key private.record_transition builds.
-  v_key := concat_ws(':', v_deal, v_to_pipeline, v_to_status, extract(epoch from v_at)::bigint);
+  v_key := private.transition_key(v_deal, v_from_status, v_to_pipeline, v_to_status, v_at);
   select concat_ws('|', h.from_status_id, h.from_pipeline_id, h.source) into v_old
   from public.amocrm_lead_status_history h
   where h.user_account_id = p_user_account_id and h.event_key = v_key;

@@ -41,7 +41,8 @@ volatile
 set search_path = ''
 as $$
 declare
-  v_to bigint := coalesce(p_to, extract(epoch from now())::bigint);
+  -- The bound is a time on amoCRM's clock: unless given, the first page asks amoCRM (never our clock).
+  v_to bigint := p_to;
   v_cursor jsonb := jsonb_build_object('phase', 'scan', 'created_from', 0, 'page', 1, 'after_id', 0, 'step', 0,
     'to', v_to);
 begin
@@ -54,7 +55,8 @@ begin
   return next;
 end $$;
 comment on function private.start_backfill(uuid, bigint) is
-  'Open a backfill sync run (leads created up to p_to, default now) and queue its first backfill_page job.';
+  'Open a backfill sync run (leads created up to p_to; by default amoCRM''s time at the first page) and queue '
+  'its first backfill_page job.';
 revoke all on function private.start_backfill(uuid,bigint) from public;
 grant execute on function private.start_backfill(uuid,bigint) to service_role;
 

@@ -36,7 +36,8 @@ export interface ConnectedAccount {
 export async function connectSimulatedAccount(
   sql: Sql,
   sim: Simulator,
-  opts: { functionsUrl: string; label: string; modes?: Partial<AccountModes> },
+  /** subscribe: false connects without a webhook (amoCRM history made before the connect sends none). */
+  opts: { functionsUrl: string; label: string; modes?: Partial<AccountModes>; subscribe?: boolean },
 ): Promise<ConnectedAccount> {
   const suffix = crypto.randomUUID().slice(0, 8);
   const subdomain = `e2e${suffix}`;
@@ -74,6 +75,15 @@ export async function connectSimulatedAccount(
     where s.user_account_id = ${userAccountId} and s.pipeline_id = ranked.pipeline_id
       and s.status_id = ranked.status_id and ranked.n = 3`;
 
+  if (opts.subscribe === false) {
+    return {
+      userAccountId,
+      connectionId,
+      subdomain,
+      destination: "",
+      remove: () => deleteUserAccount(sql, userAccountId),
+    };
+  }
   const env = await testFunctionEnv();
   const destination = signWebhookUrl(
     `${opts.functionsUrl}/amocrm-webhook`,

@@ -103,6 +103,8 @@ Deno.test({
       assert.equal(events.length, 1);
       const [event] = events;
       assert.equal(event.inbox_id, inbox.id);
+      // The dedupe key: amoCRM's identity of the event plus a hash of its content (a different change in the
+      // same second is another event; the same body delivered again is not).
       assert.deepEqual(
         [event.entity, event.action, event.amocrm_id, event.amocrm_ts],
         ["lead", "update", "30052055", "1744532876"],

@@ -1,20 +1,27 @@
 // Cold start / backfill on connect: every lead of the account created up to the start time, live ones then the
 // trash (amoCRM lists deleted leads only with `with=only_deleted`), then every deal the product knows by id
-// (leads.amocrm_lead_id) that the scans did not bring. ONE page per backfill_page job,
+// (leads.amocrm_lead_id) that the scans did not bring, then the status history from the Events API, back as far
+// as amoCRM keeps it (what happened before the connect: a deal that passed the qualified stage and then moved
+// back or was lost is qualified, and the stage funnel includes the past). ONE page per backfill_page job,
 // which queues the next one with the next cursor, so no single edge invocation runs long and a crash resumes
 // at the page it was on. Recorded in amocrm.sync_runs (kind 'backfill'): cursor, pages, leads, errors.
 //
 // The scan pages by created_at (keyset: `filter[created_at][from]` + `order[created_at]=asc`), not by page
 // number over a changing list: created_at never changes, so deals edited, created or deleted meanwhile cannot
 // shift unread deals across a page boundary. A page whose deals all share one second moves on by page number.
+//
+// The start time is amoCRM's, never ours: the two clocks differ (an amoCRM clock ahead of ours once made a
+// backfill bounded by our "now" import 0 of 6 deals). The first page takes it from the newest updated_at amoCRM
+// returns — no deal that existed at the start was created after it, and every later change is newer.
 import { type AmoCrmClient, type AmoLead, leadsPageSchema, type Sql } from "../amocrm/mod.ts";
+import { fillStatusGaps } from "./events-gap-fill.ts";
 import { applyLeadPage } from "./lead-page.ts";
 import { readStartedAt } from "./read-clock.ts";
 
 export const BACKFILL_PAGE_SIZE = 250;
 
 export interface BackfillCursor {
-  phase: "scan" | "trash" | "ids" | "done";
+  phase: "scan" | "trash" | "ids" | "events" | "done";
   /** scan: read deals created at or after this (unix s)… */
   created_from: number;
   /** …this page of them (> 1 only while a whole page shares one created_at second). */
@@ -23,8 +30,13 @@ export interface BackfillCursor {
   after_id: number;
   /** Steps taken; a job whose step is not the run's current one is a stale duplicate. */
   step: number;
-  /** Upper bound of the scan (created_at, unix s): the backfill's start; later deals are reconcile's. */
-  to: number;
+  /**
+   * Upper bound of the scan (created_at, unix s): the backfill's start on amoCRM's clock; later deals are
+   * reconcile's. null until the first page has asked amoCRM.
+   */
+  to: number | null;
+  /** events: status events created up to this time (unix s) are still to read (newest first); default `to`. */
+  events_to?: number;
 }
 
 export interface BackfillPageOutcome {
@@ -32,6 +44,8 @@ export interface BackfillPageOutcome {
   skipped?: string;
   phase?: BackfillCursor["phase"];
   leads?: number;
+  /** events: status events read and applied. */
+  events?: number;
   healed?: number;
   errors?: number;
   next?: BackfillCursor | null;
@@ -63,6 +77,27 @@ export function nextScanCursor(cursor: BackfillCursor, leads: AmoLead[]): Backfi
   return last > cursor.created_from
     ? { ...cursor, created_from: last, page: 1, step }
     : { ...cursor, page: cursor.page + 1, step };
+}
+
+/**
+ * amoCRM's "now" for the backfill's bound: the newest updated_at among its live and deleted leads (0 for an
+ * empty account). A lower bound of its clock at this moment, read from amoCRM itself.
+ */
+export async function amocrmNow(client: AmoCrmClient): Promise<number> {
+  let newest = 0;
+  for (const withRelations of [undefined, "only_deleted"]) {
+    const res = await client.request({
+      method: "GET",
+      path: "/api/v4/leads",
+      query: { "order[updated_at]": "desc", limit: 1, with: withRelations },
+      idempotent: true,
+    });
+    if (res.body === null) continue; // 204: none
+    for (const lead of leadsPageSchema.parse(res.body)._embedded.leads) {
+      newest = Math.max(newest, lead.updated_at);
+    }
+  }
+  return newest;
 }
 
 async function scanPage(client: AmoCrmClient, cursor: BackfillCursor): Promise<AmoLead[]> {
@@ -141,20 +176,33 @@ export async function runBackfillPage(
   if (typeof cursor === "string") return { runId, skipped: cursor };
 
   try {
-    let leads: AmoLead[];
+    let leads: AmoLead[] = [];
     let missing: number[] = [];
     let next: BackfillCursor;
+    let events = 0;
+    let eventsHealed = 0;
     const readAt = await readStartedAt(sql);
+    if (cursor.to === null) cursor.to = await amocrmNow(client);
     if (cursor.phase === "scan" || cursor.phase === "trash") {
       leads = await scanPage(client, cursor);
       next = nextScanCursor(cursor, leads);
-    } else {
+    } else if (cursor.phase === "ids") {
       const page = await idsPage(sql, client, userAccountId, cursor);
       leads = [...page.live, ...page.deleted];
       missing = page.missing;
       next = page.ids.length < BACKFILL_PAGE_SIZE
-        ? { ...cursor, phase: "done", step: cursor.step + 1 }
+        ? { ...cursor, phase: "events", step: cursor.step + 1 }
         : { ...cursor, after_id: page.ids[page.ids.length - 1], step: cursor.step + 1 };
+    } else {
+      // Status history from the beginning up to the start (newest first), as much as fits this job.
+      const to = cursor.events_to ?? cursor.to;
+      const filled = await fillStatusGaps(sql, client, userAccountId, { from: 0, to }, Date.now() + 30_000);
+      events = filled.events;
+      eventsHealed = filled.healed.length;
+      next = filled.complete || filled.oldest === 0
+        ? { ...cursor, phase: "done", step: cursor.step + 1 }
+        // The next job reads from the oldest second this one reached (again: re-applying is harmless).
+        : { ...cursor, events_to: filled.oldest < to ? filled.oldest : to - 1, step: cursor.step + 1 };
     }
     const applied = await applyLeadPage(sql, client, userAccountId, leads, readAt);
 
@@ -167,9 +215,10 @@ export async function runBackfillPage(
         await tx`select private.mark_deal_missing(${userAccountId}, ${id}, ${readAt})`;
       }
       const done = next.phase === "done";
-      const cursorUpdate = done ? { ...next, high_water: next.to } : next;
+      // Both the leads and the status events were read up to the start: the reconcile takes over from there.
+      const cursorUpdate = done ? { ...next, high_water: next.to, events_high_water: next.to } : next;
       await tx`select private.record_sync_progress(${runId}, ${tx.json(cursorUpdate as never)}, 1,
-        ${applied.leads}, ${applied.healed.length}, ${applied.errors.length},
+        ${applied.leads}, ${applied.healed.length + eventsHealed}, ${applied.errors.length},
         ${tx.json(applied.errors.length ? { last_errors: applied.errors.slice(0, 5) } : {})})`;
       if (done) {
         await tx`select private.finish_sync_run(${runId})`;
@@ -182,7 +231,8 @@ export async function runBackfillPage(
       runId,
       phase: cursor.phase,
       leads: applied.leads,
-      healed: applied.healed.length,
+      events,
+      healed: applied.healed.length + eventsHealed,
       errors: applied.errors.length,
       next: next.phase === "done" ? null : next,
     };
