@@ -12,12 +12,13 @@
 import { ApplyQueue } from "./apply_queue.ts";
 import { ReceiveBatcher } from "./receive_batcher.ts";
 import { parseWebhookBody } from "../_shared/webhook/parse.ts";
-import type { ClaimedAccount } from "../_shared/webhook/parse.ts";
+import type { ClaimedAccount, ParsedWebhook } from "../_shared/webhook/parse.ts";
 import type { WebhookSecrets } from "../_shared/webhook/secrets.ts";
 import { isUuid, signatureVerifier } from "../_shared/webhook/signature.ts";
 import {
   type ConnectionIdentity,
   createWebhookStore,
+  isRejectedContent,
   type ReceiveRequest,
   type ReceiveResult,
   type Sql,
@@ -27,6 +28,11 @@ import {
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Past this the database counts as unavailable: amoCRM gives up at 2 s, and a 503 earns more retries. */
 export const DB_DEADLINE_MS = 1500;
+/**
+ * Events one background apply statement applies at most (about 0.1–0.2 s here): a bigger POST is applied in
+ * slices, taking turns with the other accounts' POSTs.
+ */
+export const APPLY_SLICE_EVENTS = 250;
 /** One sweep statement's budget: one transaction, so it stays short (deals it locks wait for it). */
 const SWEEP_BUDGET_MS = 1000;
 
@@ -110,23 +116,6 @@ async function readBody(req: Request, limit: number): Promise<string | null> {
   return new TextDecoder().decode(bytes);
 }
 
-/**
- * Why the body's account block does not belong to this connection, or null when it does (or says nothing).
- * The same rule as the guard in store.ts receiveIfConnected(), which enforces it; this one explains a refusal.
- */
-export function accountMismatch(claimed: ClaimedAccount, connection: ConnectionIdentity): string | null {
-  if (claimed.id !== null && connection.amocrm_account_id !== null) {
-    const same = /^\d+$/.test(claimed.id) && BigInt(claimed.id) === BigInt(connection.amocrm_account_id);
-    if (!same) {
-      return `account[id] ${claimed.id} is not the connected account ${connection.amocrm_account_id}`;
-    }
-  }
-  if (claimed.subdomain !== null && claimed.subdomain.toLowerCase() !== connection.subdomain.toLowerCase()) {
-    return `account[subdomain] "${claimed.subdomain}" is not the connected subdomain "${connection.subdomain}"`;
-  }
-  return null;
-}
-
 /** A NUL in JSON.stringify output: `\u0000` not itself preceded by an escaped backslash. */
 const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 
@@ -152,10 +141,12 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
 
   const applyConcurrency = deps.applyConcurrency ?? 1;
   const applyQueue = new ApplyQueue({
-    apply: (inboxIds) => applyStore.apply(inboxIds),
+    apply: (inboxIds, maxEvents) => applyStore.applySlices(inboxIds, maxEvents),
     concurrency: applyConcurrency,
     maxBacklog: deps.applyMaxBacklog ?? 500,
     maxBatch: 50,
+    sliceEvents: APPLY_SLICE_EVENTS,
+    statementEvents: APPLY_SLICE_EVENTS,
     sweep: () => applyStore.applyPending(SWEEP_BUDGET_MS),
     maxSweepRounds: 10,
     onSwept: (events) => log({ fn: "amocrm-webhook", event: "apply_swept", events }),
@@ -237,7 +228,13 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
     if (raw === null) return finish(413, "too_large", { error: `body over ${maxBodyBytes} bytes` });
     const contentType = req.headers.get("content-type");
 
-    const parsed = parseWebhookBody(contentType, raw);
+    let parsed: ParsedWebhook;
+    try {
+      parsed = parseWebhookBody(contentType, raw);
+    } catch (error) {
+      // A parser bug must not cost amoCRM a 5xx: the raw body is kept for a human.
+      parsed = { ok: false, format: null, reason: `body could not be parsed: ${errorMessage(error)}` };
+    }
     let quarantineReason: string | null = null;
     let eventsJson = "[]";
     let claimed: ClaimedAccount = { id: null, subdomain: null };
@@ -267,7 +264,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
       claimedAccountId: claimed.id,
       claimedSubdomain: claimed.subdomain,
       contentType,
-      rawBody: raw.replaceAll("\0", "\uFFFD"),
+      rawBody: raw, // the store makes every text storable (NUL, lone surrogates → U+FFFD)
       eventsJson: events,
       quarantineReason: reason,
     });
@@ -280,12 +277,15 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
       stored = received.result;
       if (received.batchSize > 1) entry.batch = received.batchSize;
     } catch (error) {
-      // A data exception (class 22) means Postgres rejected these bytes, not that it is down: keep the raw
-      // body as quarantined rather than make amoCRM resend something that can never be stored.
-      if (!(sqlState(error)?.startsWith("22") && quarantineReason === null)) {
+      // Postgres refused these values (a data exception, a nesting limit), it is not down: keep the raw body
+      // as quarantined rather than make amoCRM resend something that can never be stored. Only the raw body
+      // and a reason go the second time, both made storable by the store.
+      if (!isRejectedContent(error)) {
         return finish(503, "db_unavailable", { error: "try again later" }, { error: errorMessage(error) });
       }
-      quarantineReason = `database rejected the events: ${errorMessage(error)}`;
+      quarantineReason = quarantineReason === null
+        ? `database rejected the events: ${errorMessage(error)}`
+        : `${quarantineReason} (database: ${errorMessage(error)})`;
       try {
         stored = await withDeadline(store.receiveIfConnected(request("[]", quarantineReason)), dbDeadlineMs);
       } catch (retryError) {
@@ -299,7 +299,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
       // Nothing was written: say why (the rare path pays for a second query).
       let connection: ConnectionIdentity | null;
       try {
-        connection = await withDeadline(store.findConnection(userAccountId), dbDeadlineMs);
+        connection = await withDeadline(store.findConnection(userAccountId, claimed), dbDeadlineMs);
       } catch (error) {
         return finish(503, "db_unavailable", { error: "try again later" }, { error: errorMessage(error) });
       }
@@ -309,9 +309,11 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
           reason: `key version ${signature.keyVersion} revoked for this connection`,
         });
       }
-      const mismatch = accountMismatch(claimed, connection);
-      if (mismatch) {
-        return finish(403, "account_mismatch", { error: "account does not match" }, { reason: mismatch });
+      // The guard's own rule (private.webhook_account_mismatch), asked again: the explanation cannot disagree.
+      if (connection.account_mismatch !== null) {
+        return finish(403, "account_mismatch", { error: "account does not match" }, {
+          reason: connection.account_mismatch,
+        });
       }
       // The connection changed between the two statements: let amoCRM try again.
       return finish(503, "connection_changed", { error: "try again later" });
@@ -320,7 +322,9 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
     const extra: LogEntry = { inbox_id: stored.inbox_id, events: stored.event_count };
     // Nothing parsed (a quarantined body, an ignored group) → nothing to apply. Redeliveries are dropped by
     // the apply step, which splits the stored events with their dedupe keys.
-    if (stored.event_count > 0 && applyConcurrency > 0) waitUntil(applyQueue.kick(stored.inbox_id));
+    if (stored.event_count > 0 && applyConcurrency > 0) {
+      waitUntil(applyQueue.kick(stored.inbox_id, userAccountId, stored.event_count));
+    }
     const dropped = applyQueue.takeDropped();
     if (dropped > 0) extra.apply_kicks_dropped = dropped;
     if (quarantineReason !== null) {

@@ -2,9 +2,10 @@
 // while every slot is busy wait for the next free slot and go together, in one statement and one transaction
 // (private.receive_webhooks). A lone POST never waits for company, so a quiet webhook answers as fast as before;
 // a burst (amoCRM batching a mass stage change, a retry wave) costs one round trip per batch instead of per POST.
-// Every POST still gets its own inbox row, its own guard and its own answer.
-import { BatchPump } from "./batch_pump.ts";
-import type { ReceiveRequest, ReceiveResult, WebhookStore } from "./store.ts";
+// Every POST still gets its own inbox row, its own guard and its own answer. Waiting POSTs are taken round-robin
+// across user accounts (fair_pump.ts): one account's burst of big bodies does not delay another's ack.
+import { FairPump } from "./fair_pump.ts";
+import { isRejectedContent, type ReceiveRequest, type ReceiveResult, type WebhookStore } from "./store.ts";
 
 export interface ReceiveBatcherOptions {
   store: Pick<WebhookStore, "receiveIfConnected" | "receiveManyIfConnected">;
@@ -29,16 +30,13 @@ interface Waiting {
 
 const sizeOf = (r: ReceiveRequest) => r.rawBody.length + r.eventsJson.length;
 
-/** SQLSTATE class 22: Postgres refused some value (e.g. a lone surrogate in the events), not the connection. */
-const isDataException = (error: unknown) =>
-  String((error as { code?: unknown } | null)?.code ?? "").startsWith("22");
-
 export class ReceiveBatcher {
-  #pump: BatchPump<Waiting>;
+  #pump: FairPump<Waiting>;
 
   constructor(private readonly options: ReceiveBatcherOptions) {
-    this.#pump = new BatchPump({
+    this.#pump = new FairPump({
       slots: options.maxInFlight,
+      maxBatch: options.maxPosts,
       take: (waiting) => this.#batchLength(waiting),
       run: (batch) => this.#store(batch),
     });
@@ -46,7 +44,7 @@ export class ReceiveBatcher {
 
   /** Store one POST; rejects with the database's error when it could not be stored. */
   receive(request: ReceiveRequest): Promise<BatchedReceive> {
-    return new Promise((resolve) => this.#pump.push({ request, settle: resolve }));
+    return new Promise((resolve) => this.#pump.push(request.userAccountId, { request, settle: resolve }));
   }
 
   /** POSTs up to maxPosts, while their characters fit maxChars (the first one always goes). */
@@ -68,7 +66,7 @@ export class ReceiveBatcher {
       const results = await this.options.store.receiveManyIfConnected(batch.map((w) => w.request));
       batch.forEach((w, i) => w.settle(Promise.resolve({ result: results[i], batchSize })));
     } catch (error) {
-      if (batchSize > 1 && isDataException(error)) {
+      if (batchSize > 1 && isRejectedContent(error)) {
         // One POST spoiled the statement for all: store each alone, so only that one meets the error.
         await Promise.all(batch.map(async (w) => {
           const alone = this.options.store.receiveIfConnected(w.request)
