@@ -10,9 +10,9 @@
 --    more than private.webhook_clock_tolerance() (1 day) after its receipt is quarantined with the reason. One
 --    bad `updated_at` (year 5138) used to outrank every later webhook and API snapshot of the deal.
 -- 3. A stored POST is applied in slices: private.apply_webhook_events_slice() applies at most N of a row's
---    pending events per call, so the function can take turns between accounts (a 5,000-event POST no longer
---    holds the one apply connection for seconds). private.apply_webhook_events(bigint) and the cron backstop
---    keep their signatures and apply whole rows, slice after slice.
+--    pending events per call, within a time budget, so the function can take turns between accounts (a
+--    5,000-event POST no longer holds the one apply connection for seconds). private.apply_webhook_events(bigint)
+--    and the cron backstop keep their signatures and apply whole rows, slice after slice.
 -- Objects: private.webhook_account_mismatch (new), private.receive_webhook_if_connected (guard),
 -- private.webhook_clock_tolerance (new), private.apply_webhook_events_slice (new),
 -- private.apply_webhook_events (now a loop over slices), private.apply_pending_webhook_events (slices).
@@ -91,7 +91,11 @@ comment on function private.webhook_clock_tolerance() is
   'it is quarantined, so a bogus future time can never outrank later webhooks or API snapshots.';
 
 -- The body of the former private.apply_webhook_events, with a limit, and the time bound before dispatch.
-create or replace function private.apply_webhook_events_slice(p_inbox_id bigint, p_max_events integer)
+create or replace function private.apply_webhook_events_slice(
+  p_inbox_id bigint,
+  p_max_events integer,
+  p_budget interval default null
+)
 returns table (applied integer, quarantined integer, pending integer)
 language plpgsql
 volatile
@@ -101,6 +105,7 @@ declare
   v_event amocrm.webhook_events;
   v_received timestamptz;
   v_latest bigint;
+  v_deadline timestamptz := clock_timestamp() + p_budget;
   v_outcome text;
   v_try integer;
 begin
@@ -161,6 +166,8 @@ begin
           exit;
       end;
     end loop;
+    -- At least one event per call, so every slice makes progress.
+    exit when clock_timestamp() > v_deadline;
   end loop;
   select count(*)::integer into pending
   from amocrm.webhook_events e where e.inbox_id = p_inbox_id and e.state = 'pending';
@@ -169,8 +176,9 @@ begin
   end if;
   return next;
 end $$;
-comment on function private.apply_webhook_events_slice(bigint, integer) is
-  'Apply at most p_max_events (null = all) of one stored webhook POST''s pending events, expanding the row first '
+comment on function private.apply_webhook_events_slice(bigint, integer, interval) is
+  'Apply at most p_max_events (null = all) of one stored webhook POST''s pending events, and none after p_budget '
+  '(null = no limit) has passed, expanding the row first '
   'if needed; each event isolated (a failing one is quarantined with its error), an event whose amoCRM time is '
   'beyond private.webhook_clock_tolerance() after receipt quarantined. Returns events applied, quarantined and '
   'still pending (0 = the row is processed).';
@@ -244,7 +252,7 @@ begin
     'private.webhook_account_mismatch(bigint, text, text, text)',
     'private.receive_webhook_if_connected(uuid, integer, text, text, text, text, jsonb, text)',
     'private.webhook_clock_tolerance()',
-    'private.apply_webhook_events_slice(bigint, integer)',
+    'private.apply_webhook_events_slice(bigint, integer, interval)',
     'private.apply_webhook_events(bigint)',
     'private.apply_pending_webhook_events(interval)'
   ] loop

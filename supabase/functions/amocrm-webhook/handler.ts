@@ -29,10 +29,11 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** Past this the database counts as unavailable: amoCRM gives up at 2 s, and a 503 earns more retries. */
 export const DB_DEADLINE_MS = 1500;
 /**
- * Events one background apply statement applies at most (about 0.1–0.2 s here): a bigger POST is applied in
- * slices, taking turns with the other accounts' POSTs.
+ * What one background apply statement does of one row at most: a bigger POST is applied in slices, taking turns
+ * with the other accounts' POSTs, so their events wait for one slice, not for the whole POST.
  */
 export const APPLY_SLICE_EVENTS = 250;
+export const APPLY_SLICE_MS = 100;
 /** One sweep statement's budget: one transaction, so it stays short (deals it locks wait for it). */
 const SWEEP_BUDGET_MS = 1000;
 
@@ -141,7 +142,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
 
   const applyConcurrency = deps.applyConcurrency ?? 1;
   const applyQueue = new ApplyQueue({
-    apply: (inboxIds, maxEvents) => applyStore.applySlices(inboxIds, maxEvents),
+    apply: (inboxIds, maxEvents) => applyStore.applySlices(inboxIds, maxEvents, APPLY_SLICE_MS),
     concurrency: applyConcurrency,
     maxBacklog: deps.applyMaxBacklog ?? 500,
     maxBatch: 50,

@@ -71,10 +71,11 @@ export interface WebhookStore {
    */
   receiveManyIfConnected(requests: readonly ReceiveRequest[]): Promise<(ReceiveResult | null)[]>;
   /**
-   * Apply at most `maxEvents` pending events of each of these inbox rows (private.apply_webhook_events_slice), in
-   * one statement; per row, in order: events applied or quarantined now, and events still pending.
+   * Apply at most `maxEvents` pending events of each of these inbox rows, none after `budgetMs` per row
+   * (private.apply_webhook_events_slice), in one statement; per row, in order: events applied or quarantined
+   * now, and events still pending.
    */
-  applySlices(inboxIds: readonly number[], maxEvents: number): Promise<AppliedSlice[]>;
+  applySlices(inboxIds: readonly number[], maxEvents: number, budgetMs: number): Promise<AppliedSlice[]>;
   /**
    * Apply the rows still waiting, oldest first, of any account, until none is left or the budget is spent
    * (private.apply_pending_webhook_events, the cron backstop); resolves to how many events it applied.
@@ -132,12 +133,13 @@ export function createWebhookStore(sql: Sql): WebhookStore {
       }
       return results;
     },
-    async applySlices(inboxIds, maxEvents) {
+    async applySlices(inboxIds, maxEvents, budgetMs) {
       // The ids are numbers: the array literal is built here rather than by the driver.
       const rows = await sql<{ settled: number; pending: number }[]>`
         select s.applied + s.quarantined as settled, s.pending
           from unnest(${`{${inboxIds.join(",")}}`}::bigint[]) with ordinality as x (id, n)
-         cross join lateral private.apply_webhook_events_slice(x.id, ${maxEvents}::integer) s
+         cross join lateral private.apply_webhook_events_slice(x.id, ${maxEvents}::integer,
+           make_interval(secs => ${budgetMs / 1000})) s
          order by x.n`;
       return rows.map((row) => ({ settled: row.settled, pending: row.pending }));
     },
