@@ -11,8 +11,9 @@
 // → on refusal, a second query to tell 404 / 401 / 403 apart.
 import { ApplyQueue } from "./apply_queue.ts";
 import { ReceiveBatcher } from "./receive_batcher.ts";
-import { parseWebhookBody } from "../_shared/webhook/parse.ts";
-import type { ClaimedAccount, ParsedWebhook } from "../_shared/webhook/parse.ts";
+import { FairTurns } from "./fair_turns.ts";
+import { preparePost } from "./prepare.ts";
+import { runToEnd } from "../_shared/webhook/steps.ts";
 import type { WebhookSecrets } from "../_shared/webhook/secrets.ts";
 import { isUuid, signatureVerifier } from "../_shared/webhook/signature.ts";
 import {
@@ -26,6 +27,9 @@ import {
 } from "./store.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Bodies from this size on are parsed in slices of PARSE_SLICE_MS, round-robin across accounts (fair_turns.ts). */
+export const SLICED_BODY_CHARS = 64 * 1024;
+export const PARSE_SLICE_MS = 8;
 /** Past this the database counts as unavailable: amoCRM gives up at 2 s, and a 503 earns more retries. */
 export const DB_DEADLINE_MS = 1500;
 /**
@@ -117,9 +121,6 @@ async function readBody(req: Request, limit: number): Promise<string | null> {
   return new TextDecoder().decode(bytes);
 }
 
-/** A NUL in JSON.stringify output: `\u0000` not itself preceded by an escaped backslash. */
-const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
-
 const json = (status: number, body: unknown, headers?: HeadersInit) =>
   Response.json(body, { status, headers });
 
@@ -133,11 +134,13 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
   const dbDeadlineMs = deps.dbDeadlineMs ?? DB_DEADLINE_MS;
   let applyMissingLoggedAt = Number.NEGATIVE_INFINITY;
   const verifySignature = deps.secrets instanceof Map ? signatureVerifier(deps.secrets) : null;
+  const turns = new FairTurns(PARSE_SLICE_MS, clock);
   const receiver = new ReceiveBatcher({
     store,
     maxInFlight: deps.receiveConcurrency ?? 2,
     maxPosts: 100,
     maxChars: 2 * 1024 * 1024,
+    largeChars: SLICED_BODY_CHARS,
   });
 
   const applyConcurrency = deps.applyConcurrency ?? 1;
@@ -229,32 +232,16 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
     if (raw === null) return finish(413, "too_large", { error: `body over ${maxBodyBytes} bytes` });
     const contentType = req.headers.get("content-type");
 
-    let parsed: ParsedWebhook;
-    try {
-      parsed = parseWebhookBody(contentType, raw);
-    } catch (error) {
-      // A parser bug must not cost amoCRM a 5xx: the raw body is kept for a human.
-      parsed = { ok: false, format: null, reason: `body could not be parsed: ${errorMessage(error)}` };
-    }
-    let quarantineReason: string | null = null;
-    let eventsJson = "[]";
-    let claimed: ClaimedAccount = { id: null, subdomain: null };
-    entry.format = parsed.format;
-    if (parsed.ok) {
-      claimed = parsed.account;
-      entry.events = parsed.events.length;
-      if (parsed.ignoredCompanies > 0) entry.ignored_companies = parsed.ignoredCompanies;
-      if (parsed.ignored.length > 0) entry.ignored = parsed.ignored;
-      try {
-        eventsJson = JSON.stringify(parsed.events);
-      } catch (error) {
-        quarantineReason = `events could not be serialized: ${errorMessage(error)}`;
-      }
-      // Postgres text and jsonb cannot hold U+0000; such a body can only be kept for a human to look at.
-      if (ESCAPED_NUL.test(eventsJson)) quarantineReason = "body contains NUL characters";
-      if (quarantineReason !== null) eventsJson = "[]";
-    } else {
-      quarantineReason = parsed.reason;
+    // A small body is parsed at once; a big one in slices, taking turns with the other accounts' work.
+    const steps = preparePost(contentType, raw);
+    const prepared = raw.length < SLICED_BODY_CHARS ? runToEnd(steps) : await turns.run(userAccountId, steps);
+    let quarantineReason = prepared.quarantineReason;
+    const { claimed, eventsJson } = prepared;
+    entry.format = prepared.format;
+    if (quarantineReason === null) {
+      entry.events = prepared.eventCount;
+      if (prepared.ignoredCompanies > 0) entry.ignored_companies = prepared.ignoredCompanies;
+      if (prepared.ignored.length > 0) entry.ignored = prepared.ignored;
     }
 
     // One statement (shared with the POSTs that arrive meanwhile): stored only when the connection exists and
@@ -270,11 +257,14 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
       quarantineReason: reason,
     });
     let stored: ReceiveResult | null;
+    const storeStarted = clock();
     try {
       const received = await withDeadline(
         receiver.receive(request(eventsJson, quarantineReason)),
         dbDeadlineMs,
       );
+      // How long the store took, waiting for a statement included (the rest of `ms` is this process).
+      entry.store_ms = Math.round((clock() - storeStarted) * 10) / 10;
       stored = received.result;
       if (received.batchSize > 1) entry.batch = received.batchSize;
     } catch (error) {
