@@ -6,9 +6,11 @@
 // 404 no amoCRM connection for user_id · 413 body over the limit · 403 the body's account[id]/[subdomain]
 // differs from the connection · 503 database unavailable · 500 function misconfigured · 200 stored
 // (including malformed bodies, stored as quarantined with the reason). Only a 200 has written anything.
-// Order: method, secrets, sig (no I/O) → declared size → body read + parse (no I/O) → one statement that
-// stores only if the connection matches (shared with the POSTs that arrive while it runs: receive_batcher.ts)
-// → on refusal, a second query to tell 404 / 401 / 403 apart.
+// Any content of an authenticated POST is stored (quarantined with the reason if need be), never answered 503.
+// Order: method, secrets, sig (no I/O) → declared size → body read + parse (no I/O; a big body in slices that
+// take turns with other accounts' work, fair_turns.ts) → one statement that stores only if the connection
+// matches (shared with the POSTs that arrive while it runs: receive_batcher.ts) → on refusal, a second query to
+// tell 404 / 401 / 403 apart.
 import { ApplyQueue } from "./apply_queue.ts";
 import { ReceiveBatcher } from "./receive_batcher.ts";
 import { FairTurns } from "./fair_turns.ts";
