@@ -24,11 +24,14 @@ create or replace function private.webhook_account_mismatch(
   p_claimed_subdomain text
 )
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case
+begin
+  -- plpgsql, not sql: with its SET clause a sql function is not inlined and would be planned again for every
+  -- POST the guard checks; plpgsql evaluates this as a cached simple expression.
+  return case
     -- The id is compared as a number written in decimal (amoCRM's PHP sender never pads it, but a number is a
     -- number): leading zeros are ignored, anything but digits never matches.
     when p_claimed_account_id is not null and p_connection_account_id is not null
@@ -38,8 +41,8 @@ as $$
     when p_claimed_subdomain is not null and lower(p_claimed_subdomain) <> lower(p_connection_subdomain)
       then format('account[subdomain] %L is not the connected subdomain %L', p_claimed_subdomain,
         p_connection_subdomain)
-  end
-$$;
+  end;
+end $$;
 comment on function private.webhook_account_mismatch(bigint, text, text, text) is
   'Why a webhook body''s account block (account[id], account[subdomain]; null = not given) does not belong to the '
   'connection with this amoCRM account id and subdomain, or null when it does. The one rule for the intake''s '
