@@ -208,7 +208,10 @@ start_functions_host() {
 }
 
 start_simulator() {
-  start_bg amocrm-simulator "$DENO" run --allow-all --no-prompt "$ROOT/local/amocrm-simulator/main.ts" --port "$SIM_PORT"
+  # The demo compresses two weeks into seconds: the simulated account's clock starts 15 days back, so its
+  # webhooks are stamped in the past like amoCRM's, never ahead of their delivery.
+  start_bg amocrm-simulator "$DENO" run --allow-all --no-prompt "$ROOT/local/amocrm-simulator/main.ts" \
+    --port "$SIM_PORT" --clock-days-ago 15
 }
 
 # Everything an instance needs to run, in order; idempotent, so a second start is quick.

@@ -5,11 +5,13 @@
  */
 export class SimClock {
   readonly #wallSource: () => number;
-  #offsetMs = 0;
+  #offsetMs: number;
   readonly #listeners = new Set<() => void>();
 
-  constructor(wallSource: () => number = Date.now) {
+  /** `startMs`: the sim time to start at (default: the wall clock's now). */
+  constructor(wallSource: () => number = Date.now, startMs?: number) {
     this.#wallSource = wallSource;
+    this.#offsetMs = startMs === undefined ? 0 : startMs - wallSource();
   }
 
   /** Real (or injected) time in ms: what the rate limiter measures. */

@@ -1,6 +1,7 @@
 /**
  * Runs the simulator as its own process:
  *   deno run -A local/amocrm-simulator/main.ts --port 54330 [--seed N] [--time-scale X] [--rate-limit 7]
+ *     [--clock-days-ago D]   (sim time starts D days in the past: room for compressed scenarios)
  * Drive it through the JSON control API under /_sim (see README.md).
  */
 import { startSimulator } from "./simulator.ts";
@@ -25,6 +26,9 @@ const sim = await startSimulator({
   seed: numberFlag("seed"),
   timeScale: numberFlag("time-scale"),
   rateLimitPerSecond: numberFlag("rate-limit"),
+  clockStartMs: numberFlag("clock-days-ago") === undefined
+    ? undefined
+    : Date.now() - numberFlag("clock-days-ago")! * 86_400_000,
 });
 console.log(`amoCRM simulator listening on ${sim.url} (seed ${sim.seed}, timeScale ${sim.timeScale})`);
 console.log(`control API: ${sim.url}/_sim/health · account base URL: ${sim.url}/<subdomain>`);

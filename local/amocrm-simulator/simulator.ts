@@ -37,6 +37,12 @@ export interface SimulatorOptions {
   accountRateLimitPerSecond?: number;
   /** Time source in ms (default Date.now); the sim clock adds its own advances on top. */
   now?: () => number;
+  /**
+   * Sim time to start at, in ms (default: now). amoCRM's clock is real time: a webhook can arrive late, never
+   * stamped ahead of its delivery, and the intake quarantines events stamped more than a day ahead. A scenario
+   * that compresses days into seconds must therefore start that many days in the past.
+   */
+  clockStartMs?: number;
   /** Real ms a webhook receiver has to answer (default 2000, amoCRM's 2-second rule). */
   webhookTimeoutMs?: number;
   /** More 429s than this within `blockWindowSeconds` block the account (default 20). */
@@ -89,7 +95,7 @@ export class Simulator {
     this.seed = opts.seed ?? 1;
     this.timeScale = opts.timeScale && opts.timeScale > 0 ? opts.timeScale : 1;
     this.#violationWindowMs = (opts.blockWindowSeconds ?? 60) * 1000;
-    this.#clock = new SimClock(opts.now ?? Date.now);
+    this.#clock = new SimClock(opts.now ?? Date.now, opts.clockStartMs);
     this.#tokens = new TokenService(createRandom(this.seed), () => this.#clock.nowMs());
     this.#dispatcher = new WebhookDispatcher({
       clock: this.#clock,

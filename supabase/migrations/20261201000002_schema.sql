@@ -1712,6 +1712,7 @@ CREATE OR REPLACE FUNCTION private.apply_pending_webhook_events (
 declare
   v_deadline timestamptz := clock_timestamp() + p_budget;
   v_inbox_id bigint;
+  v_slice record;
   v_batch integer;
   v_total integer := 0;
   v_after bigint := 0;
@@ -1722,7 +1723,12 @@ begin
     for v_inbox_id in
       select i.id from amocrm.webhook_inbox i where i.state = 'received' and i.id > v_after order by i.id limit 200
     loop
-      v_total := v_total + private.apply_webhook_events(v_inbox_id);
+      loop
+        select * into v_slice from private.apply_webhook_events_slice(v_inbox_id, 200);
+        v_total := v_total + v_slice.applied;
+        exit when v_slice.pending = 0 or v_slice.applied + v_slice.quarantined = 0
+          or clock_timestamp() > v_deadline;
+      end loop;
       v_batch := v_batch + 1;
       v_after := v_inbox_id;
       exit when clock_timestamp() > v_deadline;
@@ -1827,29 +1833,72 @@ CREATE OR REPLACE FUNCTION private.apply_webhook_events (
   SET search_path TO ''
   AS $function$
 declare
+  v_slice record;
+  v_total integer := 0;
+begin
+  loop
+    select * into v_slice from private.apply_webhook_events_slice(p_inbox_id, 500);
+    v_total := v_total + v_slice.applied;
+    -- Done, or what is left is held by another applier / hit contention: the next pass takes it.
+    exit when v_slice.pending = 0 or v_slice.applied + v_slice.quarantined = 0;
+  end loop;
+  return v_total;
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.apply_webhook_events_slice (
+  p_inbox_id   bigint,
+  p_max_events integer,
+  p_budget     interval DEFAULT NULL::interval
+)
+  RETURNS TABLE (
+    applied     integer,
+    quarantined integer,
+    pending     integer
+  )
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
+declare
   v_event amocrm.webhook_events;
   v_received timestamptz;
-  v_applied integer := 0;
+  v_latest bigint;
+  v_deadline timestamptz := clock_timestamp() + p_budget;
   v_outcome text;
   v_try integer;
 begin
-  select received_at into v_received from amocrm.webhook_inbox where id = p_inbox_id and state = 'received';
+  applied := 0;
+  quarantined := 0;
+  pending := 0;
+  select i.received_at into v_received from amocrm.webhook_inbox i where i.id = p_inbox_id and i.state = 'received';
   if v_received is null then
-    return 0; -- already processed (or quarantined): nothing to do
+    return next; -- already processed (or quarantined): nothing to do
+    return;
   end if;
-  perform private.expand_webhook_events(p_inbox_id);
+  -- The first slice splits the row; later ones find its events already there (a row whose events were all
+  -- redeliveries has none, and is finished by the first slice).
+  if not exists (select 1 from amocrm.webhook_events e where e.inbox_id = p_inbox_id) then
+    perform private.expand_webhook_events(p_inbox_id);
+  end if;
+  v_latest := extract(epoch from v_received + private.webhook_clock_tolerance())::bigint;
   for v_event in
-    select * from amocrm.webhook_events
-    where inbox_id = p_inbox_id and state = 'pending'
+    select * from amocrm.webhook_events e
+    where e.inbox_id = p_inbox_id and e.state = 'pending'
     -- By deal first: every POST locks deals in the same order, so concurrent POSTs cannot deadlock on deals.
     -- Within a deal and second: add, then status, then the rest, the order amoCRM made them in. State does not
     -- depend on it, but a status event's old pipeline may come from the stored state: an update of the same
     -- second applied first (a won deal reopened into another pipeline) would make it the new one.
-    order by amocrm_id, amocrm_ts, case action when 'add' then 0 when 'status' then 1 else 2 end, id
+    order by e.amocrm_id, e.amocrm_ts, case e.action when 'add' then 0 when 'status' then 1 else 2 end, e.id
+    limit p_max_events
     for update skip locked
   loop
     for v_try in 1..3 loop
       begin
+        if v_event.amocrm_ts > v_latest then
+          raise exception using errcode = '22008', message = format(
+            'amoCRM time %s is more than %s ahead of the webhook''s receipt at %s (unix %s)',
+            v_event.amocrm_ts, private.webhook_clock_tolerance(), v_received,
+            extract(epoch from v_received)::bigint);
+        end if;
         v_outcome := case v_event.entity
           when 'lead' then private.apply_lead_event(v_event.user_account_id, v_event.action, v_event.amocrm_id,
             v_event.amocrm_ts, v_event.payload, v_received)
@@ -1858,7 +1907,7 @@ begin
         update amocrm.webhook_events
         set state = 'applied', outcome = v_outcome, applied_at = now(), attempts = attempts + v_try, error = null
         where id = v_event.id;
-        v_applied := v_applied + 1;
+        applied := applied + 1;
         exit;
       exception
         -- Contention is not the event's fault. Rolling back this event's subtransaction released its locks,
@@ -1872,14 +1921,19 @@ begin
           update amocrm.webhook_events set state = 'quarantined', attempts = attempts + v_try, error = sqlerrm
           where id = v_event.id;
           raise warning 'webhook event % quarantined: %', v_event.id, sqlerrm;
+          quarantined := quarantined + 1;
           exit;
       end;
     end loop;
+    -- At least one event per call, so every slice makes progress.
+    exit when clock_timestamp() > v_deadline;
   end loop;
-  update amocrm.webhook_inbox set state = 'processed'
-  where id = p_inbox_id and state = 'received'
-    and not exists (select 1 from amocrm.webhook_events e where e.inbox_id = p_inbox_id and e.state = 'pending');
-  return v_applied;
+  select count(*)::integer into pending
+  from amocrm.webhook_events e where e.inbox_id = p_inbox_id and e.state = 'pending';
+  if pending = 0 then
+    update amocrm.webhook_inbox set state = 'processed' where id = p_inbox_id and state = 'received';
+  end if;
+  return next;
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.backfill_missing_lead_ids (
@@ -2595,8 +2649,8 @@ begin
   from amocrm.connections c
   where c.user_account_id = p_user_account_id
     and c.webhook_key_version <= p_key_version
-    and (p_claimed_account_id is null or c.amocrm_account_id is null or c.amocrm_account_id::text = p_claimed_account_id)
-    and (p_claimed_subdomain is null or lower(c.subdomain) = lower(p_claimed_subdomain));
+    and private.webhook_account_mismatch(c.amocrm_account_id, c.subdomain, p_claimed_account_id,
+      p_claimed_subdomain) is null;
   if found then
     return query
     select r.inbox_id, r.event_count
@@ -3380,6 +3434,42 @@ CREATE OR REPLACE FUNCTION private.upsert_amocrm_connection (
       when c.state is distinct from excluded.state then now() else c.state_changed_at end,
     updated_at = now()
   returning c.id
+$function$;
+
+CREATE OR REPLACE FUNCTION private.webhook_account_mismatch (
+  p_connection_account_id bigint,
+  p_connection_subdomain  text,
+  p_claimed_account_id    text,
+  p_claimed_subdomain     text
+)
+  RETURNS text
+  LANGUAGE plpgsql
+  IMMUTABLE
+  SET search_path TO ''
+  AS $function$
+begin
+  -- plpgsql, not sql: with its SET clause a sql function is not inlined and would be planned again for every
+  -- POST the guard checks; plpgsql evaluates this as a cached simple expression.
+  return case
+    -- The id is compared as a number written in decimal (amoCRM's PHP sender never pads it, but a number is a
+    -- number): leading zeros are ignored, anything but digits never matches.
+    when p_claimed_account_id is not null and p_connection_account_id is not null
+      and not (p_claimed_account_id ~ '^[0-9]+$'
+        and ltrim(p_claimed_account_id, '0') = ltrim(p_connection_account_id::text, '0'))
+      then format('account[id] %s is not the connected account %s', p_claimed_account_id, p_connection_account_id)
+    when p_claimed_subdomain is not null and lower(p_claimed_subdomain) <> lower(p_connection_subdomain)
+      then format('account[subdomain] %L is not the connected subdomain %L', p_claimed_subdomain,
+        p_connection_subdomain)
+  end;
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.webhook_clock_tolerance()
+  RETURNS interval
+  LANGUAGE sql
+  IMMUTABLE
+  SET search_path TO ''
+  AS $function$
+  select interval '1 day'
 $function$;
 
 CREATE OR REPLACE FUNCTION private.webhook_int (
@@ -4463,11 +4553,13 @@ COMMENT ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, jso
 
 COMMENT ON FUNCTION "private"."apply_merge_event"(uuid, jsonb) IS 'Apply an Events API entity_merged lead event (empty before/after): infer the pair (one deleted, one alive, same main contact or phone) and apply private.apply_deal_merge. Returns its outcome, or ignored | unknown_deal | no_pair.';
 
-COMMENT ON FUNCTION "private"."apply_pending_webhook_events"(interval) IS 'Apply events left pending (the kick after intake is best-effort) until none is left or the budget is spent; called by pg_cron every minute.';
+COMMENT ON FUNCTION "private"."apply_pending_webhook_events"(interval) IS 'Apply events left pending (the kick after intake is best-effort) until none is left or the budget is spent (checked between slices of 200 events); called by pg_cron every minute.';
 
 COMMENT ON FUNCTION "private"."apply_status_change_event"(uuid, jsonb) IS 'Apply one Events API lead_status_changed / lead_added event: history row with the real from/to and time (deduplicated with webhook rows, correcting a guessed from), superseded API guesses removed, qualification recomputed. A lead_added without a stage (the documented [{note}] value) is placed in the stage the first later reported move left from, or the current stage. Returns inserted | corrected | unchanged | ignored.';
 
-COMMENT ON FUNCTION "private"."apply_webhook_events"(bigint) IS 'Expand one stored webhook POST into events (dropping redeliveries) and apply them; a failing event is quarantined with its error, never blocks the rest.';
+COMMENT ON FUNCTION "private"."apply_webhook_events"(bigint) IS 'Expand one stored webhook POST into events (dropping redeliveries) and apply them all, slice by slice (private.apply_webhook_events_slice); a failing event is quarantined with its error, never blocks the rest.';
+
+COMMENT ON FUNCTION "private"."apply_webhook_events_slice"(bigint, integer, interval) IS 'Apply at most p_max_events (null = all) of one stored webhook POST''s pending events, and none after p_budget (null = no limit) has passed, expanding the row first if needed; each event isolated (a failing one is quarantined with its error), an event whose amoCRM time is beyond private.webhook_clock_tolerance() after receipt quarantined. Returns events applied, quarantined and still pending (0 = the row is processed).';
 
 COMMENT ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer) IS 'amoCRM lead ids the product stored (leads.amocrm_lead_id) above p_after_id whose deal the mirror has no API/webhook state for: the backfill reads these by id after its scan (deleted, or outside the scan window).';
 
@@ -4529,7 +4621,7 @@ COMMENT ON FUNCTION "private"."pipeline_of_status"(uuid, integer) IS 'Pipeline o
 
 COMMENT ON FUNCTION "private"."receive_webhook"(uuid, text, text, jsonb, text) IS 'Store one webhook POST: the raw body and its parsed events in one row (state received), or the raw body as quarantined with the reason when it could not be parsed. Events are JSON objects {entity: lead|contact, action, amocrm_id, amocrm_ts, payload}.';
 
-COMMENT ON FUNCTION "private"."receive_webhook_if_connected"(uuid, integer, text, text, text, text, jsonb, text) IS 'Store a webhook POST (private.receive_webhook) only if the connection accepts its key version and claimed account; no row = nothing stored.';
+COMMENT ON FUNCTION "private"."receive_webhook_if_connected"(uuid, integer, text, text, text, text, jsonb, text) IS 'Store a webhook POST (private.receive_webhook) only if the connection accepts its key version and claimed account (private.webhook_account_mismatch); no row = nothing stored.';
 
 COMMENT ON FUNCTION "private"."receive_webhooks"(jsonb) IS 'Store several webhook POSTs in one transaction, each as private.receive_webhook_if_connected would. p_posts is a JSON array of {user_account_id, key_version, claimed_account_id, claimed_subdomain, content_type, raw_body, events, quarantine_reason}; returns a row per stored POST with its 0-based index. A refused POST has no row.';
 
@@ -4584,6 +4676,10 @@ COMMENT ON FUNCTION "private"."touch_updated_at"() IS 'Trigger: set updated_at t
 COMMENT ON FUNCTION "private"."transition_key"(bigint, integer, integer, integer, timestamp with time zone) IS 'History key of a transition: deal, target pipeline and status, amoCRM second, from status.';
 
 COMMENT ON FUNCTION "private"."upsert_amocrm_connection"(uuid, text, text, text, text, text, text, text, timestamp with time zone) IS 'Create or re-point the amoCRM connection of a user account (address, client credentials, or a long-lived token that makes it usable at once); OAuth connections stay pending until the code is exchanged.';
+
+COMMENT ON FUNCTION "private"."webhook_account_mismatch"(bigint, text, text, text) IS 'Why a webhook body''s account block (account[id], account[subdomain]; null = not given) does not belong to the connection with this amoCRM account id and subdomain, or null when it does. The one rule for the intake''s guard and for explaining its refusals.';
+
+COMMENT ON FUNCTION "private"."webhook_clock_tolerance"() IS 'How far ahead of its receipt a webhook event''s amoCRM time may be (clock skew, time zones); an event beyond it is quarantined, so a bogus future time can never outrank later webhooks or API snapshots.';
 
 COMMENT ON FUNCTION "private"."webhook_int"(text) IS 'A webhook string value as bigint, or null when it is not an integer.';
 
@@ -4846,6 +4942,14 @@ REVOKE ALL ON FUNCTION "private"."apply_webhook_events"(bigint) FROM "postgres";
 GRANT EXECUTE ON FUNCTION "private"."apply_webhook_events"(bigint) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."apply_webhook_events"(bigint) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."apply_webhook_events_slice"(bigint, integer, interval) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."apply_webhook_events_slice"(bigint, integer, interval) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."apply_webhook_events_slice"(bigint, integer, interval) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."apply_webhook_events_slice"(bigint, integer, interval) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer) FROM PUBLIC;
 
@@ -5306,6 +5410,22 @@ REVOKE ALL ON FUNCTION "private"."upsert_amocrm_connection"(uuid, text, text, te
 GRANT EXECUTE ON FUNCTION "private"."upsert_amocrm_connection"(uuid, text, text, text, text, text, text, text, timestamp WITH time zone) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."upsert_amocrm_connection"(uuid, text, text, text, text, text, text, text, timestamp WITH time zone) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."webhook_account_mismatch"(bigint, text, text, text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."webhook_account_mismatch"(bigint, text, text, text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."webhook_account_mismatch"(bigint, text, text, text) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."webhook_account_mismatch"(bigint, text, text, text) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."webhook_clock_tolerance"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."webhook_clock_tolerance"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."webhook_clock_tolerance"() TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."webhook_clock_tolerance"() TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."webhook_int"(text) FROM PUBLIC;
 

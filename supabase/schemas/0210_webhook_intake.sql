@@ -98,6 +98,57 @@ comment on function private.expand_webhook_events(bigint) is
 revoke all on function private.expand_webhook_events(bigint) from public;
 grant execute on function private.expand_webhook_events(bigint) to service_role;
 
+-- The one rule for "does this body's account block belong to the connection": the intake guard stores only
+-- when it answers null, and the function asks it again to explain a refusal.
+create or replace function private.webhook_account_mismatch(
+  p_connection_account_id bigint,
+  p_connection_subdomain text,
+  p_claimed_account_id text,
+  p_claimed_subdomain text
+)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  -- plpgsql, not sql: with its SET clause a sql function is not inlined and would be planned again for every
+  -- POST the guard checks; plpgsql evaluates this as a cached simple expression.
+  return case
+    -- The id is compared as a number written in decimal (amoCRM's PHP sender never pads it, but a number is a
+    -- number): leading zeros are ignored, anything but digits never matches.
+    when p_claimed_account_id is not null and p_connection_account_id is not null
+      and not (p_claimed_account_id ~ '^[0-9]+$'
+        and ltrim(p_claimed_account_id, '0') = ltrim(p_connection_account_id::text, '0'))
+      then format('account[id] %s is not the connected account %s', p_claimed_account_id, p_connection_account_id)
+    when p_claimed_subdomain is not null and lower(p_claimed_subdomain) <> lower(p_connection_subdomain)
+      then format('account[subdomain] %L is not the connected subdomain %L', p_claimed_subdomain,
+        p_connection_subdomain)
+  end;
+end $$;
+comment on function private.webhook_account_mismatch(bigint, text, text, text) is
+  'Why a webhook body''s account block (account[id], account[subdomain]; null = not given) does not belong to the '
+  'connection with this amoCRM account id and subdomain, or null when it does. The one rule for the intake''s '
+  'guard and for explaining its refusals.';
+revoke all on function private.webhook_account_mismatch(bigint, text, text, text) from public;
+grant execute on function private.webhook_account_mismatch(bigint, text, text, text) to service_role;
+
+-- A webhook carries no server time, so event times are bounded by their receipt: an event stamped further
+-- ahead than this is quarantined (one bogus updated_at must never outrank every later webhook and API read).
+create or replace function private.webhook_clock_tolerance()
+returns interval
+language sql
+immutable
+set search_path = ''
+as $$
+  select interval '1 day'
+$$;
+comment on function private.webhook_clock_tolerance() is
+  'How far ahead of its receipt a webhook event''s amoCRM time may be (clock skew, time zones); an event beyond '
+  'it is quarantined, so a bogus future time can never outrank later webhooks or API snapshots.';
+revoke all on function private.webhook_clock_tolerance() from public;
+grant execute on function private.webhook_clock_tolerance() to service_role;
+
 -- The intake's one round trip: store the POST only when the user account has a connection that accepts the
 -- URL's key version and the account the body claims (amoCRM webhooks carry no signature of their own).
 -- Returns no row when nothing was stored; the function then asks why, off the hot path.
@@ -121,8 +172,8 @@ begin
   from amocrm.connections c
   where c.user_account_id = p_user_account_id
     and c.webhook_key_version <= p_key_version
-    and (p_claimed_account_id is null or c.amocrm_account_id is null or c.amocrm_account_id::text = p_claimed_account_id)
-    and (p_claimed_subdomain is null or lower(c.subdomain) = lower(p_claimed_subdomain));
+    and private.webhook_account_mismatch(c.amocrm_account_id, c.subdomain, p_claimed_account_id,
+      p_claimed_subdomain) is null;
   if found then
     return query
     select r.inbox_id, r.event_count
@@ -131,7 +182,7 @@ begin
 end $$;
 comment on function private.receive_webhook_if_connected(uuid, integer, text, text, text, text, jsonb, text) is
   'Store a webhook POST (private.receive_webhook) only if the connection accepts its key version and claimed '
-  'account; no row = nothing stored.';
+  'account (private.webhook_account_mismatch); no row = nothing stored.';
 revoke all on function private.receive_webhook_if_connected(uuid,integer,text,text,text,text,jsonb,text) from public;
 grant execute on function private.receive_webhook_if_connected(uuid,integer,text,text,text,text,jsonb,text) to service_role;
 

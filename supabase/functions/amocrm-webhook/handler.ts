@@ -6,19 +6,23 @@
 // 404 no amoCRM connection for user_id · 413 body over the limit · 403 the body's account[id]/[subdomain]
 // differs from the connection · 503 database unavailable · 500 function misconfigured · 200 stored
 // (including malformed bodies, stored as quarantined with the reason). Only a 200 has written anything.
-// Order: method, secrets, sig (no I/O) → declared size → body read + parse (no I/O) → one statement that
-// stores only if the connection matches (shared with the POSTs that arrive while it runs: receive_batcher.ts)
-// → on refusal, a second query to tell 404 / 401 / 403 apart.
+// Any content of an authenticated POST is stored (quarantined with the reason if need be), never answered 503.
+// Order: method, secrets, sig (no I/O) → declared size → body read + parse (no I/O; a big body in slices that
+// take turns with other accounts' work, fair_turns.ts) → one statement that stores only if the connection
+// matches (shared with the POSTs that arrive while it runs: receive_batcher.ts) → on refusal, a second query to
+// tell 404 / 401 / 403 apart.
 import { ApplyQueue } from "./apply_queue.ts";
 import { ReceiveBatcher } from "./receive_batcher.ts";
-import { parseWebhookBody } from "../_shared/webhook/parse.ts";
-import type { ClaimedAccount } from "../_shared/webhook/parse.ts";
+import { FairTurns } from "./fair_turns.ts";
+import { preparePost } from "./prepare.ts";
+import { runToEnd } from "../_shared/webhook/steps.ts";
 import type { WebhookSecrets } from "../_shared/webhook/secrets.ts";
 import { signatureVerifier } from "../_shared/webhook/signature.ts";
 import { isUuid } from "../_shared/uuid.ts";
 import {
   type ConnectionIdentity,
   createWebhookStore,
+  isRejectedContent,
   type ReceiveRequest,
   type ReceiveResult,
   type Sql,
@@ -26,8 +30,17 @@ import {
 } from "./store.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Bodies from this size on are parsed in slices of PARSE_SLICE_MS, round-robin across accounts (fair_turns.ts). */
+export const SLICED_BODY_CHARS = 64 * 1024;
+export const PARSE_SLICE_MS = 8;
 /** Past this the database counts as unavailable: amoCRM gives up at 2 s, and a 503 earns more retries. */
 export const DB_DEADLINE_MS = 1500;
+/**
+ * What one background apply statement does of one row at most: a bigger POST is applied in slices, taking turns
+ * with the other accounts' POSTs, so their events wait for one slice, not for the whole POST.
+ */
+export const APPLY_SLICE_EVENTS = 250;
+export const APPLY_SLICE_MS = 100;
 /** One sweep statement's budget: one transaction, so it stays short (deals it locks wait for it). */
 const SWEEP_BUDGET_MS = 1000;
 
@@ -111,26 +124,6 @@ async function readBody(req: Request, limit: number): Promise<string | null> {
   return new TextDecoder().decode(bytes);
 }
 
-/**
- * Why the body's account block does not belong to this connection, or null when it does (or says nothing).
- * The same rule as the guard in store.ts receiveIfConnected(), which enforces it; this one explains a refusal.
- */
-export function accountMismatch(claimed: ClaimedAccount, connection: ConnectionIdentity): string | null {
-  if (claimed.id !== null && connection.amocrm_account_id !== null) {
-    const same = /^\d+$/.test(claimed.id) && BigInt(claimed.id) === BigInt(connection.amocrm_account_id);
-    if (!same) {
-      return `account[id] ${claimed.id} is not the connected account ${connection.amocrm_account_id}`;
-    }
-  }
-  if (claimed.subdomain !== null && claimed.subdomain.toLowerCase() !== connection.subdomain.toLowerCase()) {
-    return `account[subdomain] "${claimed.subdomain}" is not the connected subdomain "${connection.subdomain}"`;
-  }
-  return null;
-}
-
-/** A NUL in JSON.stringify output: `\u0000` not itself preceded by an escaped backslash. */
-const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
-
 const json = (status: number, body: unknown, headers?: HeadersInit) =>
   Response.json(body, { status, headers });
 
@@ -144,19 +137,23 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
   const dbDeadlineMs = deps.dbDeadlineMs ?? DB_DEADLINE_MS;
   let applyMissingLoggedAt = Number.NEGATIVE_INFINITY;
   const verifySignature = deps.secrets instanceof Map ? signatureVerifier(deps.secrets) : null;
+  const turns = new FairTurns(PARSE_SLICE_MS, clock);
   const receiver = new ReceiveBatcher({
     store,
     maxInFlight: deps.receiveConcurrency ?? 2,
     maxPosts: 100,
     maxChars: 2 * 1024 * 1024,
+    largeChars: SLICED_BODY_CHARS,
   });
 
   const applyConcurrency = deps.applyConcurrency ?? 1;
   const applyQueue = new ApplyQueue({
-    apply: (inboxIds) => applyStore.apply(inboxIds),
+    apply: (inboxIds, maxEvents) => applyStore.applySlices(inboxIds, maxEvents, APPLY_SLICE_MS),
     concurrency: applyConcurrency,
     maxBacklog: deps.applyMaxBacklog ?? 500,
     maxBatch: 50,
+    sliceEvents: APPLY_SLICE_EVENTS,
+    statementEvents: APPLY_SLICE_EVENTS,
     sweep: () => applyStore.applyPending(SWEEP_BUDGET_MS),
     maxSweepRounds: 10,
     onSwept: (events) => log({ fn: "amocrm-webhook", event: "apply_swept", events }),
@@ -238,26 +235,16 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
     if (raw === null) return finish(413, "too_large", { error: `body over ${maxBodyBytes} bytes` });
     const contentType = req.headers.get("content-type");
 
-    const parsed = parseWebhookBody(contentType, raw);
-    let quarantineReason: string | null = null;
-    let eventsJson = "[]";
-    let claimed: ClaimedAccount = { id: null, subdomain: null };
-    entry.format = parsed.format;
-    if (parsed.ok) {
-      claimed = parsed.account;
-      entry.events = parsed.events.length;
-      if (parsed.ignoredCompanies > 0) entry.ignored_companies = parsed.ignoredCompanies;
-      if (parsed.ignored.length > 0) entry.ignored = parsed.ignored;
-      try {
-        eventsJson = JSON.stringify(parsed.events);
-      } catch (error) {
-        quarantineReason = `events could not be serialized: ${errorMessage(error)}`;
-      }
-      // Postgres text and jsonb cannot hold U+0000; such a body can only be kept for a human to look at.
-      if (ESCAPED_NUL.test(eventsJson)) quarantineReason = "body contains NUL characters";
-      if (quarantineReason !== null) eventsJson = "[]";
-    } else {
-      quarantineReason = parsed.reason;
+    // A small body is parsed at once; a big one in slices, taking turns with the other accounts' work.
+    const steps = preparePost(contentType, raw);
+    const prepared = raw.length < SLICED_BODY_CHARS ? runToEnd(steps) : await turns.run(userAccountId, steps);
+    let quarantineReason = prepared.quarantineReason;
+    const { claimed, eventsJson } = prepared;
+    entry.format = prepared.format;
+    if (quarantineReason === null) {
+      entry.events = prepared.eventCount;
+      if (prepared.ignoredCompanies > 0) entry.ignored_companies = prepared.ignoredCompanies;
+      if (prepared.ignored.length > 0) entry.ignored = prepared.ignored;
     }
 
     // One statement (shared with the POSTs that arrive meanwhile): stored only when the connection exists and
@@ -268,25 +255,31 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
       claimedAccountId: claimed.id,
       claimedSubdomain: claimed.subdomain,
       contentType,
-      rawBody: raw.replaceAll("\0", "\uFFFD"),
+      rawBody: raw, // the store makes every text storable (NUL, lone surrogates → U+FFFD)
       eventsJson: events,
       quarantineReason: reason,
     });
     let stored: ReceiveResult | null;
+    const storeStarted = clock();
     try {
       const received = await withDeadline(
         receiver.receive(request(eventsJson, quarantineReason)),
         dbDeadlineMs,
       );
+      // How long the store took, waiting for a statement included (the rest of `ms` is this process).
+      entry.store_ms = Math.round((clock() - storeStarted) * 10) / 10;
       stored = received.result;
       if (received.batchSize > 1) entry.batch = received.batchSize;
     } catch (error) {
-      // A data exception (class 22) means Postgres rejected these bytes, not that it is down: keep the raw
-      // body as quarantined rather than make amoCRM resend something that can never be stored.
-      if (!(sqlState(error)?.startsWith("22") && quarantineReason === null)) {
+      // Postgres refused these values (a data exception, a nesting limit), it is not down: keep the raw body
+      // as quarantined rather than make amoCRM resend something that can never be stored. Only the raw body
+      // and a reason go the second time, both made storable by the store.
+      if (!isRejectedContent(error)) {
         return finish(503, "db_unavailable", { error: "try again later" }, { error: errorMessage(error) });
       }
-      quarantineReason = `database rejected the events: ${errorMessage(error)}`;
+      quarantineReason = quarantineReason === null
+        ? `database rejected the events: ${errorMessage(error)}`
+        : `${quarantineReason} (database: ${errorMessage(error)})`;
       try {
         stored = await withDeadline(store.receiveIfConnected(request("[]", quarantineReason)), dbDeadlineMs);
       } catch (retryError) {
@@ -300,7 +293,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
       // Nothing was written: say why (the rare path pays for a second query).
       let connection: ConnectionIdentity | null;
       try {
-        connection = await withDeadline(store.findConnection(userAccountId), dbDeadlineMs);
+        connection = await withDeadline(store.findConnection(userAccountId, claimed), dbDeadlineMs);
       } catch (error) {
         return finish(503, "db_unavailable", { error: "try again later" }, { error: errorMessage(error) });
       }
@@ -310,9 +303,11 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
           reason: `key version ${signature.keyVersion} revoked for this connection`,
         });
       }
-      const mismatch = accountMismatch(claimed, connection);
-      if (mismatch) {
-        return finish(403, "account_mismatch", { error: "account does not match" }, { reason: mismatch });
+      // The guard's own rule (private.webhook_account_mismatch), asked again: the explanation cannot disagree.
+      if (connection.account_mismatch !== null) {
+        return finish(403, "account_mismatch", { error: "account does not match" }, {
+          reason: connection.account_mismatch,
+        });
       }
       // The connection changed between the two statements: let amoCRM try again.
       return finish(503, "connection_changed", { error: "try again later" });
@@ -321,7 +316,9 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
     const extra: LogEntry = { inbox_id: stored.inbox_id, events: stored.event_count };
     // Nothing parsed (a quarantined body, an ignored group) → nothing to apply. Redeliveries are dropped by
     // the apply step, which splits the stored events with their dedupe keys.
-    if (stored.event_count > 0 && applyConcurrency > 0) waitUntil(applyQueue.kick(stored.inbox_id));
+    if (stored.event_count > 0 && applyConcurrency > 0) {
+      waitUntil(applyQueue.kick(stored.inbox_id, userAccountId, stored.event_count));
+    }
     const dropped = applyQueue.takeDropped();
     if (dropped > 0) extra.apply_kicks_dropped = dropped;
     if (quarantineReason !== null) {

@@ -2,9 +2,11 @@
 // while every slot is busy wait for the next free slot and go together, in one statement and one transaction
 // (private.receive_webhooks). A lone POST never waits for company, so a quiet webhook answers as fast as before;
 // a burst (amoCRM batching a mass stage change, a retry wave) costs one round trip per batch instead of per POST.
-// Every POST still gets its own inbox row, its own guard and its own answer.
-import { BatchPump } from "./batch_pump.ts";
-import type { ReceiveRequest, ReceiveResult, WebhookStore } from "./store.ts";
+// Every POST still gets its own inbox row, its own guard and its own answer. Waiting POSTs are taken round-robin
+// across user accounts (fair_pump.ts), and big POSTs (≥ `largeChars`) have a lane of their own — one statement
+// at a time, one POST each — so a burst of 1 MiB bodies never holds the statements small POSTs wait for.
+import { FairPump } from "./fair_pump.ts";
+import { isRejectedContent, type ReceiveRequest, type ReceiveResult, type WebhookStore } from "./store.ts";
 
 export interface ReceiveBatcherOptions {
   store: Pick<WebhookStore, "receiveIfConnected" | "receiveManyIfConnected">;
@@ -14,6 +16,8 @@ export interface ReceiveBatcherOptions {
   maxPosts: number;
   /** … or once its raw bodies and events reach this many characters (a single larger POST goes alone). */
   maxChars: number;
+  /** POSTs from this size on (raw body + events) go through the large lane (default: none does). */
+  largeChars?: number;
 }
 
 /** What one POST got: its row (null = refused by the guard) and how many POSTs shared the statement. */
@@ -29,24 +33,41 @@ interface Waiting {
 
 const sizeOf = (r: ReceiveRequest) => r.rawBody.length + r.eventsJson.length;
 
-/** SQLSTATE class 22: Postgres refused some value (e.g. a lone surrogate in the events), not the connection. */
-const isDataException = (error: unknown) =>
-  String((error as { code?: unknown } | null)?.code ?? "").startsWith("22");
-
 export class ReceiveBatcher {
-  #pump: BatchPump<Waiting>;
+  #pump: FairPump<Waiting>;
+  #largePump: FairPump<Waiting>;
 
   constructor(private readonly options: ReceiveBatcherOptions) {
-    this.#pump = new BatchPump({
+    this.#pump = new FairPump({
       slots: options.maxInFlight,
+      maxBatch: options.maxPosts,
       take: (waiting) => this.#batchLength(waiting),
       run: (batch) => this.#store(batch),
+    });
+    this.#largePump = new FairPump({
+      slots: 1,
+      maxBatch: 1,
+      take: () => 1,
+      run: (batch) => this.#storeAlone(batch[0]),
     });
   }
 
   /** Store one POST; rejects with the database's error when it could not be stored. */
   receive(request: ReceiveRequest): Promise<BatchedReceive> {
-    return new Promise((resolve) => this.#pump.push({ request, settle: resolve }));
+    const pump = sizeOf(request) >= (this.options.largeChars ?? Number.POSITIVE_INFINITY)
+      ? this.#largePump
+      : this.#pump;
+    return new Promise((resolve) => pump.push(request.userAccountId, { request, settle: resolve }));
+  }
+
+  /** One POST in its own statement (text parameters: no JSON document to build for a big body). */
+  async #storeAlone(w: Waiting): Promise<void> {
+    const alone = this.options.store.receiveIfConnected(w.request).then((result) => ({
+      result,
+      batchSize: 1,
+    }));
+    w.settle(alone);
+    await alone.catch(() => {});
   }
 
   /** POSTs up to maxPosts, while their characters fit maxChars (the first one always goes). */
@@ -68,14 +89,9 @@ export class ReceiveBatcher {
       const results = await this.options.store.receiveManyIfConnected(batch.map((w) => w.request));
       batch.forEach((w, i) => w.settle(Promise.resolve({ result: results[i], batchSize })));
     } catch (error) {
-      if (batchSize > 1 && isDataException(error)) {
+      if (batchSize > 1 && isRejectedContent(error)) {
         // One POST spoiled the statement for all: store each alone, so only that one meets the error.
-        await Promise.all(batch.map(async (w) => {
-          const alone = this.options.store.receiveIfConnected(w.request)
-            .then((result) => ({ result, batchSize: 1 }));
-          w.settle(alone);
-          await alone.catch(() => {});
-        }));
+        await Promise.all(batch.map((w) => this.#storeAlone(w)));
         return;
       }
       for (const w of batch) w.settle(Promise.reject(error));

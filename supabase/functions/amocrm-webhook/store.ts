@@ -1,15 +1,34 @@
 // Every statement the webhook function runs. The function only stores; applying events is SQL's job.
 import type postgres from "postgres";
+import type { ClaimedAccount } from "../_shared/webhook/parse.ts";
 
 export type Sql = postgres.Sql;
 
-/** What the function needs to know about a user account's amoCRM connection. */
+/**
+ * Text Postgres can store: U+0000 and unpaired surrogates (which text and jsonb refuse) become U+FFFD. Every
+ * string the intake sends goes through this, so no body, reason or claimed value can turn a POST into a database
+ * error — the one thing that answers 503 and makes amoCRM resend the same bytes.
+ */
+export function storableText(text: string): string {
+  const noNul = text.includes("\0") ? text.replaceAll("\0", "\uFFFD") : text;
+  return noNul.isWellFormed() ? noNul : noNul.toWellFormed();
+}
+
+/**
+ * Postgres refused the values of a statement (SQLSTATE class 22, data exception; 54, program limit such as the
+ * nesting depth of jsonb) rather than being unavailable: sending the same values again can never succeed.
+ */
+export function isRejectedContent(error: unknown): boolean {
+  const code = String((error as { code?: unknown } | null)?.code ?? "");
+  return code.startsWith("22") || code.startsWith("54");
+}
+
+/** Why the guard refused a POST, as far as the connection can tell. */
 export interface ConnectionIdentity {
-  subdomain: string;
-  /** bigint as text; null until the connect flow learned the account id. */
-  amocrm_account_id: string | null;
   /** Oldest key version still accepted for this connection's destination URL. */
   webhook_key_version: number;
+  /** private.webhook_account_mismatch for the claimed account: why it is not this connection's (null = it is). */
+  account_mismatch: string | null;
 }
 
 export interface ReceiveResult {
@@ -31,8 +50,16 @@ export interface ReceiveRequest {
   quarantineReason: string | null;
 }
 
+export interface AppliedSlice {
+  /** Events applied or quarantined by this slice. */
+  settled: number;
+  /** Events of the row still pending (0 = the row is processed). */
+  pending: number;
+}
+
 export interface WebhookStore {
-  findConnection(userAccountId: string): Promise<ConnectionIdentity | null>;
+  /** The connection, judged by the same rule as the guard (null = no connection for this user account). */
+  findConnection(userAccountId: string, claimed: ClaimedAccount): Promise<ConnectionIdentity | null>;
   /**
    * Store the POST (private.receive_webhook) only if the user account has a connection that accepts this key
    * version and the claimed account — in one round trip. null = nothing stored; findConnection() tells why.
@@ -43,8 +70,12 @@ export interface WebhookStore {
    * request, in order. A database error fails them all.
    */
   receiveManyIfConnected(requests: readonly ReceiveRequest[]): Promise<(ReceiveResult | null)[]>;
-  /** Apply the stored events of these inbox rows (private.apply_webhook_events), in one statement. */
-  apply(inboxIds: readonly number[]): Promise<void>;
+  /**
+   * Apply at most `maxEvents` pending events of each of these inbox rows, none after `budgetMs` per row
+   * (private.apply_webhook_events_slice), in one statement; per row, in order: events applied or quarantined
+   * now, and events still pending.
+   */
+  applySlices(inboxIds: readonly number[], maxEvents: number, budgetMs: number): Promise<AppliedSlice[]>;
   /**
    * Apply the rows still waiting, oldest first, of any account, until none is left or the budget is spent
    * (private.apply_pending_webhook_events, the cron backstop); resolves to how many events it applied.
@@ -54,17 +85,22 @@ export interface WebhookStore {
 
 export function createWebhookStore(sql: Sql): WebhookStore {
   return {
-    async findConnection(userAccountId) {
+    async findConnection(userAccountId, claimed) {
       const rows = await sql<ConnectionIdentity[]>`
-        select subdomain, amocrm_account_id::text as amocrm_account_id, webhook_key_version
+        select webhook_key_version,
+               private.webhook_account_mismatch(amocrm_account_id, subdomain, ${
+        nullableText(claimed.id)
+      }::text,
+                 ${nullableText(claimed.subdomain)}::text) as account_mismatch
           from amocrm.connections
          where user_account_id = ${userAccountId}::uuid`;
       return rows[0] ?? null;
     },
-    async receiveIfConnected(r) {
+    async receiveIfConnected(request) {
+      const r = storable(request);
       // Events go as text cast by the server: postgres.js would JSON-encode a string bound to a jsonb parameter
-      // a second time, and the handler serializes (and vets) them itself. Keep the conditions of the SQL
-      // function in step with accountMismatch() in handler.ts, which explains a refusal.
+      // a second time, and the handler serializes (and vets) them itself. The account check is
+      // private.webhook_account_mismatch, which findConnection() asks again to explain a refusal.
       const rows = await sql<{ inbox_id: string; event_count: number }[]>`
         select inbox_id::text as inbox_id, event_count
           from private.receive_webhook_if_connected(${r.userAccountId}::uuid, ${r.keyVersion}::integer,
@@ -79,7 +115,7 @@ export function createWebhookStore(sql: Sql): WebhookStore {
     },
     async receiveManyIfConnected(requests) {
       // One JSON document; the events are spliced in already serialized (see receiveIfConnected).
-      const posts = requests.map((r) =>
+      const posts = requests.map(storable).map((r) =>
         `{"user_account_id":${JSON.stringify(r.userAccountId)},"key_version":${r.keyVersion},` +
         `"claimed_account_id":${JSON.stringify(r.claimedAccountId)},` +
         `"claimed_subdomain":${JSON.stringify(r.claimedSubdomain)},"content_type":${
@@ -97,17 +133,34 @@ export function createWebhookStore(sql: Sql): WebhookStore {
       }
       return results;
     },
-    async apply(inboxIds) {
+    async applySlices(inboxIds, maxEvents, budgetMs) {
       // The ids are numbers: the array literal is built here rather than by the driver.
-      await sql`
-        select private.apply_webhook_events(x.id)
+      const rows = await sql<{ settled: number; pending: number }[]>`
+        select s.applied + s.quarantined as settled, s.pending
           from unnest(${`{${inboxIds.join(",")}}`}::bigint[]) with ordinality as x (id, n)
+         cross join lateral private.apply_webhook_events_slice(x.id, ${maxEvents}::integer,
+           make_interval(secs => ${budgetMs / 1000})) s
          order by x.n`;
+      return rows.map((row) => ({ settled: row.settled, pending: row.pending }));
     },
     async applyPending(budgetMs) {
       const [{ applied }] = await sql<{ applied: number }[]>`
         select private.apply_pending_webhook_events(make_interval(secs => ${budgetMs / 1000})) as applied`;
       return applied;
     },
+  };
+}
+
+const nullableText = (text: string | null) => text === null ? null : storableText(text);
+
+/** The request with every text field made storable (the events are vetted by the handler). */
+function storable(r: ReceiveRequest): ReceiveRequest {
+  return {
+    ...r,
+    claimedAccountId: nullableText(r.claimedAccountId),
+    claimedSubdomain: nullableText(r.claimedSubdomain),
+    contentType: nullableText(r.contentType),
+    rawBody: storableText(r.rawBody),
+    quarantineReason: nullableText(r.quarantineReason),
   };
 }

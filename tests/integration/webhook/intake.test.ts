@@ -659,3 +659,124 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "account[id] with leading zeros is the connected account → 200 and stored, not a 503 for ever",
+  ...opts,
+  async fn() {
+    const h = await harness("zero-padded-id");
+    try {
+      const body = fixtureFor("add_lead.2025.form", h.account)
+        .replace(
+          `account%5Bid%5D=${h.account.amocrmAccountId}`,
+          `account%5Bid%5D=0${h.account.amocrmAccountId}`,
+        );
+      for (let delivery = 0; delivery < 2; delivery++) {
+        const res = await h.send(body);
+        await res.body?.cancel();
+        assert.equal(res.status, 200, JSON.stringify(h.logs.at(-1)));
+      }
+      const rows = await inboxRows(h.sql, h.account.userAccountId);
+      assert.deepEqual(rows.map((r) => [r.raw_body, r.state]), [[body, "processed"], [body, "processed"]]);
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "the account rule (one SQL function for the guard and the 403's reason): ids as decimal numbers, " +
+    "subdomains case-insensitive, an unknown connection id checks the subdomain only",
+  ...opts,
+  async fn() {
+    const sql = connect();
+    try {
+      const cases: [string | null, string | null, string | null, string | null, RegExp | null][] = [
+        ["16700680", "unirock", null, null, null],
+        ["16700680", "unirock", "16700680", "UniRock", null],
+        ["16700680", "unirock", "016700680", null, null],
+        ["16700680", "unirock", "00000000000000000000016700680", null, null],
+        ["16700680", "unirock", "1", "unirock", /^account\[id\] 1 is not the connected account 16700680$/],
+        ["16700680", "unirock", "16700680 ", null, /^account\[id\]/],
+        ["16700680", "unirock", "-16700680", null, /^account\[id\]/],
+        ["16700680", "unirock", "", null, /^account\[id\]/],
+        [
+          "16700680",
+          "unirock",
+          null,
+          "other",
+          /^account\[subdomain\] 'other' is not the connected subdomain/,
+        ],
+        [null, "unirock", "1", "unirock", null],
+        [null, "unirock", "1", "Other", /^account\[subdomain\]/],
+      ];
+      for (const [connectionId, connectionSubdomain, claimedId, claimedSubdomain, expected] of cases) {
+        const [{ mismatch }] = await sql<{ mismatch: string | null }[]>`
+          select private.webhook_account_mismatch(${connectionId}::bigint, ${connectionSubdomain}::text,
+            ${claimedId}::text, ${claimedSubdomain}::text) as mismatch`;
+        const label = JSON.stringify([connectionId, connectionSubdomain, claimedId, claimedSubdomain]);
+        if (expected === null) assert.equal(mismatch, null, label);
+        else assert.match(mismatch ?? "", expected, label);
+      }
+    } finally {
+      await sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name: "an event stamped beyond the clock tolerance after its receipt is quarantined with the reason; " +
+    "the deal is not frozen: the next API snapshot still wins",
+  ...opts,
+  async fn() {
+    const h = await harness("future-time");
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const post = (id: number, ts: number, status: string) =>
+        phpForm({
+          account: { subdomain: h.account.subdomain, id: String(h.account.amocrmAccountId) },
+          leads: { update: [lead(id, ts, { status_id: status, updated_at: String(ts) })] },
+        });
+      // Year 5138, and just within the tolerance (an hour ahead: amoCRM's clock, time zones).
+      for (const body of [post(61, 99_999_999_999, "142"), post(62, now + 3600, "20")]) {
+        const res = await h.send(body);
+        await res.body?.cancel();
+        assert.equal(res.status, 200);
+      }
+      const events = await h.sql<{ amocrm_id: string; state: string; error: string | null }[]>`
+        select amocrm_id::text, state, error from amocrm.webhook_events
+         where user_account_id = ${h.account.userAccountId} order by amocrm_id`;
+      assert.deepEqual(events.map((e) => [e.amocrm_id, e.state]), [["61", "quarantined"], ["62", "applied"]]);
+      assert.match(
+        events[0].error ?? "",
+        /^amoCRM time 99999999999 is more than 1 day ahead of the webhook's receipt/,
+      );
+      const [inbox] = await inboxRows(h.sql, h.account.userAccountId);
+      assert.equal(inbox.state, "processed");
+
+      // The API says what the deal is now: it applies, and later webhooks keep applying.
+      const [{ outcome }] = await h.sql<{ outcome: string }[]>`
+        select private.apply_deal_snapshot(${h.account.userAccountId}::uuid, ${
+        h.sql.json({
+          id: 61,
+          name: "Deal 61",
+          status_id: 30,
+          pipeline_id: 936736,
+          price: 100,
+          responsible_user_id: 1,
+          created_at: now - 600,
+          updated_at: now - 60,
+        })
+      }::jsonb) as outcome`;
+      assert.equal(outcome, "applied");
+      const later = await h.send(post(61, now, "40"));
+      await later.body?.cancel();
+      const [deal] = await h.sql<{ status_id: number; updated: string }[]>`
+        select status_id, extract(epoch from amocrm_updated_at)::bigint::text as updated from public.amocrm_deals
+         where user_account_id = ${h.account.userAccountId} and amocrm_lead_id = 61`;
+      assert.deepEqual([deal.status_id, deal.updated], [40, String(now)]);
+    } finally {
+      await h.done();
+    }
+  },
+});

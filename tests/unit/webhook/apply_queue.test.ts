@@ -148,3 +148,50 @@ Deno.test("a sweep stops after maxSweepRounds; a failing sweep is reported and t
   await queue.kick(13);
   assert.equal(applied.at(-1), 13);
 });
+
+Deno.test("a big row is applied in slices and goes back in line: another account's kick runs in between", async () => {
+  const statements: string[] = [];
+  const pending = new Map<number, number>([[1, 600], [2, 1]]);
+  const queue = new ApplyQueue(options({
+    apply: (ids, maxEvents) => {
+      statements.push(ids.join(","));
+      return Promise.resolve(ids.map((id) => {
+        const settled = Math.min(maxEvents, pending.get(id)!);
+        pending.set(id, pending.get(id)! - settled);
+        return { settled, pending: pending.get(id)! };
+      }));
+    },
+    sliceEvents: 250,
+    statementEvents: 250,
+  }));
+  const big = queue.kick(1, "account-a", 600);
+  const small = queue.kick(2, "account-b", 1);
+  await Promise.all([big, small]);
+  assert.deepEqual(statements, ["1", "2", "1", "1"], "B's row went right after A's first slice");
+  assert.deepEqual([...pending.values()], [0, 0]);
+});
+
+Deno.test("a statement takes rows while their events fit statementEvents; a slice that settled nothing stops", async () => {
+  const statements: number[][] = [];
+  const gate = deferred();
+  const queue = new ApplyQueue(options({
+    apply: async (ids) => {
+      statements.push(ids);
+      if (ids.includes(1)) await gate.promise;
+      // Row 5 stays pending without progress (held by another applier): left to the cron backstop.
+      return ids.map((id) => id === 5 ? { settled: 0, pending: 3 } : { settled: 1, pending: 0 });
+    },
+    sliceEvents: 100,
+    statementEvents: 100,
+  }));
+  const kicks = [
+    queue.kick(1, "a", 1),
+    queue.kick(2, "a", 60),
+    queue.kick(3, "b", 30),
+    queue.kick(4, "c", 500),
+    queue.kick(5, "d", 3),
+  ];
+  gate.resolve();
+  await Promise.all(kicks);
+  assert.deepEqual(statements, [[1], [2, 3], [4], [5]]);
+});

@@ -1,7 +1,7 @@
 // Handler paths decided before the database is touched: method, signature, configuration, declared size.
 // The sql client here throws if called, proving none of these paths reads or writes anything.
 import assert from "node:assert/strict";
-import { accountMismatch, createWebhookHandler } from "../../../supabase/functions/amocrm-webhook/handler.ts";
+import { createWebhookHandler } from "../../../supabase/functions/amocrm-webhook/handler.ts";
 import type { Sql } from "../../../supabase/functions/amocrm-webhook/store.ts";
 import { parseWebhookSecrets } from "../../../supabase/functions/_shared/webhook/secrets.ts";
 import { signWebhookUrl } from "../../../supabase/functions/_shared/webhook/signature.ts";
@@ -90,18 +90,4 @@ Deno.test("no usable secrets → 500 and a log line that says what to set", asyn
   await res.body?.cancel();
   assert.equal(res.status, 500);
   assert.deepEqual([logs[0].outcome, logs[0].reason], ["misconfigured", "AMOCRM_WEBHOOK_SECRETS is not set"]);
-});
-
-Deno.test("account check: id and subdomain must match the connection when the body states them", () => {
-  const connection = { subdomain: "unirock", amocrm_account_id: "16700680", webhook_key_version: 1 };
-  assert.equal(accountMismatch({ id: null, subdomain: null }, connection), null);
-  assert.equal(accountMismatch({ id: "16700680", subdomain: "UniRock" }, connection), null);
-  assert.equal(accountMismatch({ id: "016700680", subdomain: null }, connection), null);
-  assert.match(accountMismatch({ id: "1", subdomain: "unirock" }, connection)!, /account\[id\] 1/);
-  assert.match(accountMismatch({ id: null, subdomain: "other" }, connection)!, /account\[subdomain\]/);
-  // Before the connect flow learned the account id, only the subdomain can be compared.
-  assert.equal(
-    accountMismatch({ id: "1", subdomain: "unirock" }, { ...connection, amocrm_account_id: null }),
-    null,
-  );
 });

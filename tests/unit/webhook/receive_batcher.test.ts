@@ -144,3 +144,56 @@ Deno.test("the database unavailable: every POST of the statement gets the error,
   statements[2].finish();
   assert.notEqual((await later).result, null);
 });
+
+Deno.test("fair across accounts: waiting POSTs are taken round-robin by account, FIFO within one", async () => {
+  const { store, statements } = controlledStore();
+  const batcher = new ReceiveBatcher({ store, maxInFlight: 1, maxPosts: 3, maxChars: 1_000_000 });
+  const of = (account: string, body: string) => batcher.receive({ ...post(body), userAccountId: account });
+  const all = [of("a", "a0")];
+  for (const body of ["a1", "a2", "a3", "a4"]) all.push(of("a", body));
+  all.push(of("b", "b1"), of("c", "c1"), of("b", "b2"));
+  for (let i = 0; statements.length > i; i++) {
+    statements[i].finish();
+    await tick();
+  }
+  await Promise.all(all);
+  assert.deepEqual(statements.map((s) => s.bodies), [
+    ["a0"],
+    ["a1", "b1", "c1"], // one each, in the order the accounts first waited
+    ["a2", "b2", "a3"], // one per account per round: a's third waits for b's second
+    ["a4"],
+  ]);
+});
+
+Deno.test("big POSTs have their own lane: one statement at a time, alone, never holding the small POSTs' slots", async () => {
+  const { store, statements, alone } = controlledStore();
+  const batcher = new ReceiveBatcher({
+    store,
+    maxInFlight: 1,
+    maxPosts: 100,
+    maxChars: 1_000_000,
+    largeChars: 10,
+  });
+  const bigs = ["big-body-1", "big-body-2"].map((body) =>
+    batcher.receive({ ...post(body), userAccountId: "a" })
+  );
+  const small = batcher.receive({ ...post("b"), userAccountId: "b" });
+  assert.deepEqual(statements.map((s) => s.bodies), [["b"]], "the small POST got the small lane's statement");
+  statements[0].finish();
+  assert.equal((await small).batchSize, 1);
+  await Promise.all(bigs);
+  assert.deepEqual(alone, ["big-body-1", "big-body-2"], "the big ones went one by one, text parameters");
+});
+
+Deno.test("an account that was not served by a full batch goes first in the next one", async () => {
+  const { store, statements } = controlledStore();
+  const batcher = new ReceiveBatcher({ store, maxInFlight: 1, maxPosts: 2, maxChars: 1_000_000 });
+  const of = (account: string, body: string) => batcher.receive({ ...post(body), userAccountId: account });
+  const all = [of("a", "a0"), of("a", "a1"), of("a", "a2"), of("b", "b1"), of("c", "c1")];
+  for (let i = 0; statements.length > i; i++) {
+    statements[i].finish();
+    await tick();
+  }
+  await Promise.all(all);
+  assert.deepEqual(statements.map((s) => s.bodies), [["a0"], ["a1", "b1"], ["c1", "a2"]]);
+});

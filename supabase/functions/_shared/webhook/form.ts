@@ -7,8 +7,16 @@
 // path, where qs took a third of the per-request CPU: amoCRM repeats the same few hundred keys in every body,
 // so each key is decoded and split once per process and remembered.
 
+import { runToEnd, STEP_EVERY, type Steps } from "./steps.ts";
+
 /** Bracket segments beyond this are not nested: the whole key stays one (junk) top-level key. */
 export const MAX_FORM_DEPTH = 20;
+/**
+ * An amoCRM body has a handful of top-level names (account, leads, contacts, task, …). Past this many the body
+ * is junk: parsing stops there (a 1 MiB body of 100,000 names would otherwise cost a few hundred milliseconds
+ * of CPU in walks over one huge object that cannot be paused).
+ */
+export const MAX_TOP_LEVEL_NAMES = 100;
 
 type FormObject = Record<string, unknown>;
 
@@ -62,6 +70,8 @@ function decodeComponent(text: string): string {
 /** Encoded key → its path, or null for a key that must be dropped. Bounded: emptied when full. */
 const knownPaths = new Map<string, readonly string[] | null>();
 const KNOWN_PATHS_MAX = 10_000;
+/** Longer keys are not remembered: amoCRM's are short, and 10,000 huge junk keys would hold gigabytes. */
+const KNOWN_PATH_MAX_CHARS = 200;
 
 function pathOf(encodedKey: string): readonly string[] | null {
   let path = knownPaths.get(encodedKey);
@@ -70,6 +80,7 @@ function pathOf(encodedKey: string): readonly string[] | null {
     const segments = bracketPath(key) ?? [key];
     // Walking into "__proto__" would write to Object.prototype.
     path = segments.includes("__proto__") ? null : segments;
+    if (encodedKey.length > KNOWN_PATH_MAX_CHARS) return path;
     if (knownPaths.size >= KNOWN_PATHS_MAX) knownPaths.clear();
     knownPaths.set(encodedKey, path);
   }
@@ -95,16 +106,35 @@ function assign(root: FormObject, path: readonly string[], value: string): void 
   node[last === "" ? nextIndex(node) : last] = value;
 }
 
+/** The body is no amoCRM body: it has more top-level names than any of theirs. */
+export class TooManyNames extends Error {
+  constructor(root: object) {
+    const first = Object.keys(root).slice(0, 3).map((name) => JSON.stringify(name.slice(0, 40)));
+    super(`more than ${MAX_TOP_LEVEL_NAMES} top-level names (${first.join(", ")}, …)`);
+  }
+}
+
 export function parseForm(raw: string): FormObject {
+  return runToEnd(parseFormSteps(raw));
+}
+
+/** parseForm, pausing every STEP_EVERY pairs (steps.ts). */
+export function* parseFormSteps(raw: string): Steps<FormObject> {
   const root: FormObject = {};
+  let pairs = 0;
+  let names = 0;
   for (let start = 0; start < raw.length;) {
+    if (++pairs % STEP_EVERY === 0) yield;
     const amp = raw.indexOf("&", start);
     const end = amp === -1 ? raw.length : amp;
     if (end > start) {
       const eq = raw.indexOf("=", start);
       const hasValue = eq !== -1 && eq < end;
       const path = pathOf(raw.slice(start, hasValue ? eq : end));
-      if (path !== null) assign(root, path, hasValue ? decodeComponent(raw.slice(eq + 1, end)) : "");
+      if (path !== null) {
+        if (!Object.hasOwn(root, path[0]) && ++names > MAX_TOP_LEVEL_NAMES) throw new TooManyNames(root);
+        assign(root, path, hasValue ? decodeComponent(raw.slice(eq + 1, end)) : "");
+      }
     }
     start = end + 1;
   }

@@ -1,9 +1,10 @@
 // One entry point from a raw webhook body to what the function stores: canonical events, the account the
 // body claims to come from, or the reason it has to be quarantined.
-import { decodeWebhookBody } from "./decode.ts";
+import { decodeWebhookBodySteps } from "./decode.ts";
 import type { BodyFormat } from "./decode.ts";
 import { type CanonicalEvent, toCanonicalEvents } from "./events.ts";
-import { describeIssues, webhookBodySchema } from "./schemas.ts";
+import { checkWebhookBodySteps, describeIssues } from "./schemas.ts";
+import { runToEnd, type Steps } from "./steps.ts";
 
 /** What the body says about its amoCRM account (`account[id]`, `account[subdomain]`), when it says it. */
 export interface ClaimedAccount {
@@ -23,18 +24,25 @@ export type ParsedWebhook =
   | { ok: false; format: BodyFormat | null; reason: string };
 
 export function parseWebhookBody(contentType: string | null, raw: string): ParsedWebhook {
-  const decoded = decodeWebhookBody(contentType, raw);
+  return runToEnd(parseWebhookBodySteps(contentType, raw));
+}
+
+/** parseWebhookBody in pausable steps (steps.ts), for big bodies. */
+export function* parseWebhookBodySteps(contentType: string | null, raw: string): Steps<ParsedWebhook> {
+  const decoded = yield* decodeWebhookBodySteps(contentType, raw);
   if (!decoded.ok) return decoded;
-  const checked = webhookBodySchema.safeParse(decoded.value);
-  if (!checked.success) {
+  const checked = yield* checkWebhookBodySteps(decoded.value);
+  if (!checked.ok) {
     return {
       ok: false,
       format: decoded.format,
-      reason: `invalid webhook body: ${describeIssues(checked.error)}`,
+      reason: `invalid webhook body: ${describeIssues(checked.issues)}`,
     };
   }
-  const { events, ignoredCompanies, ignored } = toCanonicalEvents(checked.data);
-  const account = checked.data.account;
+  yield;
+  const { events, ignoredCompanies, ignored } = toCanonicalEvents(checked.body);
+  yield;
+  const account = checked.body.account;
   return {
     ok: true,
     format: decoded.format,

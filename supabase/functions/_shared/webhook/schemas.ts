@@ -3,6 +3,7 @@
 // intake with a reason instead of failing later.
 import { z } from "zod";
 import { entityList } from "./decode.ts";
+import { STEP_EVERY, type Steps } from "./steps.ts";
 
 function isDigits(value: unknown): boolean {
   if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0;
@@ -88,35 +89,134 @@ export const contactsGroupSchema = z.looseObject({
 
 const KNOWN_TOP_LEVEL = new Set(["account", "leads", "contacts"]);
 
+/** Other groups (task, unsorted, customers, …): issues for the top-level keys that are no group at all. */
+function* unknownGroupIssues(body: Record<string, unknown>, issues: Issue[]): Steps<void> {
+  if (Object.keys(body).length === 0) issues.push({ path: [], message: "no event groups" });
+  // Each must at least look like a group: this is what tells an amoCRM body from random text that happened
+  // to decode as a form.
+  let reported = 0;
+  let seen = 0;
+  for (const key in body) {
+    if (++seen % STEP_EVERY === 0) yield;
+    if (KNOWN_TOP_LEVEL.has(key)) continue;
+    const value = body[key];
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      issues.push({ path: [key], message: "not an amoCRM event group" });
+      // A junk body can have 100k keys; a few are enough to explain the quarantine.
+      if (++reported === 10) break;
+    }
+  }
+}
+
 export const webhookBodySchema = z.looseObject({
   account: accountSchema.optional(),
   leads: leadsGroupSchema.optional(),
   contacts: contactsGroupSchema.optional(),
 }).superRefine((body, ctx) => {
-  if (Object.keys(body).length === 0) ctx.addIssue({ code: "custom", path: [], message: "no event groups" });
-  // Other groups (task, unsorted, customers, …) are ignored, but each must at least look like a group:
-  // this is what tells an amoCRM body from random text that happened to decode as a form.
-  let reported = 0;
-  for (const [key, value] of Object.entries(body)) {
-    if (KNOWN_TOP_LEVEL.has(key)) continue;
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      ctx.addIssue({ code: "custom", path: [key], message: "not an amoCRM event group" });
-      // A junk body can have 100k keys; a few are enough to explain the quarantine.
-      if (++reported === 10) break;
-    }
-  }
+  const issues: Issue[] = [];
+  const steps = unknownGroupIssues(body, issues);
+  while (!steps.next().done);
+  for (const issue of issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
 });
 
 export type WebhookBody = z.infer<typeof webhookBodySchema>;
 export type LeadEntity = z.infer<typeof leadSchema>;
 export type ContactEntity = z.infer<typeof contactSchema>;
 
-/** A short, log- and column-friendly reason from a zod error: the first issues with their paths. */
-export function describeIssues(error: z.ZodError, max = 3): string {
-  const parts = error.issues.slice(0, max).map((issue) => {
+export interface Issue {
+  path: PropertyKey[];
+  message: string;
+}
+
+export type CheckedBody = { ok: true; body: WebhookBody } | { ok: false; issues: Issue[] };
+
+const ENTITY_CHUNK = 128;
+const GROUPS = [
+  { name: "leads", schema: leadsGroupSchema, entities: z.array(leadSchema) },
+  { name: "contacts", schema: contactsGroupSchema, entities: z.array(contactSchema) },
+] as const;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+
+const prefixed = (path: PropertyKey[], issues: readonly z.core.$ZodIssue[]): Issue[] =>
+  issues.map((issue) => ({ path: [...path, ...issue.path], message: issue.message }));
+
+/**
+ * webhookBodySchema.safeParse(body), pausing between chunks of entities and keys (steps.ts): the same schemas,
+ * the same issues and the same output (shape keys first, then the others in body order, as zod gives them).
+ */
+export function* checkWebhookBodySteps(body: unknown): Steps<CheckedBody> {
+  if (!isPlainObject(body)) {
+    const checked = webhookBodySchema.safeParse(body);
+    return checked.success
+      ? { ok: true, body: checked.data }
+      : { ok: false, issues: prefixed([], checked.error.issues) };
+  }
+  const issues: Issue[] = [];
+  const out: Record<string, unknown> = {};
+  if (body.account !== undefined) {
+    const account = accountSchema.safeParse(body.account);
+    if (account.success) out.account = account.data;
+    else issues.push(...prefixed(["account"], account.error.issues));
+  }
+  for (const group of GROUPS) {
+    const value = body[group.name];
+    if (value === undefined) continue;
+    if (!isPlainObject(value)) {
+      const checked = group.schema.safeParse(value);
+      if (!checked.success) issues.push(...prefixed([group.name], checked.error.issues));
+      continue;
+    }
+    const groupOut: Record<string, unknown> = {};
+    for (const action of Object.keys(group.schema.shape)) {
+      if (value[action] === undefined) continue;
+      const list = entityList(value[action]);
+      if (!Array.isArray(list)) {
+        const checked = group.schema.shape[action as keyof typeof group.schema.shape].safeParse(
+          value[action],
+        );
+        if (!checked.success) issues.push(...prefixed([group.name, action], checked.error.issues));
+        continue;
+      }
+      const entities: unknown[] = [];
+      for (let at = 0; at < list.length; at += ENTITY_CHUNK) {
+        const checked = group.entities.safeParse(list.slice(at, at + ENTITY_CHUNK));
+        if (checked.success) entities.push(...checked.data);
+        else {
+          for (const issue of checked.error.issues) {
+            const [index, ...rest] = issue.path;
+            issues.push({ path: [group.name, action, at + Number(index), ...rest], message: issue.message });
+          }
+        }
+        yield;
+      }
+      groupOut[action] = entities;
+    }
+    for (const key in value) {
+      if (!Object.hasOwn(groupOut, key) && !Object.hasOwn(group.schema.shape, key)) {
+        groupOut[key] = value[key];
+      }
+    }
+    out[group.name] = groupOut;
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  yield* unknownGroupIssues(body, issues);
+  if (issues.length > 0) return { ok: false, issues };
+  let copied = 0;
+  for (const key in body) {
+    if (++copied % STEP_EVERY === 0) yield;
+    if (!KNOWN_TOP_LEVEL.has(key)) out[key] = body[key];
+  }
+  return { ok: true, body: out as WebhookBody };
+}
+
+/** A short, log- and column-friendly reason from a list of issues: the first ones with their paths. */
+export function describeIssues(issues: readonly Issue[], max = 3): string {
+  const parts = issues.slice(0, max).map((issue) => {
     const path = issue.path.map(String).join(".");
     return path ? `${path}: ${issue.message}` : issue.message;
   });
-  const more = error.issues.length > max ? ` (+${error.issues.length - max} more)` : "";
+  const more = issues.length > max ? ` (+${issues.length - max} more)` : "";
   return parts.join("; ") + more;
 }
