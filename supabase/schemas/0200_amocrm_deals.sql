@@ -38,7 +38,17 @@ create table public.amocrm_deals (
   --   apply_lead_event                    delete/restore observed at the webhook's received_at
   --   apply_deal_snapshot, mark_deal_missing, reconcile_deal_snapshots
   --                                       observed at p_read_at: when the API read began (default now())
-  deletion_seen_at timestamptz
+  deletion_seen_at timestamptz,
+  -- The deal as the amoCRM API last returned it (apply_deal_snapshot): sales are settled from this copy only,
+  -- never from webhook state (see private.settle_sale). price is price_with_minor_units where amoCRM gives it.
+  api_status_id integer,
+  api_pipeline_id integer,
+  api_price numeric(14, 2),
+  api_closed_at timestamptz,
+  api_updated_at timestamptz,
+  -- API reads in a row that were older than a webhook's state; each one queues a later re-read, up to
+  -- private.max_stale_api_reads(), then the sale is settled from the API copy as it is.
+  stale_api_reads integer not null default 0
 );
 
 create index amocrm_deals_lead_id_idx on public.amocrm_deals (lead_id);
