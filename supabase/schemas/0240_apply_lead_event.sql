@@ -126,14 +126,15 @@ volatile
 set search_path = ''
 as $$
 declare
+  v_country text := private.account_phone_country(p_user_account_id);
   v_phone text;
   v_lead_id bigint;
 begin
   -- The first PHONE value that normalizes; amoCRM lets managers type anything there.
-  select private.normalize_phone(v ->> 'value') into v_phone
+  select private.normalize_phone(v ->> 'value', v_country) into v_phone
   from jsonb_array_elements(coalesce(p_payload -> 'custom_fields', '[]'::jsonb)) f,
        jsonb_array_elements(case jsonb_typeof(f -> 'values') when 'array' then f -> 'values' else '[]'::jsonb end) v
-  where f ->> 'code' = 'PHONE' and private.normalize_phone(v ->> 'value') is not null
+  where f ->> 'code' = 'PHONE' and private.normalize_phone(v ->> 'value', v_country) is not null
   limit 1;
   if v_phone is null then
     return 'no_phone';

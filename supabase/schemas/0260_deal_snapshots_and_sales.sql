@@ -184,7 +184,8 @@ begin
 
   update public.amocrm_deals set
     main_contact_id = coalesce(v_main_contact, main_contact_id),
-    contact_phone_e164 = coalesce(private.normalize_phone(p_contact_phone), contact_phone_e164)
+    contact_phone_e164 = coalesce(private.normalize_phone(p_contact_phone, private.account_phone_country(p_user_account_id)),
+      contact_phone_e164)
   where user_account_id = p_user_account_id and amocrm_lead_id = v_id;
 
   perform private.link_deal_to_lead(p_user_account_id, v_id);
