@@ -110,14 +110,15 @@ create index sales_client_phone_e164_idx on public.sales (user_account_id, clien
 
 create index sales_amocrm_deal_id_idx on public.sales (user_account_id, amocrm_deal_id);
 
-create trigger normalize_phones before insert or update on public.leads
+-- Only when a phone (or the account) changes: every other lead update (stage, qualification) skips it.
+create trigger normalize_phones before insert or update of phone, chat_id, user_account_id, phone_e164 on public.leads
   for each row execute function private.normalize_row_phones();
 
-create trigger normalize_phones before insert or update on public.sales
+create trigger normalize_phones before insert or update of client_phone, user_account_id, client_phone_e164 on public.sales
   for each row execute function private.normalize_row_phones();
 
-create trigger normalize_phones before insert or update on public.purchases
-  for each row execute function private.normalize_row_phones();
+create trigger normalize_phones before insert or update of client_phone, user_account_id, client_phone_e164
+  on public.purchases for each row execute function private.normalize_row_phones();
 
 create trigger renormalize_phones after update of default_phone_country on public.user_accounts
   for each row when (old.default_phone_country is distinct from new.default_phone_country)

@@ -1148,17 +1148,17 @@ CREATE TRIGGER analytics_lead_changed
   EXECUTE FUNCTION private.analytics_lead_changed();
 
 CREATE TRIGGER normalize_phones
-  BEFORE INSERT OR UPDATE ON public.leads
+  BEFORE INSERT OR UPDATE OF phone, chat_id, user_account_id, phone_e164 ON public.leads
   FOR EACH ROW
   EXECUTE FUNCTION private.normalize_row_phones();
 
 CREATE TRIGGER normalize_phones
-  BEFORE INSERT OR UPDATE ON public.purchases
+  BEFORE INSERT OR UPDATE OF client_phone, user_account_id, client_phone_e164 ON public.purchases
   FOR EACH ROW
   EXECUTE FUNCTION private.normalize_row_phones();
 
 CREATE TRIGGER normalize_phones
-  BEFORE INSERT OR UPDATE ON public.sales
+  BEFORE INSERT OR UPDATE OF client_phone, user_account_id, client_phone_e164 ON public.sales
   FOR EACH ROW
   EXECUTE FUNCTION private.normalize_row_phones();
 
