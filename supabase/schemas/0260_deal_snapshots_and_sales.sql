@@ -146,6 +146,11 @@ begin
       state_tiebreak = '~',
       closed_at = to_timestamp(nullif(p_lead ->> 'closed_at', '')::bigint)
     where user_account_id = p_user_account_id and amocrm_lead_id = v_id;
+  elsif v_deal.state_tiebreak <> '~' and v_deal.price = trunc(v_price) and v_deal.price <> v_price then
+    -- The newer webhook state holds the legacy integer price of this same amount: keep the kopecks (a
+    -- webhook that changes no price enqueues no read, so none would bring them later).
+    update public.amocrm_deals set price = v_price
+    where user_account_id = p_user_account_id and amocrm_lead_id = v_id;
   end if;
   v_deletion := private.observe_deletion(p_user_account_id, v_id, v_is_deleted, p_read_at);
 
