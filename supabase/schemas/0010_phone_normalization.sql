@@ -100,7 +100,7 @@ declare
     || '|[ ' || chr(160) || '\t]*(?:,{2}|;)[:.．]?[ ' || chr(160) || '\t,-]*(\d{1,15})#?'
     || '|[ ' || chr(160) || '\t]*(?:,)+[:.．]?[ ' || chr(160) || '\t,-]*(\d{1,9})#?';
   v_meta jsonb := private.phone_metadata();
-  v_plan jsonb := v_meta -> 'regions' -> upper(coalesce(p_default_country, 'RU'));
+  v_plan jsonb := v_meta #> array['regions', upper(coalesce(p_default_country, 'RU'))];
   v_text text;
   v_digits text;
   v_plus boolean;
@@ -125,10 +125,16 @@ begin
 
   -- STEP: the number in the text (from the first '+' or digit to the last digit), viable, extension dropped.
   v_text := regexp_replace(substring(v_text from '[+0-9].*$'), '[^0-9#]+$', '');
-  if v_text is null or v_text !~* ('^(?:\d{2}|\+?(?:[' || c_punct || ']*\d){3,}[' || c_punct || '0-9]*(?:' || c_ext || ')?)$') then
+  if v_text is null then
     return null;
   end if;
-  v_text := regexp_replace(v_text, '(?:' || c_ext || ')$', '', 'i');
+  -- Digits with plain punctuation (most phones) are viable and carry no extension: skip the long patterns.
+  if v_text !~ '^\+?[-0-9 ().]*$' or v_text ~ '^\+?[^0-9]*[0-9]?[^0-9]*$' then
+    if v_text !~* ('^(?:\d{2}|\+?(?:[' || c_punct || ']*\d){3,}[' || c_punct || '0-9]*(?:' || c_ext || ')?)$') then
+      return null;
+    end if;
+    v_text := regexp_replace(v_text, '(?:' || c_ext || ')$', '', 'i');
+  end if;
   v_plus := left(v_text, 1) = '+';
   v_digits := regexp_replace(v_text, '\D', '', 'g');
 
@@ -145,10 +151,11 @@ begin
       return null;
     end if;
     for v_i in 1..3 loop
-      if v_meta -> 'calling_codes' ? left(v_digits, v_i) then
+      -- (#> extracts one value; -> 'regions' would copy the whole regions object first.)
+      if v_meta #> array['calling_codes', left(v_digits, v_i)] is not null then
         v_cc := left(v_digits, v_i);
         v_number := substr(v_digits, v_i + 1);
-        v_plan := v_meta -> 'regions' -> (v_meta -> 'calling_codes' -> v_cc ->> 0);
+        v_plan := v_meta #> array['regions', v_meta #>> array['calling_codes', v_cc, '0']];
         exit;
       end if;
     end loop;
@@ -173,12 +180,15 @@ begin
 
   -- STEP: the national number, valid in some region of that calling code.
   v_nsn := private.phone_national_number(v_number, v_plan);
-  if length(v_nsn) not between 2 and 17 or not exists (
-    select 1 from jsonb_array_elements_text(v_meta -> 'calling_codes' -> v_cc) r
-    where v_nsn ~ ('^(?:' || (v_meta -> 'regions' -> r ->> 2) || ')$')) then
+  if length(v_nsn) not between 2 and 17 then
     return null;
   end if;
-  return '+' || v_cc || v_nsn;
+  for v_i in 0 .. jsonb_array_length(v_meta #> array['calling_codes', v_cc]) - 1 loop
+    if v_nsn ~ ('^(?:' || (v_meta #>> array['regions', v_meta #>> array['calling_codes', v_cc, v_i::text], '2']) || ')$') then
+      return '+' || v_cc || v_nsn;
+    end if;
+  end loop;
+  return null;
 end $$;
 comment on function private.normalize_phone(text, text) is
   'E.164 form of a phone as typed (written country code wins; a national number takes p_default_country; '
