@@ -72,6 +72,8 @@ begin
       coalesce(v_old_pipeline, private.pipeline_of_status(p_user_account_id, v_old_status),
         case when v_deal.status_id = v_old_status then v_deal.pipeline_id end, v_pipeline),
       v_status, v_pipeline, v_event_at, 'webhook', true, p_payload);
+    -- An API read that overtook this webhook guessed the same transition at a later time: it goes.
+    perform private.drop_superseded_guesses(p_user_account_id, p_amocrm_id);
   end if;
 
   v_is_newer := private.is_newer_state(v_event_at, v_tiebreak, v_deal.amocrm_updated_at, v_deal.state_tiebreak);
