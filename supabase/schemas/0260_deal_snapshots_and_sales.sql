@@ -78,7 +78,8 @@ revoke all on function private.settle_sale(uuid,bigint) from public;
 grant execute on function private.settle_sale(uuid,bigint) to service_role;
 
 -- How many API reads in a row may come back older than a webhook's state before the sale is settled from the
--- API copy anyway, and how long to wait before each re-read (30 s, 1, 2, 4, 8 min: about a quarter of an hour).
+-- API copy anyway, and how long to wait before each re-read: 5, 15, 45, 135, 405 s (ten minutes in all; the
+-- first two within the wait of a draining worker, the rest at the next cron tick).
 create or replace function private.max_stale_api_reads()
 returns integer
 language sql
@@ -176,7 +177,7 @@ begin
   if v_webhook_ahead and v_deal.stale_api_reads < private.max_stale_api_reads() then
     perform private.enqueue_job('confirm_deals', p_user_account_id, jsonb_build_object('ids', jsonb_build_array(v_id)),
       'confirm_deals_reread:' || p_user_account_id,
-      now() + make_interval(secs => 30 * power(2, v_deal.stale_api_reads)));
+      now() + make_interval(secs => 5 * power(3, v_deal.stale_api_reads)));
     raise log 'amo-roi: deal % of account % read older than a webhook (% of %), re-read queued',
       v_id, p_user_account_id, v_deal.stale_api_reads + 1, private.max_stale_api_reads();
     perform private.link_deal_to_lead(p_user_account_id, v_id);

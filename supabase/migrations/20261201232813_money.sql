@@ -189,7 +189,7 @@ begin
   if v_webhook_ahead and v_deal.stale_api_reads < private.max_stale_api_reads() then
     perform private.enqueue_job('confirm_deals', p_user_account_id, jsonb_build_object('ids', jsonb_build_array(v_id)),
       'confirm_deals_reread:' || p_user_account_id,
-      now() + make_interval(secs => 30 * power(2, v_deal.stale_api_reads)));
+      now() + make_interval(secs => 5 * power(3, v_deal.stale_api_reads)));
     raise log 'amo-roi: deal % of account % read older than a webhook (% of %), re-read queued',
       v_id, p_user_account_id, v_deal.stale_api_reads + 1, private.max_stale_api_reads();
     perform private.link_deal_to_lead(p_user_account_id, v_id);
