@@ -35,7 +35,10 @@ export function leadJson(
   return {
     id: lead.id,
     name: lead.name,
-    price: lead.price,
+    // Since April 2026 the lead model carries price_with_minor_units (e.g. 100.50); the legacy integer price
+    // truncates it (100.5 → 100, 0.1 → 0). Reference §7 "Minor units", amocrm-api-php LeadModel.
+    price: Math.trunc(lead.price),
+    price_with_minor_units: lead.price,
     responsible_user_id: lead.responsible_user_id,
     group_id: 0,
     status_id: lead.status_id,

@@ -241,7 +241,8 @@ function lifecycle(
     at += random.int(10 * 60, 36 * 3600);
   };
   const pipeline = () => ctx.pipelines[state.pipeline];
-  const price = () => random.int(50, 3000) * 100;
+  // Rubles and kopecks (5,000.00 … 300,000.00): the exact amount is price_with_minor_units.
+  const price = () => random.int(500_000, 30_000_000) / 100;
   const moveTo = (stage: number) => {
     state.stage = stage;
     state.outcome = "open";

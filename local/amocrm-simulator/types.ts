@@ -53,6 +53,7 @@ export interface StatusChange {
 export interface Lead {
   id: number;
   name: string;
+  /** The exact amount, kopecks included (REST `price_with_minor_units`); REST and webhook `price` truncate it. */
   price: number;
   responsible_user_id: number;
   status_id: number;

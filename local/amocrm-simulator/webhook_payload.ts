@@ -44,7 +44,9 @@ export function leadWebhookEntity(
     id: str(lead.id),
     name: lead.name,
     status_id: str(lead.status_id),
-    price: str(lead.price),
+    // Captured bodies carry only the legacy integer price; whether webhooks carry price_with_minor_units is
+    // undocumented, so they do not here.
+    price: str(Math.trunc(lead.price)),
     responsible_user_id: str(lead.responsible_user_id),
     last_modified: str(lead.updated_at),
     modified_user_id: str(modifiedBy),

@@ -307,6 +307,12 @@ CREATE TABLE "public"."amocrm_deals" (
   "created_at"          timestamp with time zone NOT NULL DEFAULT now(),
   "updated_at"          timestamp with time zone NOT NULL DEFAULT now(),
   "deletion_seen_at"    timestamp with time zone,
+  "api_status_id"       integer,
+  "api_pipeline_id"     integer,
+  "api_price"           numeric(14,2),
+  "api_closed_at"       timestamp with time zone,
+  "api_updated_at"      timestamp with time zone,
+  "stale_api_reads"     integer                  NOT NULL DEFAULT 0,
   CONSTRAINT "amocrm_deals_attribution_check" CHECK ((attribution = ANY (ARRAY['amocrm_lead_id'::text, 'phone'::text]))),
   CONSTRAINT "amocrm_deals_pkey" PRIMARY KEY (user_account_id, amocrm_lead_id)
 );
@@ -397,6 +403,9 @@ ALTER TABLE "public"."user_accounts"
   ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE "public"."leads"
+  ADD COLUMN "phone_e164" text;
+
+ALTER TABLE "public"."leads"
   ADD COLUMN "current_pipeline_id" integer;
 
 ALTER TABLE "public"."leads"
@@ -406,7 +415,13 @@ ALTER TABLE "public"."leads"
   ADD COLUMN "is_qualified" boolean DEFAULT false;
 
 ALTER TABLE "public"."purchases"
+  ADD COLUMN "client_phone_e164" text;
+
+ALTER TABLE "public"."purchases"
   ADD COLUMN "amocrm_deal_id" bigint;
+
+ALTER TABLE "public"."sales"
+  ADD COLUMN "client_phone_e164" text;
 
 ALTER TABLE "public"."sales"
   ADD COLUMN "lead_id" bigint;
@@ -416,6 +431,23 @@ ALTER TABLE "public"."sales"
 
 ALTER TABLE "public"."sales"
   ADD COLUMN "confirmed_at" timestamp WITH time zone;
+
+ALTER TABLE "public"."user_accounts"
+  ADD COLUMN "default_phone_country" text NOT NULL DEFAULT 'RU'::text;
+
+CREATE OR REPLACE FUNCTION private.account_phone_country (
+  p_user_account_id uuid
+)
+  RETURNS text
+  LANGUAGE plpgsql
+  STABLE
+  PARALLEL SAFE
+  SECURITY DEFINER
+  SET search_path TO ''
+  AS $function$
+begin
+  return coalesce((select a.default_phone_country from public.user_accounts a where a.id = p_user_account_id), 'RU');
+end $function$;
 
 CREATE OR REPLACE FUNCTION private.activate_amocrm_connection (
   p_user_account_id     uuid,
@@ -1370,14 +1402,15 @@ CREATE OR REPLACE FUNCTION private.apply_contact_event (
   SET search_path TO ''
   AS $function$
 declare
+  v_country text := private.account_phone_country(p_user_account_id);
   v_phone text;
   v_lead_id bigint;
 begin
   -- The first PHONE value that normalizes; amoCRM lets managers type anything there.
-  select private.normalize_phone(v ->> 'value') into v_phone
+  select private.normalize_phone(v ->> 'value', v_country) into v_phone
   from jsonb_array_elements(coalesce(p_payload -> 'custom_fields', '[]'::jsonb)) f,
        jsonb_array_elements(case jsonb_typeof(f -> 'values') when 'array' then f -> 'values' else '[]'::jsonb end) v
-  where f ->> 'code' = 'PHONE' and private.normalize_phone(v ->> 'value') is not null
+  where f ->> 'code' = 'PHONE' and private.normalize_phone(v ->> 'value', v_country) is not null
   limit 1;
   if v_phone is null then
     return 'no_phone';
@@ -1463,6 +1496,7 @@ declare
   v_status integer := (p_lead ->> 'status_id')::integer;
   v_pipeline integer := (p_lead ->> 'pipeline_id')::integer;
   v_updated_at timestamptz := to_timestamp((p_lead ->> 'updated_at')::bigint);
+  v_price numeric := private.lead_amount(p_lead);
   v_is_deleted boolean := coalesce((p_lead ->> 'is_deleted')::boolean, false);
   -- The documented trash model has no stage; it can only say "deleted".
   v_trash_only boolean := p_lead ->> 'status_id' is null or p_lead ->> 'pipeline_id' is null;
@@ -1472,6 +1506,7 @@ declare
   v_deal public.amocrm_deals;
   v_is_newer boolean := false;
   v_deletion text;
+  v_webhook_ahead boolean;
 begin
   if v_trash_only and not v_is_deleted then
     raise exception using errcode = '22023',
@@ -1497,24 +1532,64 @@ begin
       name = p_lead ->> 'name',
       pipeline_id = v_pipeline,
       status_id = v_status,
-      price = (p_lead ->> 'price')::numeric,
+      price = v_price,
       responsible_user_id = (p_lead ->> 'responsible_user_id')::bigint,
       amocrm_created_at = to_timestamp((p_lead ->> 'created_at')::bigint),
       amocrm_updated_at = v_updated_at,
       state_tiebreak = '~',
       closed_at = to_timestamp(nullif(p_lead ->> 'closed_at', '')::bigint)
     where user_account_id = p_user_account_id and amocrm_lead_id = v_id;
+  elsif v_deal.state_tiebreak <> '~' and v_deal.price = trunc(v_price) and v_deal.price <> v_price then
+    -- The newer webhook state holds the legacy integer price of this same amount: keep the kopecks (a
+    -- webhook that changes no price enqueues no read, so none would bring them later).
+    update public.amocrm_deals set price = v_price
+    where user_account_id = p_user_account_id and amocrm_lead_id = v_id;
   end if;
   v_deletion := private.observe_deletion(p_user_account_id, v_id, v_is_deleted, p_read_at);
 
+  -- STEP: the API copy, which alone settles the sale; an older read never replaces a newer one.
+  update public.amocrm_deals set
+    api_status_id = v_status,
+    api_pipeline_id = v_pipeline,
+    api_price = v_price,
+    api_closed_at = to_timestamp(nullif(p_lead ->> 'closed_at', '')::bigint),
+    api_updated_at = v_updated_at
+  where user_account_id = p_user_account_id and amocrm_lead_id = v_id
+    and (api_updated_at is null or api_updated_at <= v_updated_at);
+
+  -- GUARD: a webhook told of a newer money state (won/lost, or another price of a won deal) than this read
+  -- shows. The API may lag its own webhooks, or the webhook was wrong: read again later instead of settling;
+  -- after max_stale_api_reads re-reads, settle from what the API returned.
+  v_webhook_ahead := not v_is_newer and v_deal.state_tiebreak <> '~' and (
+    (v_deal.status_id in (142, 143) or v_status in (142, 143)) and v_deal.status_id is distinct from v_status
+    or (v_deal.status_id = 142 or v_status = 142) and trunc(v_deal.price) is distinct from trunc(v_price));
+  update public.amocrm_deals set
+    stale_api_reads = case when v_webhook_ahead then least(stale_api_reads + 1, private.max_stale_api_reads()) else 0 end
+  where user_account_id = p_user_account_id and amocrm_lead_id = v_id;
+  if v_webhook_ahead and v_deal.stale_api_reads < private.max_stale_api_reads() then
+    perform private.enqueue_job('confirm_deals', p_user_account_id, jsonb_build_object('ids', jsonb_build_array(v_id)),
+      'confirm_deals_reread:' || p_user_account_id,
+      now() + make_interval(secs => 5 * power(3, v_deal.stale_api_reads)));
+    raise log 'amo-roi: deal % of account % read older than a webhook (% of %), re-read queued',
+      v_id, p_user_account_id, v_deal.stale_api_reads + 1, private.max_stale_api_reads();
+    perform private.link_deal_to_lead(p_user_account_id, v_id);
+    return 'reread';
+  end if;
+  if v_webhook_ahead then
+    raise log 'amo-roi: deal % of account % still read older than a webhook after % re-reads, settled from the API copy',
+      v_id, p_user_account_id, private.max_stale_api_reads();
+  end if;
+
   update public.amocrm_deals set
     main_contact_id = coalesce(v_main_contact, main_contact_id),
-    contact_phone_e164 = coalesce(private.normalize_phone(p_contact_phone), contact_phone_e164)
+    contact_phone_e164 = coalesce(private.normalize_phone(p_contact_phone, private.account_phone_country(p_user_account_id)),
+      contact_phone_e164)
   where user_account_id = p_user_account_id and amocrm_lead_id = v_id;
 
   perform private.link_deal_to_lead(p_user_account_id, v_id);
   perform private.settle_sale(p_user_account_id, v_id);
-  return case when v_is_newer or v_deletion = 'changed' then 'applied' else 'stale' end;
+  return case when v_webhook_ahead then 'unconfirmed'
+    when v_is_newer or v_deletion = 'changed' then 'applied' else 'stale' end;
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.apply_lead_event (
@@ -1535,7 +1610,7 @@ declare
   v_pipeline integer := private.webhook_int(p_payload ->> 'pipeline_id');
   v_old_status integer := private.webhook_int(p_payload ->> 'old_status_id');
   v_old_pipeline integer := private.webhook_int(p_payload ->> 'old_pipeline_id');
-  v_price numeric := private.webhook_numeric(p_payload ->> 'price');
+  v_price numeric := private.lead_amount(p_payload);
   v_created bigint := coalesce(private.webhook_int(p_payload ->> 'created_at'), private.webhook_int(p_payload ->> 'date_create'));
   v_event_at timestamptz := case when p_amocrm_ts > 0 then to_timestamp(p_amocrm_ts) end;
   v_tiebreak text := md5(concat_ws('|', p_action, v_status, v_pipeline, v_price, p_payload ->> 'name'));
@@ -1556,6 +1631,11 @@ begin
   values (p_user_account_id, p_amocrm_id) on conflict do nothing;
   select * into v_deal from public.amocrm_deals
   where user_account_id = p_user_account_id and amocrm_lead_id = p_amocrm_id for update;
+  -- Webhooks carry only the legacy integer price (captured bodies): the truncation of the exact amount the
+  -- API gave us is that same amount, not a price edit.
+  if p_payload ->> 'price_with_minor_units' is null and v_price = trunc(v_deal.price) then
+    v_price := v_deal.price;
+  end if;
 
   if p_action = 'delete' then
     if private.observe_deletion(p_user_account_id, p_amocrm_id, true, p_received_at) = 'stale' then
@@ -1601,6 +1681,8 @@ begin
         case when v_deal.status_id = v_old_status and v_deal.amocrm_updated_at <= v_event_at then v_deal.pipeline_id end,
         v_pipeline),
       v_status, v_pipeline, v_event_at, 'webhook', true, p_payload);
+    -- An API read that overtook this webhook guessed the same transition at a later time: it goes.
+    perform private.drop_superseded_guesses(p_user_account_id, p_amocrm_id);
   end if;
 
   v_is_newer := private.is_newer_state(v_event_at, v_tiebreak, v_deal.amocrm_updated_at, v_deal.state_tiebreak);
@@ -1632,7 +1714,9 @@ begin
     v_pipeline := coalesce(v_end_pipeline, v_pipeline);
     v_money := v_status in (142, 143) and v_deal.status_id is distinct from v_status
       or v_deal.status_id = 142 and v_status <> 142
-      or v_status = 142 and v_deal.price is distinct from v_price;
+      or v_status = 142 and v_deal.price is distinct from v_price
+      -- A new price known only to the ruble (the webhook's legacy integer): the API read gives the kopecks.
+      or v_price <> 0 and v_deal.price is distinct from v_price and p_payload ->> 'price_with_minor_units' is null;
 
     update public.amocrm_deals set
       name = coalesce(p_payload ->> 'name', name),
@@ -2363,6 +2447,18 @@ begin
   return null;
 end $function$;
 
+CREATE OR REPLACE FUNCTION private.lead_amount (
+  p_lead jsonb
+)
+  RETURNS numeric
+  LANGUAGE plpgsql
+  IMMUTABLE
+  SET search_path TO ''
+  AS $function$
+begin
+  return coalesce(private.webhook_numeric(p_lead ->> 'price_with_minor_units'), private.webhook_numeric(p_lead ->> 'price'));
+end $function$;
+
 CREATE OR REPLACE FUNCTION private.link_deal_to_lead (
   p_user_account_id uuid,
   p_amocrm_lead_id  bigint
@@ -2388,10 +2484,11 @@ begin
   order by l.id limit 1;
   if v_lead_id is not null then
     v_how := 'amocrm_lead_id';
-  elsif v_deal.lead_id is null and v_deal.contact_phone_e164 is not null then
+  elsif v_deal.lead_id is null and v_deal.contact_phone_e164 is not null and v_deal.amocrm_created_at is not null then
     select l.id into v_lead_id from public.leads l
     where l.user_account_id = p_user_account_id and l.phone_e164 = v_deal.contact_phone_e164
-    order by (l.created_at <= coalesce(v_deal.amocrm_created_at, now())) desc, l.created_at desc, l.id desc
+      and l.created_at <= v_deal.amocrm_created_at
+    order by l.created_at desc, l.id desc
     limit 1;
     v_how := case when v_lead_id is not null then 'phone' end;
   end if;
@@ -2460,6 +2557,15 @@ begin
   return private.settle_sale(p_user_account_id, p_amocrm_lead_id);
 end $function$;
 
+CREATE OR REPLACE FUNCTION private.max_stale_api_reads()
+  RETURNS integer
+  LANGUAGE sql
+  IMMUTABLE
+  SET search_path TO ''
+  AS $function$
+  select 5
+$function$;
+
 CREATE OR REPLACE FUNCTION private.mirror_deal_onto_lead()
   RETURNS TRIGGER
   LANGUAGE plpgsql
@@ -2505,30 +2611,134 @@ CREATE OR REPLACE FUNCTION private.next_job_due_at (
 $function$;
 
 CREATE OR REPLACE FUNCTION private.normalize_phone (
-  raw text
+  raw               text,
+  p_default_country text DEFAULT 'RU'::text
 )
   RETURNS text
-  LANGUAGE sql
+  LANGUAGE plpgsql
   IMMUTABLE
   PARALLEL SAFE
   SET search_path TO ''
   AS $function$
-  with digits as (
-    -- WhatsApp chat ids carry the number before '@'; everything that is not a digit is noise.
-    select regexp_replace(split_part(coalesce(raw, ''), '@', 1), '\D', '', 'g') as d
-  ), national as (
-    select case
-      -- Russian/Kazakh trunk prefix: 8XXXXXXXXXX is +7XXXXXXXXXX.
-      when length(d) = 11 and left(d, 1) = '8' then '7' || substr(d, 2)
-      -- Ten digits starting with 9 are a Russian mobile number written without the country code.
-      when length(d) = 10 and left(d, 1) = '9' then '7' || d
-      else d
-    end as d
-    from digits
-  )
-  -- E.164 allows 8..15 digits after '+'; anything shorter (extensions like `2001`) is not a phone.
-  select case when length(d) between 8 and 15 then '+' || d end from national
-$function$;
+declare
+  -- libphonenumber's punctuation and extension labels (createExtensionPattern), plus the Russian labels
+  -- 'добавочный', 'доп.' and 'вн.' it does not know.
+  c_punct constant text := '-‐-―−ー－／/．. ' || chr(160) || chr(173) || chr(8203) || chr(8288) || chr(12288)
+    || '()（）［］\[\]~⁓∼～';
+  c_ext constant text := ';ext=(\d{1,20})'
+    || '|[ ' || chr(160) || '\t,]*(?:e?xt(?:ensi(?:ó|ó)?n)?n?|ｅ?ｘｔｎ?|добавочный|доб|доп|вн|anexo)'
+      || '[:.．]?[ ' || chr(160) || '\t,-]*(\d{1,20})#?'
+    || '|[ ' || chr(160) || '\t,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[ ' || chr(160) || '\t,-]*(\d{1,9})#?'
+    || '|[- ]+(\d{1,6})#'
+    || '|[ ' || chr(160) || '\t]*(?:,{2}|;)[:.．]?[ ' || chr(160) || '\t,-]*(\d{1,15})#?'
+    || '|[ ' || chr(160) || '\t]*(?:,)+[:.．]?[ ' || chr(160) || '\t,-]*(\d{1,9})#?';
+  v_meta jsonb := private.phone_metadata();
+  v_plan jsonb := v_meta #> array['regions', upper(coalesce(p_default_country, 'RU'))];
+  v_text text;
+  v_digits text;
+  v_plus boolean;
+  v_cc text;
+  v_number text;
+  v_rest text;
+  v_nsn text;
+  v_i integer;
+begin
+  if raw is null or v_plan is null then
+    return null;
+  end if;
+  -- Fullwidth and Arabic-Indic digits are digits.
+  v_text := translate(raw, '０１２３４５６７８９٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹＋', '012345678901234567890123456789+');
+
+  -- STEP: a WhatsApp chat id is the international number before '@'; any other '@' (group, e-mail) is not a phone.
+  if v_text ~ '^\s*\+?\d{6,}@(s\.whatsapp\.net|c\.us)\s*$' then
+    v_text := '+' || substring(v_text from '\d+');
+  elsif position('@' in v_text) > 0 then
+    return null;
+  end if;
+
+  -- STEP: the number in the text (from the first '+' or digit to the last digit), viable, extension dropped.
+  v_text := regexp_replace(substring(v_text from '[+0-9].*$'), '[^0-9#]+$', '');
+  if v_text is null then
+    return null;
+  end if;
+  -- Digits with plain punctuation (most phones) are viable and carry no extension: skip the long patterns.
+  if v_text !~ '^\+?[-0-9 ().]*$' or v_text ~ '^\+?[^0-9]*[0-9]?[^0-9]*$' then
+    if v_text !~* ('^(?:\d{2}|\+?(?:[' || c_punct || ']*\d){3,}[' || c_punct || '0-9]*(?:' || c_ext || ')?)$') then
+      return null;
+    end if;
+    v_text := regexp_replace(v_text, '(?:' || c_ext || ')$', '', 'i');
+  end if;
+  v_plus := left(v_text, 1) = '+';
+  v_digits := regexp_replace(v_text, '\D', '', 'g');
+
+  -- STEP: the country calling code — written ('+', an international prefix), or the default country's.
+  if not v_plus then
+    v_rest := regexp_replace(v_digits, '^(?:' || (v_plan ->> 1) || '|00)', '');
+    if v_rest <> v_digits and left(v_rest, 1) <> '0' then
+      v_plus := true;
+      v_digits := v_rest;
+    end if;
+  end if;
+  if v_plus then
+    if left(v_digits, 1) = '0' then
+      return null;
+    end if;
+    for v_i in 1..3 loop
+      -- (#> extracts one value; -> 'regions' would copy the whole regions object first.)
+      if v_meta #> array['calling_codes', left(v_digits, v_i)] is not null then
+        v_cc := left(v_digits, v_i);
+        v_number := substr(v_digits, v_i + 1);
+        v_plan := v_meta #> array['regions', v_meta #>> array['calling_codes', v_cc, '0']];
+        exit;
+      end if;
+    end loop;
+    if v_cc is null then
+      return null;
+    end if;
+  else
+    v_cc := v_plan ->> 0;
+    v_number := v_digits;
+    -- The default country's code written without '+' ('79123456789' in RU): taken as such when the number
+    -- does not fit the plan as it is but does without the code, or is too long for it.
+    if left(v_digits, length(v_cc)) = v_cc then
+      v_rest := substr(v_digits, length(v_cc) + 1);
+      v_nsn := private.phone_national_number(v_digits, v_plan);
+      if (v_nsn !~ ('^(?:' || (v_plan ->> 2) || ')$')
+          and private.phone_national_number(v_rest, v_plan) ~ ('^(?:' || (v_plan ->> 2) || ')$'))
+         or private.phone_length_check(v_nsn, v_plan) = 'TOO_LONG' then
+        v_number := v_rest;
+      end if;
+    end if;
+  end if;
+
+  -- STEP: the national number, valid in some region of that calling code.
+  v_nsn := private.phone_national_number(v_number, v_plan);
+  if length(v_nsn) not between 2 and 17 then
+    return null;
+  end if;
+  for v_i in 0 .. jsonb_array_length(v_meta #> array['calling_codes', v_cc]) - 1 loop
+    if v_nsn ~ ('^(?:' || (v_meta #>> array['regions', v_meta #>> array['calling_codes', v_cc, v_i::text], '2']) || ')$') then
+      return '+' || v_cc || v_nsn;
+    end if;
+  end loop;
+  return null;
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.normalize_row_phones()
+  RETURNS TRIGGER
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
+declare
+  v_country text := private.account_phone_country(new.user_account_id);
+begin
+  if tg_table_name = 'leads' then
+    new.phone_e164 := coalesce(private.normalize_phone(new.phone, v_country), private.normalize_phone(new.chat_id, v_country));
+  else
+    new.client_phone_e164 := private.normalize_phone(new.client_phone, v_country);
+  end if;
+  return new;
+end $function$;
 
 CREATE OR REPLACE FUNCTION private.observe_deletion (
   p_user_account_id uuid,
@@ -2576,6 +2786,530 @@ CREATE OR REPLACE FUNCTION private.percent_of (
   AS $function$
   select case when p_whole is null or p_whole = 0 then null else round(coalesce(p_part, 0) * 100 / p_whole, 2) end
 $function$;
+
+CREATE OR REPLACE FUNCTION private.phone_length_check (
+  p_number text,
+  p_plan   jsonb
+)
+  RETURNS text
+  LANGUAGE plpgsql
+  IMMUTABLE
+  PARALLEL SAFE
+  SET search_path TO ''
+  AS $function$
+declare
+  v_lengths jsonb := p_plan -> 3;
+  v_len integer := length(p_number);
+begin
+  if v_lengths is null or jsonb_array_length(v_lengths) = 0 then
+    return 'IS_POSSIBLE';
+  end if;
+  return case
+    when v_len = (v_lengths ->> 0)::integer then 'IS_POSSIBLE'
+    when v_len < (v_lengths ->> 0)::integer then 'TOO_SHORT'
+    when v_len > (v_lengths ->> -1)::integer then 'TOO_LONG'
+    when v_lengths @> to_jsonb(v_len) then 'IS_POSSIBLE'
+    else 'INVALID_LENGTH'
+  end;
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.phone_metadata()
+  RETURNS jsonb
+  LANGUAGE plpgsql
+  IMMUTABLE
+  PARALLEL SAFE
+  SET search_path TO ''
+  AS $function$
+begin
+  return '{"regions":{"AC":["247","00","(?:[01589]\\d|[2-467])\\d{4}",[5,6],null,null],
+"AD":["376","00","(?:1|6\\d)\\d{7}|[135-9]\\d{5}",[6,8,9],null,null],
+"AE":["971","00","(?:[4-7]\\d|9[0-689])\\d{7}|800\\d{2,9}|[2-4679]\\d{7}",[5,6,7,8,9,10,11,12],"0",null],
+"AF":["93","00","[2-7]\\d{8}",[9],"0",null],
+"AG":["1","011","(?:268|[58]\\d\\d|900)\\d{7}",[10],"([457]\\d{6})$|1","268$1"],
+"AI":["1","011","(?:264|[58]\\d\\d|900)\\d{7}",[10],"([2457]\\d{6})$|1","264$1"],
+"AL":["355","00","(?:700\\d\\d|900)\\d{3}|8\\d{5,7}|(?:[2-5]|6\\d)\\d{7}",[6,7,8,9],"0",null],
+"AM":["374","00","(?:[1-489]\\d|55|60|77)\\d{6}",[8],"0",null],
+"AO":["244","00","[29]\\d{8}",[9],null,null],
+"AR":["54","00","(?:11|[89]\\d\\d)\\d{8}|[2368]\\d{9}",[10,11],"0?(?:(11|2(?:2(?:02?|[13]|2[13-79]|4[1-6]|5[2457]|6[124-8]|7[1-4]|8[13-6]|9[1267])|3(?:02?|1[467]|2[03-6]|3[13-8]|[49][2-6]|5[2-8]|[67])|4(?:7[3-578]|9)|6(?:[0136]|2[24-6]|4[6-8]?|5[15-8])|80|9(?:0[1-3]|[19]|2\\d|3[1-6]|4[02568]?|5[2-4]|6[2-46]|72?|8[23]?))|3(?:3(?:2[79]|6|8[2578])|4(?:0[0-24-9]|[12]|3[5-8]?|4[24-7]|5[4-68]?|6[02-9]|7[126]|8[2379]?|9[1-36-8])|5(?:1|2[1245]|3[237]?|4[1-46-9]|6[2-4]|7[1-6]|8[2-5]?)|6[24]|7(?:[069]|1[1568]|2[15]|3[145]|4[13]|5[14-8]|7[2-57]|8[126])|8(?:[01]|2[15-7]|3[2578]?|4[13-6]|5[4-8]?|6[1-357-9]|7[36-8]?|8[5-8]?|9[124])))15)?","9$1"],
+"AS":["1","011","(?:[58]\\d\\d|684|900)\\d{7}",[10],"([267]\\d{6})$|1","684$1"],
+"AT":["43","00","1\\d{3,12}|2\\d{6,12}|43(?:(?:0\\d|5[02-9])\\d{3,9}|2\\d{4,5}|[3467]\\d{4}|8\\d{4,6}|9\\d{4,7})|5\\d{4,12}|8\\d{7,12}|9\\d{8,12}|(?:[367]\\d|4[0-24-9])\\d{4,11}",[4,5,6,7,8,9,10,11,12,13],"0",null],
+"AU":["61","001[14-689]|14(?:1[14]|34|4[17]|[56]6|7[47]|88)0011","1(?:[0-79]\\d{7}(?:\\d(?:\\d{2})?)?|8[0-24-9]\\d{7})|[2-478]\\d{8}|1\\d{4,7}",[5,6,7,8,9,10,12],"(183[12])|0",null],
+"AW":["297","00","(?:[25-79]\\d\\d|800)\\d{4}",[7],null,null],
+"AX":["358","00|99(?:[01469]|5(?:[14]1|3[23]|5[59]|77|88|9[09]))","2\\d{4,9}|35\\d{4,5}|(?:60\\d\\d|800)\\d{4,6}|7\\d{5,11}|(?:[14]\\d|3[0-46-9]|50)\\d{4,8}",[5,6,7,8,9,10,11,12],"0",null],
+"AZ":["994","00","365\\d{6}|(?:[124579]\\d|60|88)\\d{7}",[9],"0",null],
+"BA":["387","00","6\\d{8}|(?:[35689]\\d|49|70)\\d{6}",[8,9],"0",null],
+"BB":["1","011","(?:246|[58]\\d\\d|900)\\d{7}",[10],"([2-9]\\d{6})$|1","246$1"],
+"BD":["880","00","[1-469]\\d{9}|8[0-79]\\d{7,8}|[2-79]\\d{8}|[2-9]\\d{7}|[3-9]\\d{6}|[57-9]\\d{5}",[6,7,8,9,10],"0",null],
+"BE":["32","00","4\\d{8}|[1-9]\\d{7}",[8,9],"0",null],
+"BF":["226","00","[024-7]\\d{7}",[8],null,null],
+"BG":["359","00","00800\\d{7}|[2-7]\\d{6,7}|[89]\\d{6,8}|2\\d{5}",[6,7,8,9,12],"0",null],
+"BH":["973","00","[136-9]\\d{7}",[8],null,null],
+"BI":["257","00","(?:[267]\\d|31)\\d{6}",[8],null,null],
+"BJ":["229","00","01\\d{8}",[10],null,null],
+"BL":["590","00","7090\\d{5}|(?:[56]9|[89]\\d)\\d{7}",[9],"0",null],
+"BM":["1","011","(?:441|[58]\\d\\d|900)\\d{7}",[10],"([2-9]\\d{6})$|1","441$1"],
+"BN":["673","00","[2-578]\\d{6}",[7],null,null],
+"BO":["591","00(?:1\\d)?","(?:[2-7]\\d\\d|8001)\\d{5}",[8,9],"0(1\\d)?",null],
+"BQ":["599","00","(?:[34]1|7\\d)\\d{5}",[7],null,null],
+"BR":["55","00(?:1[245]|2[1-35]|31|4[13]|[56]5|99)","[1-467]\\d{9,10}|55[0-46-9]\\d{8}|[34]\\d{7}|55\\d{7,8}|(?:5[0-46-9]|[89]\\d)\\d{7,9}",[8,9,10,11],"(?:0|90)(?:(1[245]|2[1-35]|31|4[13]|[56]5|99)(\\d{10,11}))?","$2"],
+"BS":["1","011","(?:242|[58]\\d\\d|900)\\d{7}",[10],"([3-8]\\d{6})$|1","242$1"],
+"BT":["975","00","[178]\\d{7}|[2-8]\\d{6}",[7,8],null,null],
+"BW":["267","00","90\\d{5}|(?:0800|[2-6]|(?:7|800)\\d)\\d{6}",[7,8,10],null,null],
+"BY":["375","810","(?:[12]\\d|33|44|902)\\d{7}|8(?:0[0-79]\\d{5,7}|[1-7]\\d{9})|8(?:1[0-489]|[5-79]\\d)\\d{7}|8[1-79]\\d{6,7}|8[0-79]\\d{5}|8\\d{5}",[6,7,8,9,10,11],"0|80?",null],
+"BZ":["501","00","(?:0800\\d|[2-8])\\d{6}",[7,11],null,null],
+"CA":["1","011","[2-9]\\d{9}|3\\d{6}",[7,10],"1",null],
+"CC":["61","001[14-689]|14(?:1[14]|34|4[17]|[56]6|7[47]|88)0011","1(?:[0-79]\\d{8}(?:\\d{2})?|8[0-24-9]\\d{7})|[148]\\d{8}|1\\d{5,7}",[6,7,8,9,10,12],"([59]\\d{7})$|0","8$1"],
+"CD":["243","00","(?:(?:[189]|5\\d)\\d|2)\\d{7}|[1-68]\\d{6}",[7,8,9,10],"0",null],
+"CF":["236","00","8776\\d{4}|(?:[27]\\d|61)\\d{6}",[8],null,null],
+"CG":["242","00","222\\d{6}|(?:0\\d|80)\\d{7}",[9],null,null],
+"CH":["41","00","8\\d{11}|[2-9]\\d{8}",[9,12],"0",null],
+"CI":["225","00","[02]\\d{9}",[10],null,null],
+"CK":["682","00","[2-578]\\d{4}",[5],null,null],
+"CL":["56","(?:0|1(?:1[0-69]|2[02-5]|5[13-58]|69|7[0167]|8[018]))0","12300\\d{6}|6\\d{9,10}|[2-9]\\d{8}",[9,10,11],null,null],
+"CM":["237","00","[26]\\d{8}|88\\d{6,7}",[8,9],null,null],
+"CN":["86","00|1(?:[12]\\d|79)\\d\\d00","(?:(?:1[03-689]|2\\d)\\d\\d|6)\\d{8}|1\\d{10}|[126]\\d{6}(?:\\d(?:\\d{2})?)?|86\\d{5,6}|(?:[3-579]\\d|8[0-57-9])\\d{5,9}",[7,8,9,10,11,12],"(1(?:[12]\\d|79)\\d\\d)|0",null],
+"CO":["57","00(?:4(?:[14]4|56)|[579])","(?:46|60\\d\\d)\\d{6}|(?:1\\d|[39])\\d{9}",[8,10,11],"0([3579]|4(?:[14]4|56))?",null],
+"CR":["506","00","(?:8\\d|90)\\d{8}|(?:[24-8]\\d{3}|3005)\\d{4}",[8,10],"(19(?:0[0-2468]|1[09]|20|66|77|99))",null],
+"CU":["53","119","(?:[2-7]|8\\d\\d)\\d{7}|[2-47]\\d{6}|[34]\\d{5}",[6,7,8,10],"0",null],
+"CV":["238","0","(?:[2-59]\\d\\d|800)\\d{4}",[7],null,null],
+"CW":["599","00","(?:[34]1|60|(?:7|9\\d)\\d)\\d{5}",[7,8],null,null],
+"CX":["61","001[14-689]|14(?:1[14]|34|4[17]|[56]6|7[47]|88)0011","1(?:[0-79]\\d{8}(?:\\d{2})?|8[0-24-9]\\d{7})|[148]\\d{8}|1\\d{5,7}",[6,7,8,9,10,12],"([59]\\d{7})$|0","8$1"],
+"CY":["357","00","(?:[279]\\d|[58]0)\\d{6}",[8],null,null],
+"CZ":["420","00","(?:[2-578]\\d|60)\\d{7}|9\\d{8,11}",[9,10,11,12],null,null],
+"DE":["49","00","[2579]\\d{5,14}|49(?:[34]0|69|8\\d)\\d\\d?|49(?:37|49|60|7[089]|9\\d)\\d{1,3}|49(?:2[024-9]|3[2-689]|7[1-7])\\d{1,8}|(?:1|[368]\\d|4[0-8])\\d{3,13}|49(?:[015]\\d|2[13]|31|[46][1-8])\\d{1,9}",[4,5,6,7,8,9,10,11,12,13,14,15],"0",null],
+"DJ":["253","00","(?:2\\d|77)\\d{6}",[8],null,null],
+"DK":["45","00","[2-9]\\d{7}",[8],null,null],
+"DM":["1","011","(?:[58]\\d\\d|767|900)\\d{7}",[10],"([2-7]\\d{6})$|1","767$1"],
+"DO":["1","011","(?:[58]\\d\\d|900)\\d{7}",[10],"1",null],
+"DZ":["213","00","(?:[1-4]|[5-79]\\d|80)\\d{7}",[8,9],"0",null],
+"EC":["593","00","1\\d{9,10}|(?:[2-7]|9\\d)\\d{7}",[8,9,10,11],"0",null],
+"EE":["372","00","8\\d{9}|[4578]\\d{7}|(?:[3-8]\\d|90)\\d{5}",[7,8,10],null,null],
+"EG":["20","00","[189]\\d{8,9}|[24-6]\\d{8}|[135]\\d{7}",[8,9,10],"0",null],
+"EH":["212","00","[5-8]\\d{8}",[9],"0",null],
+"ER":["291","00","[178]\\d{6}",[7],"0",null],
+"ES":["34","00","400\\d{6}|(?:51|[6-9]\\d)\\d{7}",[9],null,null],
+"ET":["251","00","(?:11|[2-57-9]\\d)\\d{7}",[9],"0",null],
+"FI":["358","00|99(?:[01469]|5(?:[14]1|3[23]|5[59]|77|88|9[09]))","[1-35689]\\d{4}|7\\d{10,11}|(?:[124-7]\\d|3[0-46-9])\\d{8}|[1-9]\\d{5,8}",[5,6,7,8,9,10,11,12],"0",null],
+"FJ":["679","0(?:0|52)","45\\d{5}|(?:0800\\d|[235-9])\\d{6}",[7,11],null,null],
+"FK":["500","00","[2-7]\\d{4}",[5],null,null],
+"FM":["691","00","(?:[39]\\d\\d|820)\\d{4}",[7],null,null],
+"FO":["298","00","[2-9]\\d{5}",[6],"(10(?:01|[12]0|88))",null],
+"FR":["33","00","[1-9]\\d{8}",[9],"0",null],
+"GA":["241","00","(?:[067]\\d|11)\\d{6}|[2-7]\\d{6}",[7,8],"0(11\\d{6}|60\\d{6}|61\\d{6}|6[256]\\d{6}|7[467]\\d{6})","$1"],
+"GB":["44","00","[1-357-9]\\d{9}|[18]\\d{8}|8\\d{6}",[7,9,10],"0|180020",null],
+"GD":["1","011","(?:473|[58]\\d\\d|900)\\d{7}",[10],"([2-9]\\d{6})$|1","473$1"],
+"GE":["995","00","(?:[3-57]\\d\\d|800)\\d{6}",[9],"0",null],
+"GF":["594","00","(?:694\\d|7093)\\d{5}|(?:59|[89]\\d)\\d{7}",[9],"0",null],
+"GG":["44","00","(?:1481|[357-9]\\d{3})\\d{6}|8\\d{6}(?:\\d{2})?",[7,9,10],"([25-9]\\d{5})$|0|180020","1481$1"],
+"GH":["233","00","[235]\\d{8}|800\\d{5,6}",[8,9],"0",null],
+"GI":["350","00","(?:[25]\\d|60)\\d{6}",[8],null,null],
+"GL":["299","00","(?:19|[2-689]\\d|70)\\d{4}",[6],null,null],
+"GM":["220","00","[48]\\d{8}|[2-9]\\d{6}",[7,9],null,null],
+"GN":["224","00","722\\d{6}|(?:3|6\\d)\\d{7}",[8,9],null,null],
+"GP":["590","00","7090\\d{5}|(?:[56]9|[89]\\d)\\d{7}",[9],"0",null],
+"GQ":["240","00","222\\d{6}|(?:3\\d|55|[89]0)\\d{7}",[9],null,null],
+"GR":["30","00","5005000\\d{3}|8\\d{9,11}|(?:[269]\\d|70)\\d{8}",[10,11,12],null,null],
+"GT":["502","00","80\\d{6}|(?:1\\d{3}|[2-7])\\d{7}",[8,11],null,null],
+"GU":["1","011","(?:[58]\\d\\d|671|900)\\d{7}",[10],"([2-9]\\d{6})$|1","671$1"],
+"GW":["245","00","[49]\\d{8}|4\\d{6}",[7,9],null,null],
+"GY":["592","001","(?:[2-8]\\d{3}|9008)\\d{3}",[7],null,null],
+"HK":["852","00(?:30|5[09]|[126-9]?)","8[0-46-9]\\d{6,7}|9\\d{4,7}|(?:[2-7]|9\\d{3})\\d{7}",[5,6,7,8,9,11],null,null],
+"HN":["504","00","8\\d{10}|[237-9]\\d{7}",[8,11],null,null],
+"HR":["385","00","[2-69]\\d{8}|80\\d{5,7}|[1-79]\\d{7}|6\\d{6}",[7,8,9],"0",null],
+"HT":["509","00","[2-589]\\d{7}",[8],null,null],
+"HU":["36","00","[235-7]\\d{8}|[1-9]\\d{7}",[8,9],"06",null],
+"ID":["62","00[89]","00[1-9]\\d{9,14}|(?:[1-36]|8\\d{5})\\d{6}|00\\d{9}|[1-9]\\d{8,10}|[2-9]\\d{7}",[7,8,9,10,11,12,13,14,15,16,17],"0",null],
+"IE":["353","00","(?:1\\d|[2569])\\d{6,8}|4\\d{6,9}|7\\d{8}|8\\d{8,9}",[7,8,9,10],"0",null],
+"IL":["972","0(?:0|1(?:05|[2-9]))","1\\d{6}(?:\\d{3,5})?|[57]\\d{8}|[1-489]\\d{7}",[7,8,9,10,11,12],"0",null],
+"IM":["44","00","1624\\d{6}|(?:[3578]\\d|90)\\d{8}",[10],"([25-8]\\d{5})$|0|180020","1624$1"],
+"IN":["91","00","(?:000800|[2-9]\\d\\d)\\d{7}|1\\d{7,12}",[8,9,10,11,12,13],"0",null],
+"IO":["246","00","3\\d{6}",[7],null,null],
+"IQ":["964","00","(?:1|7\\d\\d)\\d{7}|[2-6]\\d{7,8}",[8,9,10],"0",null],
+"IR":["98","00","[1-9]\\d{9}|(?:[1-8]\\d\\d|9)\\d{3,4}",[4,5,6,7,10],"0",null],
+"IS":["354","00|1(?:0(?:01|[12]0)|100)","(?:38\\d|[4-9])\\d{6}",[7,9],null,null],
+"IT":["39","00","0\\d{5,11}|1\\d{8,10}|3(?:[0-8]\\d{7,10}|9\\d{7,8})|(?:43|55|70)\\d{8}|8\\d{5}(?:\\d{2,4})?",[6,7,8,9,10,11,12],null,null],
+"JE":["44","00","1534\\d{6}|(?:[3578]\\d|90)\\d{8}",[10],"([0-24-8]\\d{5})$|0|180020","1534$1"],
+"JM":["1","011","(?:[58]\\d\\d|658|900)\\d{7}",[10],"1",null],
+"JO":["962","00","(?:(?:[2689]|7\\d)\\d|32|427|53)\\d{6}",[8,9],"0",null],
+"JP":["81","010","00[1-9]\\d{6,14}|[25-9]\\d{9}|(?:00|[1-9]\\d\\d)\\d{6}",[8,9,10,11,12,13,14,15,16,17],"(000[2569]\\d{4,6})$|(?:(?:003768)0?)|0","$1"],
+"KE":["254","000","(?:[17]\\d\\d|900)\\d{6}|(?:2|80)0\\d{6,7}|[4-6]\\d{6,8}",[7,8,9,10],"0",null],
+"KG":["996","00","8\\d{9}|[235-9]\\d{8}",[9,10],"0",null],
+"KH":["855","00[14-9]","1\\d{9}|[1-9]\\d{7,8}",[8,9,10],"0",null],
+"KI":["686","00","(?:[37]\\d|6[0-79])\\d{6}|(?:[2-48]\\d|50)\\d{3}",[5,8],"0",null],
+"KM":["269","00","[3478]\\d{6}",[7],null,null],
+"KN":["1","011","(?:[58]\\d\\d|900)\\d{7}",[10],"([2-7]\\d{6})$|1","869$1"],
+"KP":["850","00|99","85\\d{6}|(?:19\\d|[2-7])\\d{7}",[8,10],"0",null],
+"KR":["82","00(?:[125689]|3(?:[46]5|91)|7(?:00|27|3|55|6[126]))","00[1-9]\\d{8,11}|(?:[12]|5\\d{3})\\d{7}|[13-6]\\d{9}|(?:[1-6]\\d|80)\\d{7}|[3-6]\\d{4,5}|(?:00|7)0\\d{8}",[5,6,8,9,10,11,12,13,14],"0(8(?:[1-46-8]|5\\d\\d))?",null],
+"KW":["965","00","18\\d{5}|(?:[2569]\\d|41)\\d{6}",[7,8],null,null],
+"KY":["1","011","(?:345|[58]\\d\\d|900)\\d{7}",[10],"([2-9]\\d{6})$|1","345$1"],
+"KZ":["7","810","8\\d{13}|[78]\\d{9}",[10,14],"8",null],
+"LA":["856","00","(?:2\\d|3)\\d{8}|(?:[235-8]\\d|41)\\d{6}",[8,9,10],"0",null],
+"LB":["961","00","[27-9]\\d{7}|[13-9]\\d{6}",[7,8],"0",null],
+"LC":["1","011","(?:[58]\\d\\d|758|900)\\d{7}",[10],"([2-8]\\d{6})$|1","758$1"],
+"LI":["423","00","[68]\\d{8}|(?:[2378]\\d|90)\\d{5}",[7,9],"(1001)|0",null],
+"LK":["94","00","[1-9]\\d{8}",[9],"0",null],
+"LR":["231","00","(?:[2457]\\d|33|88)\\d{7}|(?:2\\d|[4-6])\\d{6}",[7,8,9],"0",null],
+"LS":["266","00","(?:[256]\\d\\d|800)\\d{5}",[8],null,null],
+"LT":["370","00","(?:[3469]\\d|52|[78]0)\\d{6}",[8],"[08]",null],
+"LU":["352","00","35[013-9]\\d{4,8}|6\\d{8}|35\\d{2,4}|(?:[2457-9]\\d|3[0-46-9])\\d{2,9}",[4,5,6,7,8,9,10,11],"(15(?:0[06]|1[12]|[35]5|4[04]|6[26]|77|88|99)\\d)",null],
+"LV":["371","00","(?:[268]\\d|78|90)\\d{6}",[8],null,null],
+"LY":["218","00","[2-9]\\d{8}",[9],"0",null],
+"MA":["212","00","[5-8]\\d{8}",[9],"0",null],
+"MC":["377","00","(?:[3489]|[67]\\d)\\d{7}",[8,9],"0",null],
+"MD":["373","00","(?:[235-7]\\d|[89]0)\\d{6}",[8],"0",null],
+"ME":["382","00","(?:20|[3-79]\\d)\\d{6}|80\\d{6,7}",[8,9],"0",null],
+"MF":["590","00","7090\\d{5}|(?:[56]9|[89]\\d)\\d{7}",[9],"0",null],
+"MG":["261","00","[23]\\d{8}",[9],"([24-9]\\d{6})$|0","20$1"],
+"MH":["692","011","329\\d{4}|(?:[256]\\d|45)\\d{5}",[7],"1",null],
+"MK":["389","00","[2-578]\\d{7}",[8],"0",null],
+"ML":["223","00","[24-9]\\d{7}",[8],null,null],
+"MM":["95","00","1\\d{5,7}|95\\d{6}|(?:[4-7]|9[0-46-9])\\d{6,8}|(?:2|8\\d)\\d{5,8}",[6,7,8,9,10],"0",null],
+"MN":["976","001","[12]\\d{7,9}|[5-9]\\d{7}",[8,9,10],"0",null],
+"MO":["853","00","0800\\d{3}|(?:28|[68]\\d)\\d{6}",[7,8],null,null],
+"MP":["1","011","[58]\\d{9}|(?:67|90)0\\d{7}",[10],"([2-9]\\d{6})$|1","670$1"],
+"MQ":["596","00","7091\\d{5}|(?:[56]9|[89]\\d)\\d{7}",[9],"0",null],
+"MR":["222","00","(?:[2-4]\\d\\d|800)\\d{5}",[8],null,null],
+"MS":["1","011","(?:[58]\\d\\d|664|900)\\d{7}",[10],"([34]\\d{6})$|1","664$1"],
+"MT":["356","00","3550\\d{4}|(?:[2579]\\d\\d|800)\\d{5}",[8],null,null],
+"MU":["230","0(?:0|[24-7]0|3[03])","(?:[57]|8\\d\\d)\\d{7}|[2-468]\\d{6}",[7,8,10],null,null],
+"MV":["960","0(?:0|19)","(?:800|9[0-57-9]\\d)\\d{7}|[34679]\\d{6}",[7,10],null,null],
+"MW":["265","00","(?:[1289]\\d|31|77)\\d{7}|1\\d{6}",[7,9],"0",null],
+"MX":["52","0[09]","[2-9]\\d{9}",[10],null,null],
+"MY":["60","00","1\\d{8,9}|(?:3\\d|[4-9])\\d{7}",[8,9,10],"0",null],
+"MZ":["258","00","(?:2|8\\d)\\d{7}",[8,9],null,null],
+"NA":["264","00","[68]\\d{7,8}",[8,9],"0",null],
+"NC":["687","00","(?:050|[2-57-9]\\d\\d)\\d{3}",[6],null,null],
+"NE":["227","00","[027-9]\\d{7}",[8],null,null],
+"NF":["672","00","[13]\\d{5}",[6],"([0-258]\\d{4})$","3$1"],
+"NG":["234","009","(?:20|9\\d)\\d{8}|[78]\\d{9,13}",[10,11,12,13,14],"0",null],
+"NI":["505","00","(?:1800|[25-8]\\d{3})\\d{4}",[8],null,null],
+"NL":["31","00","(?:[124-7]\\d\\d|3(?:[02-9]\\d|1[0-8]))\\d{6}|8\\d{6,9}|9\\d{6,10}|1\\d{4,5}",[5,6,7,8,9,10,11],"0",null],
+"NO":["47","00","(?:0|[2-9]\\d{3})\\d{4}",[5,8],null,null],
+"NP":["977","00","(?:1\\d|9)\\d{9}|[1-9]\\d{7}",[8,10,11],"0",null],
+"NR":["674","00","(?:222|444|(?:55|8\\d)\\d|666|777|999)\\d{4}",[7],null,null],
+"NU":["683","00","(?:[4-7]|888\\d)\\d{3}",[4,7],null,null],
+"NZ":["64","0(?:0|161)","[1289]\\d{9}|50\\d{5}(?:\\d{2,3})?|[27-9]\\d{7,8}|(?:[34]\\d|6[0-35-9])\\d{6}|8\\d{4,6}",[5,6,7,8,9,10],"0",null],
+"OM":["968","00","(?:1505|[279]\\d{3}|500)\\d{4}|800\\d{5,6}",[7,8,9],null,null],
+"PA":["507","00","(?:00800|8\\d{3})\\d{6}|[68]\\d{7}|[1-57-9]\\d{6}",[7,8,10,11],null,null],
+"PE":["51","00|19(?:1[124]|77|90)00","(?:[14-8]|9\\d)\\d{7}",[8,9],"0",null],
+"PF":["689","00","4\\d{5}(?:\\d{2})?|8\\d{7,8}",[6,8,9],null,null],
+"PG":["675","00|140[1-3]","(?:180|[78]\\d{3})\\d{4}|(?:[2-589]\\d|64)\\d{5}",[7,8],null,null],
+"PH":["63","00","(?:[2-7]|9\\d)\\d{8}|2\\d{5}|(?:1800|8)\\d{7,9}",[6,8,9,10,11,12,13],"0",null],
+"PK":["92","00","122\\d{6}|[24-8]\\d{10,11}|9(?:[013-9]\\d{8,10}|2(?:[01]\\d\\d|2(?:[06-8]\\d|1[01]))\\d{7})|(?:[2-8]\\d{3}|92(?:[0-7]\\d|8[1-9]))\\d{6}|[24-9]\\d{8}|[89]\\d{7}",[8,9,10,11,12],"0",null],
+"PL":["48","00","(?:6|8\\d\\d)\\d{7}|[1-9]\\d{6}(?:\\d{2})?|[26]\\d{5}",[6,7,8,9,10],null,null],
+"PM":["508","00","[78]\\d{8}|[2-9]\\d{5}",[6,9],"0",null],
+"PR":["1","011","(?:[589]\\d\\d|787)\\d{7}",[10],"1",null],
+"PS":["970","00","[2489]2\\d{6}|(?:1\\d|5)\\d{8}",[8,9,10],"0",null],
+"PT":["351","00","1693\\d{5}|(?:[26-9]\\d|30)\\d{7}",[9],null,null],
+"PW":["680","01[12]","(?:[24-8]\\d\\d|345|900)\\d{4}",[7],null,null],
+"PY":["595","00","[36-8]\\d{5,8}|4\\d{6,8}|59\\d{6}|9\\d{5,10}|(?:2\\d|5[0-8])\\d{6,7}",[6,7,8,9,10,11],"0",null],
+"QA":["974","00","800\\d{4}|(?:2|800)\\d{6}|(?:0080|[3-7])\\d{7}",[7,8,9,11],null,null],
+"RE":["262","00","709\\d{6}|(?:26|[689]\\d)\\d{7}",[9],"0",null],
+"RO":["40","00","(?:[2378]\\d|90)\\d{7}|[23]\\d{5}",[6,9],"0",null],
+"RS":["381","00","38[02-9]\\d{6,9}|6\\d{7,9}|90\\d{4,8}|38\\d{5,6}|(?:7\\d\\d|800)\\d{3,9}|(?:[12]\\d|3[0-79])\\d{5,10}",[6,7,8,9,10,11,12],"0",null],
+"RU":["7","810","8\\d{13}|[347-9]\\d{9}",[10,14],"8",null],
+"RW":["250","00","(?:06|[27]\\d\\d|[89]00)\\d{6}",[8,9],"0",null],
+"SA":["966","00","(?:[15]\\d|800|92)\\d{7}",[9,10],"0",null],
+"SB":["677","0[01]","[6-9]\\d{6}|[1-6]\\d{4}",[5,7],null,null],
+"SC":["248","010|0[0-2]","(?:[2489]\\d|64)\\d{5}",[7],null,null],
+"SD":["249","00","[19]\\d{8}",[9],"0",null],
+"SE":["46","00","(?:[26]\\d\\d|9)\\d{9}|[1-9]\\d{8}|[1-689]\\d{7}|[1-4689]\\d{6}|2\\d{5}",[6,7,8,9,10,12],"0",null],
+"SG":["65","0[0-3]\\d","(?:(?:1\\d|8)\\d\\d|7000)\\d{7}|[3689]\\d{7}",[8,10,11],null,null],
+"SH":["290","00","(?:[2569]\\d|8)\\d{3}",[4,5],null,null],
+"SI":["386","00|10(?:22|66|88|99)","[1-7]\\d{7}|8\\d{4,7}|90\\d{4,6}",[5,6,7,8],"0",null],
+"SJ":["47","00","0\\d{4}|(?:[489]\\d|79)\\d{6}",[5,8],null,null],
+"SK":["421","00","[2-689]\\d{8}|[2-59]\\d{6}|[2-5]\\d{5}",[6,7,9],"0",null],
+"SL":["232","00","(?:[237-9]\\d|66)\\d{6}",[8],"0",null],
+"SM":["378","00","(?:0549|[5-7]\\d)\\d{6}",[8,10],"([89]\\d{5})$","0549$1"],
+"SN":["221","00","(?:[378]\\d|93)\\d{7}",[9],null,null],
+"SO":["252","00","[346-9]\\d{8}|[12679]\\d{7}|[1-5]\\d{6}|[1348]\\d{5}",[6,7,8,9],"0",null],
+"SR":["597","00","(?:[2-5]|[6-9]\\d)\\d{5}",[6,7],null,null],
+"SS":["211","00","[19]\\d{8}",[9],"0",null],
+"ST":["239","00","(?:22|9\\d)\\d{5}",[7],null,null],
+"SV":["503","00","[25-7]\\d{7}|(?:80\\d|900)\\d{4}(?:\\d{4})?",[7,8,11],null,null],
+"SX":["1","011","7215\\d{6}|(?:[58]\\d\\d|900)\\d{7}",[10],"(5\\d{6})$|1","721$1"],
+"SY":["963","00","[1-359]\\d{8}|[1-5]\\d{7}",[8,9],"0",null],
+"SZ":["268","00","0800\\d{4}|(?:[237]\\d|900)\\d{6}",[8,9],null,null],
+"TA":["290","00","8\\d{3}",[4],null,null],
+"TC":["1","011","(?:[58]\\d\\d|649|900)\\d{7}",[10],"([2-479]\\d{6})$|1","649$1"],
+"TD":["235","00|16","(?:22|[3689]\\d|77)\\d{6}",[8],null,null],
+"TG":["228","00","[279]\\d{7}",[8],null,null],
+"TH":["66","00[1-9]","(?:001800|[2-57]|[689]\\d)\\d{7}|1\\d{7,9}",[8,9,10,13],"0",null],
+"TJ":["992","810","(?:[0-57-9]\\d|66)\\d{7}",[9],null,null],
+"TK":["690","00","[2-47]\\d{3,6}",[4,5,6,7],null,null],
+"TL":["670","00","7\\d{7}|(?:[2-47]\\d|[89]0)\\d{5}",[7,8],null,null],
+"TM":["993","810","[1-7]\\d{7}",[8],"8",null],
+"TN":["216","00","[2-57-9]\\d{7}",[8],null,null],
+"TO":["676","00","(?:0800|(?:[5-8]\\d\\d|999)\\d)\\d{3}|[2-8]\\d{4}",[5,7],null,null],
+"TR":["90","00","4\\d{6}|8\\d{11,12}|(?:[2-58]\\d\\d|900)\\d{7}",[7,10,12,13],"0",null],
+"TT":["1","011","(?:[58]\\d\\d|900)\\d{7}",[10],"([2-46-8]\\d{6})$|1","868$1"],
+"TV":["688","00","(?:2|7\\d\\d|90)\\d{4}",[5,6,7],null,null],
+"TW":["886","0(?:0[25-79]|19)","[2-689]\\d{8}|7\\d{9,10}|[2-8]\\d{7}|2\\d{6}",[7,8,9,10,11],"0",null],
+"TZ":["255","00[056]","(?:[25-8]\\d|41|90)\\d{7}",[9],"0",null],
+"UA":["380","00","[89]\\d{9}|[3-9]\\d{8}",[9,10],"0",null],
+"UG":["256","00[057]","800\\d{6}|(?:[29]0|[347]\\d)\\d{7}",[9],"0",null],
+"US":["1","011","[2-9]\\d{9}|3\\d{6}",[10],"1",null],
+"UY":["598","0(?:0|1[3-9]\\d)","0004\\d{2,9}|[1249]\\d{7}|2\\d{3,4}|(?:[49]\\d|80)\\d{5}",[4,5,6,7,8,9,10,11,12,13],"0",null],
+"UZ":["998","00","(?:20|33|[5-9]\\d)\\d{7}",[9],null,null],
+"VA":["39","00","0\\d{5,10}|3[0-8]\\d{7,10}|55\\d{8}|8\\d{5}(?:\\d{2,4})?|(?:1\\d|39)\\d{7,8}",[6,7,8,9,10,11,12],null,null],
+"VC":["1","011","(?:[58]\\d\\d|784|900)\\d{7}",[10],"([2-7]\\d{6})$|1","784$1"],
+"VE":["58","00","[68]00\\d{7}|(?:[24]\\d|[59]0)\\d{8}",[10],"0",null],
+"VG":["1","011","(?:284|[58]\\d\\d|900)\\d{7}",[10],"([2-578]\\d{6})$|1","284$1"],
+"VI":["1","011","[58]\\d{9}|(?:34|90)0\\d{7}",[10],"([2-9]\\d{6})$|1","340$1"],
+"VN":["84","00","[12]\\d{9}|[135-9]\\d{8}|[16]\\d{6,7}|7\\d{6}",[7,8,9,10],"0",null],
+"VU":["678","00","[57-9]\\d{6}|(?:[238]\\d|48)\\d{3}",[5,7],null,null],
+"WF":["681","00","(?:40|72|8\\d{4})\\d{4}|[89]\\d{5}",[6,9],null,null],
+"WS":["685","0","(?:[2-6]|8\\d{5})\\d{4}|[78]\\d{6}|[68]\\d{5}",[5,6,7,10],null,null],
+"XK":["383","00","2\\d{7,8}|3\\d{7,11}|(?:4\\d\\d|[89]00)\\d{5}",[8,9,10,11,12],"0",null],
+"YE":["967","00","(?:1|7\\d)\\d{7}|[1-7]\\d{6}",[7,8,9],"0",null],
+"YT":["262","00","(?:639\\d|7093)\\d{5}|(?:26|80|9\\d)\\d{7}",[9],"0",null],
+"ZA":["27","00","[1-79]\\d{8}|8\\d{4,9}",[5,6,7,8,9,10],"0",null],
+"ZM":["260","00","800\\d{6}|(?:21|[579]\\d|63)\\d{7}",[9],"0",null],
+"ZW":["263","00","8\\d{6}(?:\\d{3})?|[235-8]\\d{8}",[7,9,10],"0",null]},"calling_codes":{"1":["US","AG","AI","AS","BB","BM","BS","CA","DM","DO","GD","GU","JM","KN","KY","LC","MP","MS","PR","SX","TC","TT","VC","VG","VI"],"7":["RU","KZ"],
+"20":["EG"],
+"27":["ZA"],
+"30":["GR"],
+"31":["NL"],
+"32":["BE"],
+"33":["FR"],
+"34":["ES"],
+"36":["HU"],
+"39":["IT","VA"],
+"40":["RO"],
+"41":["CH"],
+"43":["AT"],
+"44":["GB","GG","IM","JE"],
+"45":["DK"],
+"46":["SE"],
+"47":["NO","SJ"],
+"48":["PL"],
+"49":["DE"],
+"51":["PE"],
+"52":["MX"],
+"53":["CU"],
+"54":["AR"],
+"55":["BR"],
+"56":["CL"],
+"57":["CO"],
+"58":["VE"],
+"60":["MY"],
+"61":["AU","CC","CX"],
+"62":["ID"],
+"63":["PH"],
+"64":["NZ"],
+"65":["SG"],
+"66":["TH"],
+"81":["JP"],
+"82":["KR"],
+"84":["VN"],
+"86":["CN"],
+"90":["TR"],
+"91":["IN"],
+"92":["PK"],
+"93":["AF"],
+"94":["LK"],
+"95":["MM"],
+"98":["IR"],
+"211":["SS"],
+"212":["MA","EH"],
+"213":["DZ"],
+"216":["TN"],
+"218":["LY"],
+"220":["GM"],
+"221":["SN"],
+"222":["MR"],
+"223":["ML"],
+"224":["GN"],
+"225":["CI"],
+"226":["BF"],
+"227":["NE"],
+"228":["TG"],
+"229":["BJ"],
+"230":["MU"],
+"231":["LR"],
+"232":["SL"],
+"233":["GH"],
+"234":["NG"],
+"235":["TD"],
+"236":["CF"],
+"237":["CM"],
+"238":["CV"],
+"239":["ST"],
+"240":["GQ"],
+"241":["GA"],
+"242":["CG"],
+"243":["CD"],
+"244":["AO"],
+"245":["GW"],
+"246":["IO"],
+"247":["AC"],
+"248":["SC"],
+"249":["SD"],
+"250":["RW"],
+"251":["ET"],
+"252":["SO"],
+"253":["DJ"],
+"254":["KE"],
+"255":["TZ"],
+"256":["UG"],
+"257":["BI"],
+"258":["MZ"],
+"260":["ZM"],
+"261":["MG"],
+"262":["RE","YT"],
+"263":["ZW"],
+"264":["NA"],
+"265":["MW"],
+"266":["LS"],
+"267":["BW"],
+"268":["SZ"],
+"269":["KM"],
+"290":["SH","TA"],
+"291":["ER"],
+"297":["AW"],
+"298":["FO"],
+"299":["GL"],
+"350":["GI"],
+"351":["PT"],
+"352":["LU"],
+"353":["IE"],
+"354":["IS"],
+"355":["AL"],
+"356":["MT"],
+"357":["CY"],
+"358":["FI","AX"],
+"359":["BG"],
+"370":["LT"],
+"371":["LV"],
+"372":["EE"],
+"373":["MD"],
+"374":["AM"],
+"375":["BY"],
+"376":["AD"],
+"377":["MC"],
+"378":["SM"],
+"380":["UA"],
+"381":["RS"],
+"382":["ME"],
+"383":["XK"],
+"385":["HR"],
+"386":["SI"],
+"387":["BA"],
+"389":["MK"],
+"420":["CZ"],
+"421":["SK"],
+"423":["LI"],
+"500":["FK"],
+"501":["BZ"],
+"502":["GT"],
+"503":["SV"],
+"504":["HN"],
+"505":["NI"],
+"506":["CR"],
+"507":["PA"],
+"508":["PM"],
+"509":["HT"],
+"590":["GP","BL","MF"],
+"591":["BO"],
+"592":["GY"],
+"593":["EC"],
+"594":["GF"],
+"595":["PY"],
+"596":["MQ"],
+"597":["SR"],
+"598":["UY"],
+"599":["CW","BQ"],
+"670":["TL"],
+"672":["NF"],
+"673":["BN"],
+"674":["NR"],
+"675":["PG"],
+"676":["TO"],
+"677":["SB"],
+"678":["VU"],
+"679":["FJ"],
+"680":["PW"],
+"681":["WF"],
+"682":["CK"],
+"683":["NU"],
+"685":["WS"],
+"686":["KI"],
+"687":["NC"],
+"688":["TV"],
+"689":["PF"],
+"690":["TK"],
+"691":["FM"],
+"692":["MH"],
+"850":["KP"],
+"852":["HK"],
+"853":["MO"],
+"855":["KH"],
+"856":["LA"],
+"880":["BD"],
+"886":["TW"],
+"960":["MV"],
+"961":["LB"],
+"962":["JO"],
+"963":["SY"],
+"964":["IQ"],
+"965":["KW"],
+"966":["SA"],
+"967":["YE"],
+"968":["OM"],
+"970":["PS"],
+"971":["AE"],
+"972":["IL"],
+"973":["BH"],
+"974":["QA"],
+"975":["BT"],
+"976":["MN"],
+"977":["NP"],
+"992":["TJ"],
+"993":["TM"],
+"994":["AZ"],
+"995":["GE"],
+"996":["KG"],
+"998":["UZ"]}}'::jsonb;
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.phone_national_number (
+  p_number text,
+  p_plan   jsonb
+)
+  RETURNS text
+  LANGUAGE plpgsql
+  IMMUTABLE
+  PARALLEL SAFE
+  SET search_path TO ''
+  AS $function$
+declare
+  v_prefix text := p_plan ->> 4;
+  v_transform text := p_plan ->> 5;
+  v_pattern text := '^(?:' || (p_plan ->> 2) || ')$';
+  v_match text[];
+  v_national text;
+begin
+  if v_prefix is null then
+    return p_number;
+  end if;
+  v_match := regexp_match(p_number, '^((?:' || v_prefix || '))');
+  if v_match is null then
+    return p_number;
+  end if;
+  if v_transform is not null and cardinality(v_match) > 1 and v_match[cardinality(v_match)] is not null then
+    -- The plan rewrites the captured part ('$1' → '\1' in Postgres).
+    v_national := regexp_replace(p_number, '^(?:' || v_prefix || ')', regexp_replace(v_transform, '\$(\d)', '\\\1', 'g'));
+  else
+    v_national := substr(p_number, length(v_match[1]) + 1);
+  end if;
+  if p_number ~ v_pattern and v_national !~ v_pattern then
+    return p_number;
+  end if;
+  if private.phone_length_check(v_national, p_plan) in ('TOO_SHORT', 'INVALID_LENGTH') then
+    return p_number;
+  end if;
+  return v_national;
+end $function$;
 
 CREATE OR REPLACE FUNCTION private.pipeline_of_status (
   p_user_account_id uuid,
@@ -2941,6 +3675,19 @@ begin
       is distinct from ((select pipeline_id from primary_deal), (select status_id from primary_deal), (select q from qualified));
 end $function$;
 
+CREATE OR REPLACE FUNCTION private.renormalize_account_phones()
+  RETURNS TRIGGER
+  LANGUAGE plpgsql
+  SECURITY DEFINER
+  SET search_path TO ''
+  AS $function$
+begin
+  update public.leads set phone = phone where user_account_id = new.id;
+  update public.sales set client_phone = client_phone where user_account_id = new.id;
+  update public.purchases set client_phone = client_phone where user_account_id = new.id;
+  return null;
+end $function$;
+
 CREATE OR REPLACE FUNCTION private.requalify_after_catalog_change (
   p_old_rows jsonb,
   p_new_rows jsonb
@@ -3119,14 +3866,17 @@ begin
   if v_deal is null then
     return 'no_deal';
   end if;
+  if v_deal.api_updated_at is null and not v_deal.is_deleted then
+    return 'unconfirmed'; -- the API has not returned this deal yet
+  end if;
 
-  if v_deal.status_id = 142 and not v_deal.is_deleted then
+  if v_deal.api_status_id = 142 and not v_deal.is_deleted then
     insert into public.sales as s (
       user_account_id, amocrm_deal_id, amocrm_pipeline_id, amocrm_status_id, amount, client_phone, status,
       lead_id, closed_at, confirmed_at
     ) values (
-      p_user_account_id, p_amocrm_lead_id, v_deal.pipeline_id, v_deal.status_id, coalesce(v_deal.price, 0),
-      v_deal.contact_phone_e164, 'paid', v_deal.lead_id, v_deal.closed_at, now()
+      p_user_account_id, p_amocrm_lead_id, v_deal.api_pipeline_id, v_deal.api_status_id, coalesce(v_deal.api_price, 0),
+      v_deal.contact_phone_e164, 'paid', v_deal.lead_id, v_deal.api_closed_at, now()
     )
     on conflict (user_account_id, amocrm_deal_id) do update set
       amocrm_pipeline_id = excluded.amocrm_pipeline_id,
@@ -3139,8 +3889,8 @@ begin
       confirmed_at = excluded.confirmed_at;
 
     insert into public.purchases as p (user_account_id, amocrm_deal_id, client_phone, amount, purchase_date)
-    values (p_user_account_id, p_amocrm_lead_id, v_deal.contact_phone_e164, coalesce(v_deal.price, 0),
-      coalesce(v_deal.closed_at, v_deal.amocrm_updated_at))
+    values (p_user_account_id, p_amocrm_lead_id, v_deal.contact_phone_e164, coalesce(v_deal.api_price, 0),
+      coalesce(v_deal.api_closed_at, v_deal.api_updated_at))
     on conflict (user_account_id, amocrm_deal_id) do update set
       client_phone = coalesce(excluded.client_phone, p.client_phone),
       amount = excluded.amount,
@@ -3148,12 +3898,12 @@ begin
     return 'paid';
   end if;
 
-  v_status := case when v_deal.is_deleted or v_deal.status_id = 143 then 'cancelled' else 'pending' end;
+  v_status := case when v_deal.is_deleted or v_deal.api_status_id = 143 then 'cancelled' else 'pending' end;
   update public.sales set
     status = v_status,
-    amocrm_pipeline_id = v_deal.pipeline_id,
-    amocrm_status_id = v_deal.status_id,
-    amount = coalesce(v_deal.price, amount),
+    amocrm_pipeline_id = coalesce(v_deal.api_pipeline_id, amocrm_pipeline_id),
+    amocrm_status_id = coalesce(v_deal.api_status_id, amocrm_status_id),
+    amount = coalesce(v_deal.api_price, amount),
     confirmed_at = now()
   where user_account_id = p_user_account_id and amocrm_deal_id = p_amocrm_lead_id;
   if not found then
@@ -4010,6 +4760,9 @@ ALTER TABLE "public"."user_account_members"
 ALTER TABLE "public"."user_account_members"
   ADD CONSTRAINT "user_account_members_user_id_fkey" FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
+ALTER TABLE "public"."user_accounts"
+  ADD CONSTRAINT "user_accounts_default_phone_country_check" CHECK ((default_phone_country ~ '^[A-Z]{2}$'::text));
+
 CREATE VIEW "public"."account_revenue_totals" WITH (security_invoker=true) AS  SELECT a.id AS user_account_id,
     COALESCE(s.paid_sales, (0)::bigint) AS paid_sales,
     COALESCE(s.paid_revenue, (0)::numeric) AS paid_revenue,
@@ -4153,6 +4906,33 @@ CREATE VIEW "public"."pipeline_stage_funnel" WITH (security_invoker=true) AS  SE
 
 REVOKE ALL ON TABLE "public"."pipeline_stage_funnel" FROM "anon";
 
+CREATE VIEW "public"."unattributed_revenue" WITH (security_invoker=true) AS  SELECT s.user_account_id,
+    'paid_sale'::text AS source,
+    s.amocrm_deal_id,
+    d.name AS deal_name,
+    s.amount,
+    s.closed_at,
+    s.client_phone_e164,
+    s.amocrm_pipeline_id AS pipeline_id
+   FROM (public.sales s
+     LEFT JOIN public.amocrm_deals d ON (((d.user_account_id = s.user_account_id) AND (d.amocrm_lead_id = s.amocrm_deal_id))))
+  WHERE ((s.status = 'paid'::text) AND (s.lead_id IS NULL))
+UNION ALL
+ SELECT d.user_account_id,
+    'won_deal_unconfirmed'::text AS source,
+    d.amocrm_lead_id AS amocrm_deal_id,
+    d.name AS deal_name,
+    d.price AS amount,
+    d.closed_at,
+    d.contact_phone_e164 AS client_phone_e164,
+    d.pipeline_id
+   FROM public.amocrm_deals d
+  WHERE ((d.status_id = 142) AND (NOT d.is_deleted) AND (d.lead_id IS NULL) AND (NOT (EXISTS ( SELECT 1
+           FROM public.sales s
+          WHERE ((s.user_account_id = d.user_account_id) AND (s.amocrm_deal_id = d.amocrm_lead_id) AND (s.status = 'paid'::text))))));
+
+REVOKE ALL ON TABLE "public"."unattributed_revenue" FROM "anon";
+
 CREATE INDEX api_calls_connection_id_created_at_idx ON amocrm.api_calls USING btree (connection_id, created_at);
 
 CREATE INDEX connections_amocrm_account_id_idx ON amocrm.connections USING btree (amocrm_account_id);
@@ -4226,13 +5006,19 @@ CREATE INDEX leads_creative_id_idx ON public.leads USING btree (creative_id, use
 
 CREATE INDEX leads_direction_id_idx ON public.leads USING btree (direction_id, user_account_id);
 
+CREATE INDEX leads_phone_e164_idx ON public.leads USING btree (user_account_id, phone_e164);
+
 CREATE INDEX leads_user_account_id_idx ON public.leads USING btree (user_account_id);
 
 CREATE UNIQUE INDEX purchases_account_deal_key ON public.purchases USING btree (user_account_id, amocrm_deal_id);
 
+CREATE INDEX purchases_client_phone_e164_idx ON public.purchases USING btree (user_account_id, client_phone_e164);
+
 CREATE INDEX purchases_user_account_id_idx ON public.purchases USING btree (user_account_id);
 
 CREATE UNIQUE INDEX sales_account_deal_key ON public.sales USING btree (user_account_id, amocrm_deal_id);
+
+CREATE INDEX sales_client_phone_e164_idx ON public.sales USING btree (user_account_id, client_phone_e164);
 
 CREATE INDEX sales_lead_id_idx ON public.sales USING btree (lead_id, user_account_id);
 
@@ -4323,6 +5109,14 @@ CREATE TRIGGER touch_updated_at
   FOR EACH ROW
   EXECUTE FUNCTION private.touch_updated_at();
 
+CREATE TRIGGER analytics_lead_changed
+  AFTER UPDATE OF is_qualified, creative_id, direction_id, created_at, user_account_id, phone, chat_id ON public.leads
+  FOR EACH ROW
+  WHEN
+    (((old.is_qualified IS DISTINCT FROM new.is_qualified) OR (old.creative_id IS DISTINCT FROM new.creative_id) OR (old.direction_id IS DISTINCT FROM new.direction_id) OR
+    (old.created_at IS DISTINCT FROM new.created_at) OR (old.user_account_id IS DISTINCT FROM new.user_account_id) OR (old.phone_e164 IS DISTINCT FROM new.phone_e164)))
+  EXECUTE FUNCTION private.analytics_lead_changed();
+
 CREATE TRIGGER analytics_leads_deleted
   AFTER DELETE ON public.leads REFERENCING OLD TABLE AS old_leads
   FOR EACH STATEMENT
@@ -4338,6 +5132,11 @@ CREATE TRIGGER link_existing_deals
   FOR EACH ROW
   WHEN (((new.amocrm_lead_id IS NOT NULL) OR (new.phone IS NOT NULL) OR (new.chat_id IS NOT NULL)))
   EXECUTE FUNCTION private.link_lead_to_existing_deals();
+
+CREATE TRIGGER normalize_phones
+  BEFORE INSERT OR UPDATE OF phone, chat_id, user_account_id, phone_e164 ON public.leads
+  FOR EACH ROW
+  EXECUTE FUNCTION private.normalize_row_phones();
 
 CREATE TRIGGER touch_updated_at
   BEFORE UPDATE ON public.leads
@@ -4358,6 +5157,11 @@ CREATE TRIGGER analytics_purchases_updated
   AFTER UPDATE ON public.purchases REFERENCING OLD TABLE AS old_purchases NEW TABLE AS new_purchases
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.analytics_purchases_changed();
+
+CREATE TRIGGER normalize_phones
+  BEFORE INSERT OR UPDATE OF client_phone, user_account_id, client_phone_e164 ON public.purchases
+  FOR EACH ROW
+  EXECUTE FUNCTION private.normalize_row_phones();
 
 CREATE TRIGGER touch_updated_at
   BEFORE UPDATE ON public.purchases
@@ -4383,10 +5187,21 @@ CREATE TRIGGER analytics_sale_updated
     NOT NULL))) AND ((old.status IS DISTINCT FROM new.status) OR (old.amount IS DISTINCT FROM new.amount) OR (old.lead_id IS DISTINCT FROM new.lead_id))))
   EXECUTE FUNCTION private.analytics_sale_changed();
 
+CREATE TRIGGER normalize_phones
+  BEFORE INSERT OR UPDATE OF client_phone, user_account_id, client_phone_e164 ON public.sales
+  FOR EACH ROW
+  EXECUTE FUNCTION private.normalize_row_phones();
+
 CREATE TRIGGER touch_updated_at
   BEFORE UPDATE ON public.sales
   FOR EACH ROW
   EXECUTE FUNCTION private.touch_updated_at();
+
+CREATE TRIGGER renormalize_phones
+  AFTER UPDATE OF default_phone_country ON public.user_accounts
+  FOR EACH ROW
+  WHEN ((old.default_phone_country IS DISTINCT FROM new.default_phone_country))
+  EXECUTE FUNCTION private.renormalize_account_phones();
 
 CREATE TRIGGER touch_updated_at
   BEFORE UPDATE ON public.user_accounts
@@ -4501,6 +5316,8 @@ COMMENT ON COLUMN "amocrm"."rate_buckets"."tokens" IS 'Tokens left at refilled_a
 
 COMMENT ON COLUMN "public"."amocrm_deals"."deletion_seen_at" IS 'When (our clock) the observation is_deleted comes from was made: a delete/restore webhook''s receipt or the start of an API read. An older observation never changes is_deleted.';
 
+COMMENT ON FUNCTION "private"."account_phone_country"(uuid) IS 'The default phone country of a user account (user_accounts.default_phone_country), RU when unknown. Security definer: a lead insert by a member reads it whatever that member may see.';
+
 COMMENT ON FUNCTION "private"."activate_amocrm_connection"(uuid, bigint, text) IS 'The connect flow verified the connection: active, with the amoCRM account id and the webhook destination.';
 
 COMMENT ON FUNCTION "private"."amocrm_begin_call"(uuid, text, double precision, interval) IS 'Called by the amoCRM client before every HTTP request of a connection. In one round trip: refuses when the connection is not usable (blocked = its state, or breaker_open, or not_found); otherwise takes a token from the account''s shared bucket (rate_limit_per_second * p_rate_headroom, burst 1) and returns wait_ms > 0 when the caller must sleep and ask again; when granted, returns the current access token, so every instance always uses the newest one. breaker_probe = true: this call is the single half-open probe after the cool-down.';
@@ -4547,7 +5364,7 @@ COMMENT ON FUNCTION "private"."apply_contact_event"(uuid, bigint, jsonb) IS 'App
 
 COMMENT ON FUNCTION "private"."apply_deal_merge"(uuid, bigint, bigint, timestamp with time zone) IS 'Record that amoCRM merged deal p_absorbed into p_survivor and move the absorbed deal''s product lead onto the survivor (unless the survivor is another product lead''s own deal). Returns followed | kept | recorded | ignored.';
 
-COMMENT ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp with time zone) IS 'Apply a deal as the amoCRM API returns it (state authoritative at equal amoCRM times, deletion as of when the read began), attribute it, settle its sale. A trash snapshot without status_id/pipeline_id (the documented with=only_deleted model) is a deletion observation only: stage, price and state order stay as stored.';
+COMMENT ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp with time zone) IS 'Apply a deal as the amoCRM API returns it (state authoritative at equal amoCRM times, deletion as of when the read began, exact amount from price_with_minor_units), keep it as the API copy, attribute it, settle its sale; a read older than a webhook''s money state is re-read later (bounded) instead of settled. A trash snapshot without status_id/pipeline_id (the documented with=only_deleted model) is a deletion observation only.';
 
 COMMENT ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, jsonb, timestamp with time zone) IS 'Apply one amoCRM lead webhook event to the deal mirror: newer-wins state, history once per transition, delete/restore, attribution, and a confirmation job for money events. An update hook showing a stage the status hook has not reported records a guessed transition (source api) until the real report replaces it. Returns what it did.';
 
@@ -4597,7 +5414,9 @@ COMMENT ON FUNCTION "private"."is_newer_state"(timestamp with time zone, text, t
 
 COMMENT ON FUNCTION "private"."kick_worker"() IS 'Trigger (after insert on amocrm.jobs, per statement): call the worker function when the statement queued a job.';
 
-COMMENT ON FUNCTION "private"."link_deal_to_lead"(uuid, bigint) IS 'Attribute a deal to a product lead by leads.amocrm_lead_id, else by the main contact''s normalized phone.';
+COMMENT ON FUNCTION "private"."lead_amount"(jsonb) IS 'A lead''s exact amount: price_with_minor_units where amoCRM gives it, else the legacy integer price.';
+
+COMMENT ON FUNCTION "private"."link_deal_to_lead"(uuid, bigint) IS 'Attribute a deal to a product lead by leads.amocrm_lead_id, else by the main contact''s normalized phone (only a lead created no later than the deal; otherwise the deal stays unattributed).';
 
 COMMENT ON FUNCTION "private"."link_lead_to_existing_deals"() IS 'Trigger (after insert/update of amocrm_lead_id or phones on leads): attribute already-mirrored deals. Security definer: the product may insert leads as a member, the deal mirror is service-only.';
 
@@ -4605,17 +5424,27 @@ COMMENT ON FUNCTION "private"."lock_deal"(uuid, bigint) IS 'Serialize work on on
 
 COMMENT ON FUNCTION "private"."mark_deal_missing"(uuid, bigint, timestamp with time zone) IS 'A deal the API no longer returned in a read begun at p_read_at is deleted (unless observed alive since); its sale, if any, is settled.';
 
+COMMENT ON FUNCTION "private"."max_stale_api_reads"() IS 'Re-reads of a deal whose API copy is older than a webhook''s state, before its sale is settled from the API copy.';
+
 COMMENT ON FUNCTION "private"."mirror_deal_onto_lead"() IS 'Trigger (after insert/update on amocrm_deals): copy stage and qualification onto the linked product lead.';
 
 COMMENT ON FUNCTION "private"."my_user_account_ids"() IS 'User accounts the signed-in user (auth.uid()) belongs to; used by every RLS policy.';
 
 COMMENT ON FUNCTION "private"."next_job_due_at"(text[], integer) IS 'When private.claim_jobs will next hand out a job (of these kinds; null = any), or null when none waits. The cron backstop kicks the worker when it is due; a worker waits for it when it is seconds away.';
 
-COMMENT ON FUNCTION "private"."normalize_phone"(text) IS 'E.164 form of a phone as typed (spaces, dashes, 8-prefix, WhatsApp chat id), or null when it is not a phone.';
+COMMENT ON FUNCTION "private"."normalize_phone"(text, text) IS 'E.164 form of a phone as typed (written country code wins; a national number takes p_default_country; WhatsApp chat ids; extensions dropped), or null when it is not a phone. libphonenumber''s rule.';
+
+COMMENT ON FUNCTION "private"."normalize_row_phones"() IS 'Trigger (before insert/update on leads, sales, purchases): the E.164 phone column from the raw phone, read in the account''s default country.';
 
 COMMENT ON FUNCTION "private"."observe_deletion"(uuid, bigint, boolean, timestamp with time zone) IS 'Set a deal''s is_deleted from an observation made at p_seen_at unless a newer one is stored. Returns changed | unchanged | stale (older than the stored observation: nothing written).';
 
 COMMENT ON FUNCTION "private"."percent_of"(numeric, numeric) IS 'p_part / p_whole x 100, rounded to 2 decimals; null when p_whole is 0 or null.';
+
+COMMENT ON FUNCTION "private"."phone_length_check"(text, jsonb) IS 'Whether a national number has a possible length in a numbering plan (libphonenumber''s checkNumberLength).';
+
+COMMENT ON FUNCTION "private"."phone_metadata"() IS 'Numbering plans (libphonenumber-js metadata): regions and calling codes, for private.normalize_phone.';
+
+COMMENT ON FUNCTION "private"."phone_national_number"(text, jsonb) IS 'A number without its trunk prefix, as libphonenumber''s extractNationalNumber does it for a numbering plan.';
 
 COMMENT ON FUNCTION "private"."pipeline_of_status"(uuid, integer) IS 'Pipeline of a non-system status from the stage catalog, or null when unknown or ambiguous (142/143).';
 
@@ -4643,6 +5472,8 @@ COMMENT ON FUNCTION "private"."record_webhook_check"(uuid, text, boolean) IS 'Re
 
 COMMENT ON FUNCTION "private"."refresh_lead_from_deals"(bigint) IS 'Copy current pipeline/status and qualification from a product lead''s amoCRM deals onto public.leads.';
 
+COMMENT ON FUNCTION "private"."renormalize_account_phones"() IS 'Trigger (after update of user_accounts.default_phone_country): re-read the account''s stored phones.';
+
 COMMENT ON FUNCTION "private"."requalify_after_catalog_change"(jsonb, jsonb) IS 'Recompute is_qualified of every deal (current stage or history) in a stage whose outcome under the rule differs between the catalog before and after a statement (rows before/after as JSON arrays). Returns how many deals were recomputed.';
 
 COMMENT ON FUNCTION "private"."request_pipeline_sync"(uuid) IS 'Queue a pipeline sync for an account the caller belongs to; the worker runs it within seconds.';
@@ -4653,7 +5484,7 @@ COMMENT ON FUNCTION "private"."roi_percent"(numeric, numeric) IS '(revenue - spe
 
 COMMENT ON FUNCTION "private"."same_second_chain_end"(uuid, bigint, timestamp with time zone) IS 'The (pipeline, status) a deal ended at within one amoCRM second, from that second''s history rows (null when there are none): the end of the path they form, or where the previous second ended for a closed path.';
 
-COMMENT ON FUNCTION "private"."settle_sale"(uuid, bigint) IS 'Make sales/purchases match the deal: won → paid sale + one purchase; reopened → pending; lost/deleted → cancelled (purchase removed). Idempotent.';
+COMMENT ON FUNCTION "private"."settle_sale"(uuid, bigint) IS 'Make sales/purchases match the deal as the API last returned it (api_* columns): won → paid sale + one purchase; reopened → pending; lost/deleted → cancelled (purchase removed); never read from the API → unconfirmed, nothing written. Idempotent.';
 
 COMMENT ON FUNCTION "private"."stage_order"(uuid, integer, integer) IS 'Order key (private.stage_order_key) of a stage within its pipeline; null if unknown.';
 
@@ -4726,6 +5557,18 @@ COMMENT ON VIEW "public"."direction_funnel_stats" IS 'All-time funnel and ROI pe
 COMMENT ON VIEW "public"."pipeline_stage_durations" IS 'All-time time in stage (see public.stage_durations) for every account the caller belongs to.';
 
 COMMENT ON VIEW "public"."pipeline_stage_funnel" IS 'All-time pipeline funnel of product leads (see public.stage_funnel) for every account the caller belongs to.';
+
+COMMENT ON VIEW "public"."unattributed_revenue" IS 'Revenue no creative gets: paid sales without a product lead (source paid_sale), and won amoCRM deals without a lead whose sale is not confirmed yet (source won_deal_unconfirmed; not counted as revenue until confirmed).';
+
+REVOKE ALL ON FUNCTION "private"."account_phone_country"(uuid) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."account_phone_country"(uuid) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."account_phone_country"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."account_phone_country"(uuid) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."account_phone_country"(uuid) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."activate_amocrm_connection"(uuid, bigint, text) FROM PUBLIC;
 
@@ -5097,6 +5940,14 @@ REVOKE ALL ON FUNCTION "private"."kick_worker"() FROM "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."kick_worker"() TO "postgres";
 
+REVOKE ALL ON FUNCTION "private"."lead_amount"(jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."lead_amount"(jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."lead_amount"(jsonb) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."lead_amount"(jsonb) TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."link_deal_to_lead"(uuid, bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."link_deal_to_lead"(uuid, bigint) FROM "postgres";
@@ -5127,6 +5978,14 @@ GRANT EXECUTE ON FUNCTION "private"."mark_deal_missing"(uuid, bigint, timestamp 
 
 GRANT EXECUTE ON FUNCTION "private"."mark_deal_missing"(uuid, bigint, timestamp WITH time zone) TO "service_role";
 
+REVOKE ALL ON FUNCTION "private"."max_stale_api_reads"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."max_stale_api_reads"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."max_stale_api_reads"() TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."max_stale_api_reads"() TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."mirror_deal_onto_lead"() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."mirror_deal_onto_lead"() FROM "postgres";
@@ -5151,15 +6010,21 @@ GRANT EXECUTE ON FUNCTION "private"."next_job_due_at"(text[], integer) TO "postg
 
 GRANT EXECUTE ON FUNCTION "private"."next_job_due_at"(text[], integer) TO "service_role";
 
-REVOKE ALL ON FUNCTION "private"."normalize_phone"(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION "private"."normalize_phone"(text, text) FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."normalize_phone"(text) TO "authenticated";
+GRANT EXECUTE ON FUNCTION "private"."normalize_phone"(text, text) TO "authenticated";
 
-REVOKE ALL ON FUNCTION "private"."normalize_phone"(text) FROM "postgres";
+REVOKE ALL ON FUNCTION "private"."normalize_phone"(text, text) FROM "postgres";
 
-GRANT EXECUTE ON FUNCTION "private"."normalize_phone"(text) TO "postgres";
+GRANT EXECUTE ON FUNCTION "private"."normalize_phone"(text, text) TO "postgres";
 
-GRANT EXECUTE ON FUNCTION "private"."normalize_phone"(text) TO "service_role";
+GRANT EXECUTE ON FUNCTION "private"."normalize_phone"(text, text) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."normalize_row_phones"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."normalize_row_phones"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."normalize_row_phones"() TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."observe_deletion"(uuid, bigint, boolean, timestamp WITH time zone) FROM PUBLIC;
 
@@ -5178,6 +6043,36 @@ REVOKE ALL ON FUNCTION "private"."percent_of"(numeric, numeric) FROM "postgres";
 GRANT EXECUTE ON FUNCTION "private"."percent_of"(numeric, numeric) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."percent_of"(numeric, numeric) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."phone_length_check"(text, jsonb) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."phone_length_check"(text, jsonb) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."phone_length_check"(text, jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."phone_length_check"(text, jsonb) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."phone_length_check"(text, jsonb) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."phone_metadata"() FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."phone_metadata"() TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."phone_metadata"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."phone_metadata"() TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."phone_metadata"() TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."phone_national_number"(text, jsonb) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."phone_national_number"(text, jsonb) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."phone_national_number"(text, jsonb) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."phone_national_number"(text, jsonb) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."phone_national_number"(text, jsonb) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."pipeline_of_status"(uuid, integer) FROM PUBLIC;
 
@@ -5280,6 +6175,12 @@ REVOKE ALL ON FUNCTION "private"."refresh_lead_from_deals"(bigint) FROM "postgre
 GRANT EXECUTE ON FUNCTION "private"."refresh_lead_from_deals"(bigint) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."refresh_lead_from_deals"(bigint) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."renormalize_account_phones"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."renormalize_account_phones"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."renormalize_account_phones"() TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."requalify_after_catalog_change"(jsonb, jsonb) FROM PUBLIC;
 
@@ -5675,52 +6576,6 @@ REVOKE ALL ON TABLE "public"."pipeline_stage_funnel" FROM "service_role";
 
 GRANT SELECT ON TABLE "public"."pipeline_stage_funnel" TO "service_role";
 
-ALTER TABLE "public"."leads"
-  ADD COLUMN "phone_e164" text GENERATED ALWAYS AS (COALESCE(private.normalize_phone(phone), private.normalize_phone(chat_id))) STORED;
-
-CREATE TRIGGER analytics_lead_changed
-  AFTER UPDATE OF is_qualified, creative_id, direction_id, created_at, user_account_id, phone, chat_id ON public.leads
-  FOR EACH ROW
-  WHEN
-    (((old.is_qualified IS DISTINCT FROM new.is_qualified) OR (old.creative_id IS DISTINCT FROM new.creative_id) OR (old.direction_id IS DISTINCT FROM new.direction_id) OR
-    (old.created_at IS DISTINCT FROM new.created_at) OR (old.user_account_id IS DISTINCT FROM new.user_account_id) OR (old.phone_e164 IS DISTINCT FROM new.phone_e164)))
-  EXECUTE FUNCTION private.analytics_lead_changed();
-
-ALTER TABLE "public"."purchases"
-  ADD COLUMN "client_phone_e164" text GENERATED ALWAYS AS (private.normalize_phone(client_phone)) STORED;
-
-ALTER TABLE "public"."sales"
-  ADD COLUMN "client_phone_e164" text GENERATED ALWAYS AS (private.normalize_phone(client_phone)) STORED;
-
-CREATE VIEW "public"."unattributed_revenue" WITH (security_invoker=true) AS  SELECT s.user_account_id,
-    'paid_sale'::text AS source,
-    s.amocrm_deal_id,
-    d.name AS deal_name,
-    s.amount,
-    s.closed_at,
-    s.client_phone_e164,
-    s.amocrm_pipeline_id AS pipeline_id
-   FROM (public.sales s
-     LEFT JOIN public.amocrm_deals d ON (((d.user_account_id = s.user_account_id) AND (d.amocrm_lead_id = s.amocrm_deal_id))))
-  WHERE ((s.status = 'paid'::text) AND (s.lead_id IS NULL))
-UNION ALL
- SELECT d.user_account_id,
-    'won_deal_unconfirmed'::text AS source,
-    d.amocrm_lead_id AS amocrm_deal_id,
-    d.name AS deal_name,
-    d.price AS amount,
-    d.closed_at,
-    d.contact_phone_e164 AS client_phone_e164,
-    d.pipeline_id
-   FROM public.amocrm_deals d
-  WHERE ((d.status_id = 142) AND (NOT d.is_deleted) AND (d.lead_id IS NULL) AND (NOT (EXISTS ( SELECT 1
-           FROM public.sales s
-          WHERE ((s.user_account_id = d.user_account_id) AND (s.amocrm_deal_id = d.amocrm_lead_id) AND (s.status = 'paid'::text))))));
-
-REVOKE ALL ON TABLE "public"."unattributed_revenue" FROM "anon";
-
-COMMENT ON VIEW "public"."unattributed_revenue" IS 'Revenue no creative gets: paid sales without a product lead (source paid_sale), and won amoCRM deals without a lead whose sale is not confirmed yet (source won_deal_unconfirmed; not counted as revenue until confirmed).';
-
 REVOKE ALL ON TABLE "public"."unattributed_revenue" FROM "authenticated";
 
 GRANT SELECT ON TABLE "public"."unattributed_revenue" TO "authenticated";
@@ -5728,9 +6583,3 @@ GRANT SELECT ON TABLE "public"."unattributed_revenue" TO "authenticated";
 REVOKE ALL ON TABLE "public"."unattributed_revenue" FROM "service_role";
 
 GRANT SELECT ON TABLE "public"."unattributed_revenue" TO "service_role";
-
-CREATE INDEX leads_phone_e164_idx ON public.leads USING btree (user_account_id, phone_e164);
-
-CREATE INDEX purchases_client_phone_e164_idx ON public.purchases USING btree (user_account_id, client_phone_e164);
-
-CREATE INDEX sales_client_phone_e164_idx ON public.sales USING btree (user_account_id, client_phone_e164);

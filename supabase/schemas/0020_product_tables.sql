@@ -7,7 +7,9 @@ create table public.user_accounts (
   id uuid primary key default gen_random_uuid(),
   created_at timestamptz not null default now(),
   name text,
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  -- The country a phone written without a country code is read in (ISO 3166 code; KZ for Kazakhstan).
+  default_phone_country text not null default 'RU' check (default_phone_country ~ '^[A-Z]{2}$')
 );
 
 create table public.directions (
@@ -48,9 +50,9 @@ create table public.leads (
   utm_content text,
   utm_term text,
   updated_at timestamptz not null default now(),
-  -- Normalized phones next to the raw ones (see private.normalize_phone); a lead's phone comes from the
-  -- site form or, for WhatsApp leads, from the chat id.
-  phone_e164 text generated always as (coalesce(private.normalize_phone(phone), private.normalize_phone(chat_id))) stored,
+  -- Normalized phones next to the raw ones (see private.normalize_phone), kept by private.normalize_row_phones
+  -- in the account's default country; a lead's phone comes from the site form or, for WhatsApp leads, the chat id.
+  phone_e164 text,
   -- Where the lead's deal is in its amoCRM pipeline and whether it is qualified (requirements: Step 3); kept
   -- by the deal mirror's triggers (0220).
   current_pipeline_id integer,
@@ -72,7 +74,7 @@ create table public.purchases (
   amount numeric(14, 2),
   purchase_date timestamptz,
   updated_at timestamptz not null default now(),
-  client_phone_e164 text generated always as (private.normalize_phone(client_phone)) stored,
+  client_phone_e164 text,
   amocrm_deal_id bigint
 );
 
@@ -87,7 +89,7 @@ create table public.sales (
   amount numeric(14, 2),
   status text,
   updated_at timestamptz not null default now(),
-  client_phone_e164 text generated always as (private.normalize_phone(client_phone)) stored,
+  client_phone_e164 text,
   -- Sales and purchases written from confirmed deals are keyed by the deal, so writes are idempotent.
   lead_id bigint,
   closed_at timestamptz,
@@ -123,3 +125,17 @@ create index sales_user_account_id_idx on public.sales (user_account_id);
 create index sales_client_phone_e164_idx on public.sales (user_account_id, client_phone_e164);
 
 -- (user_account_id, amocrm_deal_id) is served by the unique sales_account_deal_key.
+
+-- Only when a phone (or the account) changes: every other lead update (stage, qualification) skips it.
+create trigger normalize_phones before insert or update of phone, chat_id, user_account_id, phone_e164 on public.leads
+  for each row execute function private.normalize_row_phones();
+
+create trigger normalize_phones before insert or update of client_phone, user_account_id, client_phone_e164 on public.sales
+  for each row execute function private.normalize_row_phones();
+
+create trigger normalize_phones before insert or update of client_phone, user_account_id, client_phone_e164
+  on public.purchases for each row execute function private.normalize_row_phones();
+
+create trigger renormalize_phones after update of default_phone_country on public.user_accounts
+  for each row when (old.default_phone_country is distinct from new.default_phone_country)
+  execute function private.renormalize_account_phones();

@@ -30,6 +30,16 @@ create table public.amocrm_deals (
   primary key (user_account_id, amocrm_lead_id),
   -- When the observation is_deleted comes from was made (deletion has its own order: 0235).
   deletion_seen_at timestamptz,
+  -- The deal as the amoCRM API last returned it (apply_deal_snapshot): sales are settled from this copy only,
+  -- never from webhook state (see private.settle_sale). price is price_with_minor_units where amoCRM gives it.
+  api_status_id integer,
+  api_pipeline_id integer,
+  api_price numeric(14, 2),
+  api_closed_at timestamptz,
+  api_updated_at timestamptz,
+  -- API reads in a row that were older than a webhook's state; each one queues a later re-read, up to
+  -- private.max_stale_api_reads(), then the sale is settled from the API copy as it is.
+  stale_api_reads integer not null default 0,
   -- A deal links to a product lead of its own account only.
   constraint amocrm_deals_lead_same_account_fkey foreign key (lead_id, user_account_id)
     references public.leads (id, user_account_id) on delete set null (lead_id)

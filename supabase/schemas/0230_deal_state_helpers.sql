@@ -41,6 +41,22 @@ comment on function private.webhook_numeric(text) is 'A webhook string value as 
 revoke all on function private.webhook_numeric(text) from public;
 grant execute on function private.webhook_numeric(text) to service_role;
 
+-- A lead's amount as amoCRM gives it (API or webhook): price_with_minor_units (since April 2026, e.g. 100.50) where present,
+-- else the legacy integer price (which truncates: 100.5 → 100, 0.1 → 0).
+create or replace function private.lead_amount(p_lead jsonb)
+returns numeric
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return coalesce(private.webhook_numeric(p_lead ->> 'price_with_minor_units'), private.webhook_numeric(p_lead ->> 'price'));
+end $$;
+comment on function private.lead_amount(jsonb) is
+  'A lead''s exact amount: price_with_minor_units where amoCRM gives it, else the legacy integer price.';
+revoke all on function private.lead_amount(jsonb) from public;
+grant execute on function private.lead_amount(jsonb) to service_role;
+
 -- The pipeline a status belongs to, from the synced catalog. Status ids are unique per account except the
 -- system statuses 142/143, which exist in every pipeline (→ null: ambiguous).
 create or replace function private.pipeline_of_status(p_user_account_id uuid, p_status_id integer)

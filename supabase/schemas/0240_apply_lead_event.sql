@@ -21,7 +21,7 @@ declare
   v_pipeline integer := private.webhook_int(p_payload ->> 'pipeline_id');
   v_old_status integer := private.webhook_int(p_payload ->> 'old_status_id');
   v_old_pipeline integer := private.webhook_int(p_payload ->> 'old_pipeline_id');
-  v_price numeric := private.webhook_numeric(p_payload ->> 'price');
+  v_price numeric := private.lead_amount(p_payload);
   v_created bigint := coalesce(private.webhook_int(p_payload ->> 'created_at'), private.webhook_int(p_payload ->> 'date_create'));
   v_event_at timestamptz := case when p_amocrm_ts > 0 then to_timestamp(p_amocrm_ts) end;
   v_tiebreak text := md5(concat_ws('|', p_action, v_status, v_pipeline, v_price, p_payload ->> 'name'));
@@ -42,6 +42,11 @@ begin
   values (p_user_account_id, p_amocrm_id) on conflict do nothing;
   select * into v_deal from public.amocrm_deals
   where user_account_id = p_user_account_id and amocrm_lead_id = p_amocrm_id for update;
+  -- Webhooks carry only the legacy integer price (captured bodies): the truncation of the exact amount the
+  -- API gave us is that same amount, not a price edit.
+  if p_payload ->> 'price_with_minor_units' is null and v_price = trunc(v_deal.price) then
+    v_price := v_deal.price;
+  end if;
 
   if p_action = 'delete' then
     if private.observe_deletion(p_user_account_id, p_amocrm_id, true, p_received_at) = 'stale' then
@@ -87,6 +92,8 @@ begin
         case when v_deal.status_id = v_old_status and v_deal.amocrm_updated_at <= v_event_at then v_deal.pipeline_id end,
         v_pipeline),
       v_status, v_pipeline, v_event_at, 'webhook', true, p_payload);
+    -- An API read that overtook this webhook guessed the same transition at a later time: it goes.
+    perform private.drop_superseded_guesses(p_user_account_id, p_amocrm_id);
   end if;
 
   v_is_newer := private.is_newer_state(v_event_at, v_tiebreak, v_deal.amocrm_updated_at, v_deal.state_tiebreak);
@@ -118,7 +125,9 @@ begin
     v_pipeline := coalesce(v_end_pipeline, v_pipeline);
     v_money := v_status in (142, 143) and v_deal.status_id is distinct from v_status
       or v_deal.status_id = 142 and v_status <> 142
-      or v_status = 142 and v_deal.price is distinct from v_price;
+      or v_status = 142 and v_deal.price is distinct from v_price
+      -- A new price known only to the ruble (the webhook's legacy integer): the API read gives the kopecks.
+      or v_price <> 0 and v_deal.price is distinct from v_price and p_payload ->> 'price_with_minor_units' is null;
 
     update public.amocrm_deals set
       name = coalesce(p_payload ->> 'name', name),
@@ -169,14 +178,15 @@ volatile
 set search_path = ''
 as $$
 declare
+  v_country text := private.account_phone_country(p_user_account_id);
   v_phone text;
   v_lead_id bigint;
 begin
   -- The first PHONE value that normalizes; amoCRM lets managers type anything there.
-  select private.normalize_phone(v ->> 'value') into v_phone
+  select private.normalize_phone(v ->> 'value', v_country) into v_phone
   from jsonb_array_elements(coalesce(p_payload -> 'custom_fields', '[]'::jsonb)) f,
        jsonb_array_elements(case jsonb_typeof(f -> 'values') when 'array' then f -> 'values' else '[]'::jsonb end) v
-  where f ->> 'code' = 'PHONE' and private.normalize_phone(v ->> 'value') is not null
+  where f ->> 'code' = 'PHONE' and private.normalize_phone(v ->> 'value', v_country) is not null
   limit 1;
   if v_phone is null then
     return 'no_phone';

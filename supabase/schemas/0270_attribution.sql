@@ -1,5 +1,7 @@
--- Link an unlinked deal to a product lead: by the amoCRM id the product stored, else by the contact's phone
--- (the newest product lead created before the deal, else the newest one).
+-- Link an unlinked deal to a product lead: by the amoCRM id the product stored, else by the contact's phone:
+-- the newest product lead that existed when the deal was created (the rule repeat purchases follow). A deal
+-- older than every such lead stays unattributed; so does one whose creation time is not known yet (only its
+-- contact was seen), until the API or a lead webhook says when it was created.
 create or replace function private.link_deal_to_lead(p_user_account_id uuid, p_amocrm_lead_id bigint)
 returns void
 language plpgsql
@@ -23,10 +25,11 @@ begin
   order by l.id limit 1;
   if v_lead_id is not null then
     v_how := 'amocrm_lead_id';
-  elsif v_deal.lead_id is null and v_deal.contact_phone_e164 is not null then
+  elsif v_deal.lead_id is null and v_deal.contact_phone_e164 is not null and v_deal.amocrm_created_at is not null then
     select l.id into v_lead_id from public.leads l
     where l.user_account_id = p_user_account_id and l.phone_e164 = v_deal.contact_phone_e164
-    order by (l.created_at <= coalesce(v_deal.amocrm_created_at, now())) desc, l.created_at desc, l.id desc
+      and l.created_at <= v_deal.amocrm_created_at
+    order by l.created_at desc, l.id desc
     limit 1;
     v_how := case when v_lead_id is not null then 'phone' end;
   end if;
@@ -41,7 +44,8 @@ begin
   end if;
 end $$;
 comment on function private.link_deal_to_lead(uuid, bigint) is
-  'Attribute a deal to a product lead by leads.amocrm_lead_id, else by the main contact''s normalized phone.';
+  'Attribute a deal to a product lead by leads.amocrm_lead_id, else by the main contact''s normalized phone '
+  '(only a lead created no later than the deal; otherwise the deal stays unattributed).';
 revoke all on function private.link_deal_to_lead(uuid,bigint) from public;
 grant execute on function private.link_deal_to_lead(uuid,bigint) to service_role;
 

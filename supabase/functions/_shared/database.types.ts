@@ -63,14 +63,14 @@ isOneToOne: false
                   ]
                 },"amocrm_deals": {
                   Row: {
-                    "amocrm_created_at": string | null,"amocrm_lead_id": number,"amocrm_updated_at": string | null,"attribution": string | null,"closed_at": string | null,"contact_phone_e164": string | null,"created_at": string,"deleted_at": string | null,"deletion_seen_at": string | null,"is_deleted": boolean,"is_qualified": boolean,"lead_id": number | null,"main_contact_id": number | null,"name": string | null,"pipeline_id": number | null,"price": number | null,"qualified_at": string | null,"responsible_user_id": number | null,"state_tiebreak": string,"status_id": number | null,"updated_at": string,"user_account_id": string
+                    "amocrm_created_at": string | null,"amocrm_lead_id": number,"amocrm_updated_at": string | null,"api_closed_at": string | null,"api_pipeline_id": number | null,"api_price": number | null,"api_status_id": number | null,"api_updated_at": string | null,"attribution": string | null,"closed_at": string | null,"contact_phone_e164": string | null,"created_at": string,"deleted_at": string | null,"deletion_seen_at": string | null,"is_deleted": boolean,"is_qualified": boolean,"lead_id": number | null,"main_contact_id": number | null,"name": string | null,"pipeline_id": number | null,"price": number | null,"qualified_at": string | null,"responsible_user_id": number | null,"stale_api_reads": number,"state_tiebreak": string,"status_id": number | null,"updated_at": string,"user_account_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "amocrm_created_at"?: string | null,"amocrm_lead_id": number,"amocrm_updated_at"?: string | null,"attribution"?: string | null,"closed_at"?: string | null,"contact_phone_e164"?: string | null,"created_at"?: string,"deleted_at"?: string | null,"deletion_seen_at"?: string | null,"is_deleted"?: boolean,"is_qualified"?: boolean,"lead_id"?: number | null,"main_contact_id"?: number | null,"name"?: string | null,"pipeline_id"?: number | null,"price"?: number | null,"qualified_at"?: string | null,"responsible_user_id"?: number | null,"state_tiebreak"?: string,"status_id"?: number | null,"updated_at"?: string,"user_account_id": string
+                    "amocrm_created_at"?: string | null,"amocrm_lead_id": number,"amocrm_updated_at"?: string | null,"api_closed_at"?: string | null,"api_pipeline_id"?: number | null,"api_price"?: number | null,"api_status_id"?: number | null,"api_updated_at"?: string | null,"attribution"?: string | null,"closed_at"?: string | null,"contact_phone_e164"?: string | null,"created_at"?: string,"deleted_at"?: string | null,"deletion_seen_at"?: string | null,"is_deleted"?: boolean,"is_qualified"?: boolean,"lead_id"?: number | null,"main_contact_id"?: number | null,"name"?: string | null,"pipeline_id"?: number | null,"price"?: number | null,"qualified_at"?: string | null,"responsible_user_id"?: number | null,"stale_api_reads"?: number,"state_tiebreak"?: string,"status_id"?: number | null,"updated_at"?: string,"user_account_id": string
                   }
                   Update: {
-                    "amocrm_created_at"?: string | null,"amocrm_lead_id"?: number,"amocrm_updated_at"?: string | null,"attribution"?: string | null,"closed_at"?: string | null,"contact_phone_e164"?: string | null,"created_at"?: string,"deleted_at"?: string | null,"deletion_seen_at"?: string | null,"is_deleted"?: boolean,"is_qualified"?: boolean,"lead_id"?: number | null,"main_contact_id"?: number | null,"name"?: string | null,"pipeline_id"?: number | null,"price"?: number | null,"qualified_at"?: string | null,"responsible_user_id"?: number | null,"state_tiebreak"?: string,"status_id"?: number | null,"updated_at"?: string,"user_account_id"?: string
+                    "amocrm_created_at"?: string | null,"amocrm_lead_id"?: number,"amocrm_updated_at"?: string | null,"api_closed_at"?: string | null,"api_pipeline_id"?: number | null,"api_price"?: number | null,"api_status_id"?: number | null,"api_updated_at"?: string | null,"attribution"?: string | null,"closed_at"?: string | null,"contact_phone_e164"?: string | null,"created_at"?: string,"deleted_at"?: string | null,"deletion_seen_at"?: string | null,"is_deleted"?: boolean,"is_qualified"?: boolean,"lead_id"?: number | null,"main_contact_id"?: number | null,"name"?: string | null,"pipeline_id"?: number | null,"price"?: number | null,"qualified_at"?: string | null,"responsible_user_id"?: number | null,"stale_api_reads"?: number,"state_tiebreak"?: string,"status_id"?: number | null,"updated_at"?: string,"user_account_id"?: string
                   }
                   Relationships: [
                     {
@@ -341,10 +341,10 @@ isOneToOne: false
                   }
                   ComputedFields: never
                   Insert: {
-                    "amocrm_contact_id"?: number | null,"amocrm_lead_id"?: number | null,"chat_id"?: string | null,"created_at"?: string,"creative_id"?: string | null,"current_pipeline_id"?: number | null,"current_status_id"?: number | null,"direction_id"?: string | null,"id"?: number,"is_qualified"?: boolean | null,"phone"?: string | null,"phone_e164"?: never,"updated_at"?: string,"user_account_id"?: string | null,"utm_campaign"?: string | null,"utm_content"?: string | null,"utm_medium"?: string | null,"utm_source"?: string | null,"utm_term"?: string | null
+                    "amocrm_contact_id"?: number | null,"amocrm_lead_id"?: number | null,"chat_id"?: string | null,"created_at"?: string,"creative_id"?: string | null,"current_pipeline_id"?: number | null,"current_status_id"?: number | null,"direction_id"?: string | null,"id"?: number,"is_qualified"?: boolean | null,"phone"?: string | null,"phone_e164"?: string | null,"updated_at"?: string,"user_account_id"?: string | null,"utm_campaign"?: string | null,"utm_content"?: string | null,"utm_medium"?: string | null,"utm_source"?: string | null,"utm_term"?: string | null
                   }
                   Update: {
-                    "amocrm_contact_id"?: number | null,"amocrm_lead_id"?: number | null,"chat_id"?: string | null,"created_at"?: string,"creative_id"?: string | null,"current_pipeline_id"?: number | null,"current_status_id"?: number | null,"direction_id"?: string | null,"id"?: number,"is_qualified"?: boolean | null,"phone"?: string | null,"phone_e164"?: never,"updated_at"?: string,"user_account_id"?: string | null,"utm_campaign"?: string | null,"utm_content"?: string | null,"utm_medium"?: string | null,"utm_source"?: string | null,"utm_term"?: string | null
+                    "amocrm_contact_id"?: number | null,"amocrm_lead_id"?: number | null,"chat_id"?: string | null,"created_at"?: string,"creative_id"?: string | null,"current_pipeline_id"?: number | null,"current_status_id"?: number | null,"direction_id"?: string | null,"id"?: number,"is_qualified"?: boolean | null,"phone"?: string | null,"phone_e164"?: string | null,"updated_at"?: string,"user_account_id"?: string | null,"utm_campaign"?: string | null,"utm_content"?: string | null,"utm_medium"?: string | null,"utm_source"?: string | null,"utm_term"?: string | null
                   }
                   Relationships: [
                     {
@@ -415,10 +415,10 @@ isOneToOne: false
                   }
                   ComputedFields: never
                   Insert: {
-                    "amocrm_deal_id"?: number | null,"amount"?: number | null,"client_phone"?: string | null,"client_phone_e164"?: never,"created_at"?: string,"id"?: string,"purchase_date"?: string | null,"updated_at"?: string,"user_account_id"?: string | null
+                    "amocrm_deal_id"?: number | null,"amount"?: number | null,"client_phone"?: string | null,"client_phone_e164"?: string | null,"created_at"?: string,"id"?: string,"purchase_date"?: string | null,"updated_at"?: string,"user_account_id"?: string | null
                   }
                   Update: {
-                    "amocrm_deal_id"?: number | null,"amount"?: number | null,"client_phone"?: string | null,"client_phone_e164"?: never,"created_at"?: string,"id"?: string,"purchase_date"?: string | null,"updated_at"?: string,"user_account_id"?: string | null
+                    "amocrm_deal_id"?: number | null,"amount"?: number | null,"client_phone"?: string | null,"client_phone_e164"?: string | null,"created_at"?: string,"id"?: string,"purchase_date"?: string | null,"updated_at"?: string,"user_account_id"?: string | null
                   }
                   Relationships: [
                     {
@@ -465,10 +465,10 @@ isOneToOne: false
                   }
                   ComputedFields: never
                   Insert: {
-                    "amocrm_deal_id"?: number | null,"amocrm_pipeline_id"?: number | null,"amocrm_status_id"?: number | null,"amount"?: number | null,"client_phone"?: string | null,"client_phone_e164"?: never,"closed_at"?: string | null,"confirmed_at"?: string | null,"created_at"?: string,"id"?: string,"lead_id"?: number | null,"status"?: string | null,"updated_at"?: string,"user_account_id"?: string | null
+                    "amocrm_deal_id"?: number | null,"amocrm_pipeline_id"?: number | null,"amocrm_status_id"?: number | null,"amount"?: number | null,"client_phone"?: string | null,"client_phone_e164"?: string | null,"closed_at"?: string | null,"confirmed_at"?: string | null,"created_at"?: string,"id"?: string,"lead_id"?: number | null,"status"?: string | null,"updated_at"?: string,"user_account_id"?: string | null
                   }
                   Update: {
-                    "amocrm_deal_id"?: number | null,"amocrm_pipeline_id"?: number | null,"amocrm_status_id"?: number | null,"amount"?: number | null,"client_phone"?: string | null,"client_phone_e164"?: never,"closed_at"?: string | null,"confirmed_at"?: string | null,"created_at"?: string,"id"?: string,"lead_id"?: number | null,"status"?: string | null,"updated_at"?: string,"user_account_id"?: string | null
+                    "amocrm_deal_id"?: number | null,"amocrm_pipeline_id"?: number | null,"amocrm_status_id"?: number | null,"amount"?: number | null,"client_phone"?: string | null,"client_phone_e164"?: string | null,"closed_at"?: string | null,"confirmed_at"?: string | null,"created_at"?: string,"id"?: string,"lead_id"?: number | null,"status"?: string | null,"updated_at"?: string,"user_account_id"?: string | null
                   }
                   Relationships: [
                     {
@@ -567,14 +567,14 @@ isOneToOne: false
                   ]
                 },"user_accounts": {
                   Row: {
-                    "created_at": string,"id": string,"name": string | null,"updated_at": string
+                    "created_at": string,"default_phone_country": string,"id": string,"name": string | null,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"id"?: string,"name"?: string | null,"updated_at"?: string
+                    "created_at"?: string,"default_phone_country"?: string,"id"?: string,"name"?: string | null,"updated_at"?: string
                   }
                   Update: {
-                    "created_at"?: string,"id"?: string,"name"?: string | null,"updated_at"?: string
+                    "created_at"?: string,"default_phone_country"?: string,"id"?: string,"name"?: string | null,"updated_at"?: string
                   }
                   Relationships: [
                     

@@ -5,7 +5,10 @@ select plan(31);
 
 select tests.create_account('Apply agency') as acc \gset
 select tests.seed_pipelines(:'acc');
-insert into public.leads (user_account_id, amocrm_lead_id, phone) values (:'acc', 5001, '+7 912 111-22-33')
+-- Created before the deals below (amoCRM created_at 1700000000): a deal is credited by phone only to a lead
+-- that existed when the deal was created.
+insert into public.leads (user_account_id, amocrm_lead_id, phone, created_at)
+values (:'acc', 5001, '+7 912 111-22-33', '2023-11-01Z')
 returning id as lead_id \gset
 
 -- add: the deal appears, is linked to the product lead by amocrm_lead_id, history gets its first row.

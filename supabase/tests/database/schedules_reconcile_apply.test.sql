@@ -51,7 +51,9 @@ select is((select count(*) from public.amocrm_deals where user_account_id = :'ac
   'the bad lead left nothing behind');
 
 -- A phone of the main contact links the deal to the product lead by phone.
-insert into public.leads (user_account_id, phone) values (:'acc', '+7 (912) 555-00-11') returning id as lead_id \gset
+-- (The lead predates the deal, created_at 1700000000: only such a lead is credited by phone.)
+insert into public.leads (user_account_id, phone, created_at) values (:'acc', '+7 (912) 555-00-11', '2023-11-01Z')
+returning id as lead_id \gset
 select private.reconcile_deal_snapshots(:'acc', jsonb_build_array(
   jsonb_set(pg_temp.lead(8005, 20, 0, 1700001000), '{_embedded,contacts}', '[{"id": 77, "is_main": true}]')),
   '{"8005": "89125550011"}');

@@ -33,7 +33,10 @@ export const tagSchema = z.looseObject({ id: int, name: z.string().nullish() });
 export const leadSchema = z.looseObject({
   id: int,
   name: z.string().nullish(),
+  /** The legacy integer price: truncates the amount (100.5 → 100). */
   price: z.number().nullish(),
+  /** The exact amount (since April 2026), read in SQL (private.lead_amount) in preference to price. */
+  price_with_minor_units: z.union([z.number(), z.string()]).nullish(),
   responsible_user_id: optInt,
   group_id: optInt,
   status_id: optInt,
