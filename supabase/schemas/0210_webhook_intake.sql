@@ -171,6 +171,8 @@ begin
   perform 1
   from amocrm.connections c
   where c.user_account_id = p_user_account_id
+    -- GUARD: a connection the user disconnected takes nothing more (amoCRM may still deliver to it).
+    and c.state <> 'disconnected'
     and c.webhook_key_version <= p_key_version
     and private.webhook_account_mismatch(c.amocrm_account_id, c.subdomain, p_claimed_account_id,
       p_claimed_subdomain) is null;
@@ -181,8 +183,8 @@ begin
   end if;
 end $$;
 comment on function private.receive_webhook_if_connected(uuid, integer, text, text, text, text, jsonb, text) is
-  'Store a webhook POST (private.receive_webhook) only if the connection accepts its key version and claimed '
-  'account (private.webhook_account_mismatch); no row = nothing stored.';
+  'Store a webhook POST (private.receive_webhook) only if the connection is not disconnected and accepts its key '
+  'version and claimed account (private.webhook_account_mismatch); no row = nothing stored.';
 revoke all on function private.receive_webhook_if_connected(uuid,integer,text,text,text,text,jsonb,text) from public;
 grant execute on function private.receive_webhook_if_connected(uuid,integer,text,text,text,text,jsonb,text) to service_role;
 

@@ -3,7 +3,7 @@
 // non-2xx towards switching the webhook off, so only "we could not store it" (503) asks for a retry.
 //
 // Status codes: 405 not POST · 401 bad/missing sig (or a key version revoked for this connection) ·
-// 404 no amoCRM connection for user_id · 413 body over the limit · 403 the body's account[id]/[subdomain]
+// 404 no amoCRM connection for user_id · 410 the user disconnected it · 413 body over the limit · 403 the body's account[id]/[subdomain]
 // differs from the connection · 503 database unavailable · 500 function misconfigured · 200 stored
 // (including malformed bodies, stored as quarantined with the reason). Only a 200 has written anything.
 // Any content of an authenticated POST is stored (quarantined with the reason if need be), never answered 503.
@@ -298,6 +298,8 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (req: Request) =
         return finish(503, "db_unavailable", { error: "try again later" }, { error: errorMessage(error) });
       }
       if (!connection) return finish(404, "unknown_account", { error: "unknown account" });
+      // Any non-2xx counts towards amoCRM switching this now unwanted webhook off.
+      if (connection.disconnected) return finish(410, "disconnected", { error: "account disconnected" });
       if (signature.keyVersion < connection.webhook_key_version) {
         return finish(401, "unauthorized", { error: "invalid signature" }, {
           reason: `key version ${signature.keyVersion} revoked for this connection`,

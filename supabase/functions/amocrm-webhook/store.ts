@@ -29,6 +29,8 @@ export interface ConnectionIdentity {
   webhook_key_version: number;
   /** private.webhook_account_mismatch for the claimed account: why it is not this connection's (null = it is). */
   account_mismatch: string | null;
+  /** The user disconnected it: it takes no more webhooks. */
+  disconnected: boolean;
 }
 
 export interface ReceiveResult {
@@ -87,7 +89,7 @@ export function createWebhookStore(sql: Sql): WebhookStore {
   return {
     async findConnection(userAccountId, claimed) {
       const rows = await sql<ConnectionIdentity[]>`
-        select webhook_key_version,
+        select webhook_key_version, state = 'disconnected' as disconnected,
                private.webhook_account_mismatch(amocrm_account_id, subdomain, ${
         nullableText(claimed.id)
       }::text,

@@ -258,6 +258,25 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a connection the user disconnected → 410 and nothing written",
+  ...opts,
+  async fn() {
+    const h = await harness("disconnected");
+    try {
+      await h
+        .sql`update amocrm.connections set state = 'disconnected' where user_account_id = ${h.account.userAccountId}`;
+      const res = await h.send(fixtureFor("add_lead.2025.form", h.account));
+      await res.body?.cancel();
+      assert.equal(res.status, 410);
+      assert.equal(h.logs.at(-1)!.outcome, "disconnected");
+      assert.equal((await inboxRows(h.sql, h.account.userAccountId)).length, 0);
+    } finally {
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
   name: "account[id] or account[subdomain] of another account → 403 and nothing written",
   ...opts,
   async fn() {
