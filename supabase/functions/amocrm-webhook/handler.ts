@@ -5,7 +5,9 @@
 // Status codes: 405 not POST · 401 bad/missing sig (or a key version revoked for this connection) ·
 // 404 no amoCRM connection for user_id · 410 the user disconnected it · 413 body over the limit · 403 the body's account[id]/[subdomain]
 // differs from the connection · 503 database unavailable · 500 function misconfigured · 200 stored
-// (including malformed bodies, stored as quarantined with the reason). Only a 200 has written anything.
+// (including malformed bodies, stored as quarantined with the reason). A 503 means "retry", not "nothing was
+// written": a store that outlives the deadline is not cancelled (it may share its statement with other POSTs)
+// and can still commit; amoCRM's retry is then a redelivery, dropped by the event dedupe key.
 // Any content of an authenticated POST is stored (quarantined with the reason if need be), never answered 503.
 // Order: method, secrets, sig (no I/O) → declared size → body read + parse (no I/O; a big body in slices that
 // take turns with other accounts' work, fair_turns.ts) → one statement that stores only if the connection

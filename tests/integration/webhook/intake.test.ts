@@ -42,7 +42,7 @@ interface Harness {
 async function harness(
   label: string,
   sqlForHandler?: Sql,
-  options: Pick<WebhookHandlerDeps, "receiveConcurrency" | "applyConcurrency"> = {},
+  options: Pick<WebhookHandlerDeps, "receiveConcurrency" | "applyConcurrency" | "dbDeadlineMs"> = {},
 ): Promise<Harness> {
   const sql = connect();
   const account = await createTestAccount(sql, label);
@@ -521,6 +521,47 @@ Deno.test({
       assert.equal((await inboxRows(h.sql, h.account.userAccountId)).length, 0);
     } finally {
       await down.end({ timeout: 1 });
+      await h.done();
+    }
+  },
+});
+
+Deno.test({
+  name: "a store slower than the deadline → 503; it may still land, and amoCRM's retry is then a redelivery",
+  ...opts,
+  async fn() {
+    const h = await harness("slow-store", undefined, { dbDeadlineMs: 300 });
+    const blocker = await h.sql.reserve();
+    try {
+      // Another transaction holds the inbox for a second: the store waits past the deadline.
+      await blocker`begin`;
+      await blocker`lock table amocrm.webhook_inbox in share row exclusive mode`;
+      const body = fixtureFor("add_lead.2025.form", h.account);
+      const slow = await h.send(body);
+      await slow.body?.cancel();
+      assert.equal(slow.status, 503, "past the deadline amoCRM is asked to retry");
+      await blocker`commit`;
+      // The statement was not cancelled: the POST is stored after all (what the 503 promises is only "retry").
+      let rows = await inboxRows(h.sql, h.account.userAccountId);
+      for (let i = 0; i < 50 && rows.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        rows = await inboxRows(h.sql, h.account.userAccountId);
+      }
+      assert.equal(rows.length, 1, "the slow store landed");
+      const retry = await h.send(body);
+      await retry.body?.cancel();
+      assert.equal(retry.status, 200);
+      await h.sql`select private.apply_pending_webhook_events()`;
+      const [{ applied, dropped }] = await h.sql<{ applied: number; dropped: number }[]>`
+        select count(*) filter (where e.state = 'applied')::int as applied,
+               (select count(*)::int from amocrm.webhook_inbox i where i.user_account_id = ${h.account.userAccountId}
+                  and not exists (select 1 from amocrm.webhook_events x where x.inbox_id = i.id)) as dropped
+        from amocrm.webhook_events e where e.user_account_id = ${h.account.userAccountId}`;
+      assert.equal(applied, 1, "the event is applied once");
+      assert.equal(dropped, 1, "the retry's copy was dropped as a redelivery");
+    } finally {
+      await blocker`rollback`.catch(() => {});
+      blocker.release();
       await h.done();
     }
   },
