@@ -36,7 +36,7 @@ end $$;
 comment on function private.phone_length_check(text, jsonb) is
   'Whether a national number has a possible length in a numbering plan (libphonenumber''s checkNumberLength).';
 revoke all on function private.phone_length_check(text, jsonb) from public;
-grant execute on function private.phone_length_check(text, jsonb) to authenticated, service_role;
+grant execute on function private.phone_length_check(text, jsonb) to service_role;
 
 -- The national significant number: the trunk prefix stripped (libphonenumber's extractNationalNumber),
 -- unless stripping turns a number that fits the plan into one that does not.
@@ -78,7 +78,7 @@ end $$;
 comment on function private.phone_national_number(text, jsonb) is
   'A number without its trunk prefix, as libphonenumber''s extractNationalNumber does it for a numbering plan.';
 revoke all on function private.phone_national_number(text, jsonb) from public;
-grant execute on function private.phone_national_number(text, jsonb) to authenticated, service_role;
+grant execute on function private.phone_national_number(text, jsonb) to service_role;
 
 create or replace function private.normalize_phone(raw text, p_default_country text default 'RU')
 returns text
@@ -194,7 +194,7 @@ comment on function private.normalize_phone(text, text) is
   'E.164 form of a phone as typed (written country code wins; a national number takes p_default_country; '
   'WhatsApp chat ids; extensions dropped), or null when it is not a phone. libphonenumber''s rule.';
 revoke all on function private.normalize_phone(text, text) from public;
-grant execute on function private.normalize_phone(text, text) to authenticated, service_role;
+grant execute on function private.normalize_phone(text, text) to service_role;
 
 -- The country a national number is read in, per user account (Russia and Kazakhstan share +7).
 create or replace function private.account_phone_country(p_user_account_id uuid)
@@ -212,7 +212,7 @@ comment on function private.account_phone_country(uuid) is
   'The default phone country of a user account (user_accounts.default_phone_country), RU when unknown. '
   'Security definer: a lead insert by a member reads it whatever that member may see.';
 revoke all on function private.account_phone_country(uuid) from public;
-grant execute on function private.account_phone_country(uuid) to authenticated, service_role;
+grant execute on function private.account_phone_country(uuid) to service_role;
 
 -- The normalized phone columns of leads, sales and purchases depend on the account's default country, which a
 -- generated column cannot read: a BEFORE trigger keeps them on every insert and update (the product inserts

@@ -463,4 +463,4 @@ end $$;
 comment on function private.phone_metadata() is
   'Numbering plans (libphonenumber-js metadata): regions and calling codes, for private.normalize_phone.';
 revoke all on function private.phone_metadata() from public;
-grant execute on function private.phone_metadata() to authenticated, service_role;
+grant execute on function private.phone_metadata() to service_role;

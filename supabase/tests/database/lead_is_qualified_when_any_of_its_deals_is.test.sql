@@ -5,7 +5,8 @@ select plan(2);
 
 select tests.create_account('Any deal agency') as acc \gset
 select tests.seed_pipelines(:'acc');
-insert into public.leads (user_account_id, amocrm_lead_id, phone) values (:'acc', 6801, '+7 912 555-68-01')
+-- Created before its deals (a deal is credited by phone only to a lead that existed when it was created).
+insert into public.leads (user_account_id, amocrm_lead_id, phone, created_at) values (:'acc', 6801, '+7 912 555-68-01', '2023-11-01Z')
 returning id as lead_id \gset
 
 -- Its own deal stays in Talk (20); a phone-linked deal reaches Meeting (30, the flagged stage).

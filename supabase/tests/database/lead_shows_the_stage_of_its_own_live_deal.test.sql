@@ -5,7 +5,8 @@ select plan(3);
 
 select tests.create_account('Own deal agency') as acc \gset
 select tests.seed_pipelines(:'acc');
-insert into public.leads (user_account_id, amocrm_lead_id, phone) values (:'acc', 6601, '+7 912 555-66-01')
+-- Created before its deals (a deal is credited by phone only to a lead that existed when it was created).
+insert into public.leads (user_account_id, amocrm_lead_id, phone, created_at) values (:'acc', 6601, '+7 912 555-66-01', '2023-11-01Z')
 returning id as lead_id \gset
 
 -- Its own deal, in Talk (20); then a manager's newer deal for the same client, in Contract (40).
