@@ -3382,6 +3382,8 @@ begin
   perform 1
   from amocrm.connections c
   where c.user_account_id = p_user_account_id
+    -- GUARD: a connection the user disconnected takes nothing more (amoCRM may still deliver to it).
+    and c.state <> 'disconnected'
     and c.webhook_key_version <= p_key_version
     and private.webhook_account_mismatch(c.amocrm_account_id, c.subdomain, p_claimed_account_id,
       p_claimed_subdomain) is null;
@@ -5450,7 +5452,7 @@ COMMENT ON FUNCTION "private"."pipeline_of_status"(uuid, integer) IS 'Pipeline o
 
 COMMENT ON FUNCTION "private"."receive_webhook"(uuid, text, text, jsonb, text) IS 'Store one webhook POST: the raw body and its parsed events in one row (state received), or the raw body as quarantined with the reason when it could not be parsed. Events are JSON objects {entity: lead|contact, action, amocrm_id, amocrm_ts, payload}.';
 
-COMMENT ON FUNCTION "private"."receive_webhook_if_connected"(uuid, integer, text, text, text, text, jsonb, text) IS 'Store a webhook POST (private.receive_webhook) only if the connection accepts its key version and claimed account (private.webhook_account_mismatch); no row = nothing stored.';
+COMMENT ON FUNCTION "private"."receive_webhook_if_connected"(uuid, integer, text, text, text, text, jsonb, text) IS 'Store a webhook POST (private.receive_webhook) only if the connection is not disconnected and accepts its key version and claimed account (private.webhook_account_mismatch); no row = nothing stored.';
 
 COMMENT ON FUNCTION "private"."receive_webhooks"(jsonb) IS 'Store several webhook POSTs in one transaction, each as private.receive_webhook_if_connected would. p_posts is a JSON array of {user_account_id, key_version, claimed_account_id, claimed_subdomain, content_type, raw_body, events, quarantine_reason}; returns a row per stored POST with its 0-based index. A refused POST has no row.';
 
@@ -5561,8 +5563,6 @@ COMMENT ON VIEW "public"."pipeline_stage_funnel" IS 'All-time pipeline funnel of
 COMMENT ON VIEW "public"."unattributed_revenue" IS 'Revenue no creative gets: paid sales without a product lead (source paid_sale), and won amoCRM deals without a lead whose sale is not confirmed yet (source won_deal_unconfirmed; not counted as revenue until confirmed).';
 
 REVOKE ALL ON FUNCTION "private"."account_phone_country"(uuid) FROM PUBLIC;
-
-GRANT EXECUTE ON FUNCTION "private"."account_phone_country"(uuid) TO "authenticated";
 
 REVOKE ALL ON FUNCTION "private"."account_phone_country"(uuid) FROM "postgres";
 
@@ -6012,8 +6012,6 @@ GRANT EXECUTE ON FUNCTION "private"."next_job_due_at"(text[], integer) TO "servi
 
 REVOKE ALL ON FUNCTION "private"."normalize_phone"(text, text) FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."normalize_phone"(text, text) TO "authenticated";
-
 REVOKE ALL ON FUNCTION "private"."normalize_phone"(text, text) FROM "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."normalize_phone"(text, text) TO "postgres";
@@ -6046,8 +6044,6 @@ GRANT EXECUTE ON FUNCTION "private"."percent_of"(numeric, numeric) TO "service_r
 
 REVOKE ALL ON FUNCTION "private"."phone_length_check"(text, jsonb) FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."phone_length_check"(text, jsonb) TO "authenticated";
-
 REVOKE ALL ON FUNCTION "private"."phone_length_check"(text, jsonb) FROM "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."phone_length_check"(text, jsonb) TO "postgres";
@@ -6056,8 +6052,6 @@ GRANT EXECUTE ON FUNCTION "private"."phone_length_check"(text, jsonb) TO "servic
 
 REVOKE ALL ON FUNCTION "private"."phone_metadata"() FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."phone_metadata"() TO "authenticated";
-
 REVOKE ALL ON FUNCTION "private"."phone_metadata"() FROM "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."phone_metadata"() TO "postgres";
@@ -6065,8 +6059,6 @@ GRANT EXECUTE ON FUNCTION "private"."phone_metadata"() TO "postgres";
 GRANT EXECUTE ON FUNCTION "private"."phone_metadata"() TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."phone_national_number"(text, jsonb) FROM PUBLIC;
-
-GRANT EXECUTE ON FUNCTION "private"."phone_national_number"(text, jsonb) TO "authenticated";
 
 REVOKE ALL ON FUNCTION "private"."phone_national_number"(text, jsonb) FROM "postgres";
 
