@@ -151,8 +151,9 @@ const killedWorker = () =>
       if (running > 0) break;
       await sleep(100);
     }
-    const kill = await new Deno.Command("pkill", { args: ["-KILL", "-f", "amocrm-worker/index.ts"] })
-      .output();
+    // The worker process of this checkout's functions host (each function runs in a process of its own).
+    const workerEntry = new URL("../supabase/functions/amocrm-worker/index.ts", import.meta.url).pathname;
+    const kill = await new Deno.Command("pkill", { args: ["-KILL", "-f", workerEntry] }).output();
     const t0 = Date.now();
     sim.faults(account.subdomain, {});
     const result = await secondsUntilTruth(sql, account.userAccountId, () => run.truth(), leadIds, t0);
