@@ -85,7 +85,13 @@ interface ScenarioContext {
 /** A fresh simulated account connected through the functions host, with its product leads; removed after. */
 async function withAccount(seed: number, label: string, fn: (ctx: ScenarioContext) => Promise<Outcome>) {
   const sql = connectDb();
-  const sim = await startSimulator({ port: 0, seed, timeScale: 1e6 });
+  // The clock starts in the past: a scenario stamps its moves days apart, and intake bounds event times by receipt.
+  const sim = await startSimulator({
+    port: 0,
+    seed,
+    timeScale: 1e6,
+    clockStartMs: Date.now() - 30 * 86_400_000,
+  });
   const account = await connectSimulatedAccount(sql, sim, { functionsUrl: FUNCTIONS_URL, label });
   try {
     const run = sim.scenario(account.subdomain, { leads: 60, creatives: 4, directions: 2, managerDeals: 10 });

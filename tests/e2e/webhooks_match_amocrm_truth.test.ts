@@ -41,7 +41,7 @@ Deno.test({
       seed: Number(Deno.env.get("E2E_SEED") ?? 2026),
       timeScale: 1e6,
       // The scenario compresses days into seconds: it happens in the past, as amoCRM's events always have.
-      clockStartMs: Date.now() - 30 * 86_400_000,
+      clockStartMs: Date.now() - 90 * 86_400_000,
     });
     const accounts: ConnectedAccount[] = [];
     try {

@@ -73,11 +73,11 @@ export const mutants: Mutant[] = [
   },
   {
     id: "flag-change-not-recomputed",
-    fault: "flipping a stage's qualified flag no longer recomputes the deals",
-    target: { kind: "function", signature: "private.recompute_qualification_after_flag_change()" },
-    find: "where d.user_account_id = new.user_account_id",
-    replace: "where false and d.user_account_id = new.user_account_id",
-    tests: ["apply_lead_events.test.sql"],
+    fault: "a change of the stage catalog (a flag, a re-sort) recomputes no deal",
+    target: { kind: "function", signature: "private.recompute_qualification_after_catalog_change()" },
+    find: "  perform private.requalify_after_catalog_change(v_old, v_new);",
+    replace: "  perform 1;",
+    tests: ["qualification_flag_recomputes_deals_without_history.test.sql", "apply_lead_events.test.sql"],
   },
 
   // --- deal state ------------------------------------------------------------------------------------------
@@ -90,7 +90,7 @@ export const mutants: Mutant[] = [
     },
     find: "if v_is_newer then",
     replace: "if true then",
-    tests: ["apply_lead_events.test.sql"],
+    tests: ["apply_lead_events.test.sql", "deal_state_an_older_event_never_overwrites_a_newer_one.test.sql"],
   },
   {
     id: "state-ties-not-broken",
@@ -105,12 +105,11 @@ export const mutants: Mutant[] = [
     fault: "a deal entering the same stage twice gets one history row",
     target: {
       kind: "function",
-      signature:
-        "private.record_transition(uuid, bigint, integer, integer, integer, integer, timestamptz, text, boolean, jsonb)",
+      signature: "private.transition_key(bigint, integer, integer, integer, timestamptz)",
     },
-    find: "p_to_status, extract(epoch from p_changed_at)::bigint)",
-    replace: "p_to_status)",
-    tests: ["apply_order_independence.test.sql"],
+    find: "p_to_status, extract(epoch from p_changed_at)::bigint,",
+    replace: "p_to_status,",
+    tests: ["apply_order_independence.test.sql", "same_second_changes_are_all_kept.test.sql"],
   },
   {
     id: "deletion-order-guard-removed",
@@ -182,8 +181,9 @@ export const mutants: Mutant[] = [
       kind: "function",
       signature: "private.apply_lead_event(uuid, text, bigint, bigint, jsonb, timestamptz)",
     },
-    find: "or v_status = 142 and v_deal.price is distinct from v_price",
-    replace: "or false and v_deal.price is distinct from v_price",
+    find:
+      "      or v_status = 142 and v_deal.price is distinct from v_price\n      -- A new price known only to the ruble (the webhook's legacy integer): the API read gives the kopecks.\n      or v_price <> 0 and v_deal.price is distinct from v_price and p_payload ->> 'price_with_minor_units' is null",
+    replace: "",
     tests: ["deal_money_events_queue_an_api_confirmation.test.sql"],
   },
   {
@@ -212,8 +212,8 @@ export const mutants: Mutant[] = [
     id: "sale-paid-while-deleted",
     fault: "a deleted won deal keeps a paid sale",
     target: { kind: "function", signature: "private.settle_sale(uuid, bigint)" },
-    find: "if v_deal.status_id = 142 and not v_deal.is_deleted then",
-    replace: "if v_deal.status_id = 142 then",
+    find: "if v_deal.api_status_id = 142 and not v_deal.is_deleted then",
+    replace: "if v_deal.api_status_id = 142 then",
     tests: ["deal_sales_settlement.test.sql", "deal_deletion_order.test.sql"],
   },
   {
@@ -273,12 +273,13 @@ export const mutants: Mutant[] = [
     tests: ["deal_phone_comes_from_its_main_contact_only.test.sql"],
   },
   {
-    id: "flag-change-trigger-never-fires",
-    fault: "the trigger that recomputes qualification on a flag change never fires",
-    target: { kind: "trigger", table: "public.amocrm_pipeline_stages", name: "recompute_qualification" },
-    find: "WHEN ((old.is_qualified_stage IS DISTINCT FROM new.is_qualified_stage))",
-    replace: "WHEN (false)",
-    tests: ["apply_lead_events.test.sql"],
+    id: "stage-order-without-tie-break",
+    fault:
+      "stages with the same sort order are not told apart (a tie with the flagged stage counts as passed)",
+    target: { kind: "function", signature: "private.stage_order_key(integer, integer, integer)" },
+    find: "p_sort_order, p_status_id]",
+    replace: "p_sort_order]",
+    tests: ["stage_order_breaks_sort_ties.test.sql"],
   },
   {
     id: "pipeline-sync-resets-flag",
@@ -345,23 +346,18 @@ export const mutants: Mutant[] = [
   {
     id: "webhook-claimed-account-ignored",
     fault: "a webhook whose body claims another amoCRM account is still stored",
-    target: {
-      kind: "function",
-      signature: "private.receive_webhook_if_connected(uuid, integer, text, text, text, text, jsonb, text)",
-    },
-    find: "c.amocrm_account_id::text = p_claimed_account_id",
-    replace: "true",
+    target: { kind: "function", signature: "private.webhook_account_mismatch(bigint, text, text, text)" },
+    find: "when p_claimed_account_id is not null and p_connection_account_id is not null",
+    replace: "when false",
     tests: ["webhook_intake_refuses_a_body_claiming_another_account.test.sql"],
   },
   {
     id: "webhook-claimed-subdomain-ignored",
     fault: "a webhook whose body claims another subdomain is still stored",
-    target: {
-      kind: "function",
-      signature: "private.receive_webhook_if_connected(uuid, integer, text, text, text, text, jsonb, text)",
-    },
-    find: "lower(c.subdomain) = lower(p_claimed_subdomain)",
-    replace: "true",
+    target: { kind: "function", signature: "private.webhook_account_mismatch(bigint, text, text, text)" },
+    find:
+      "when p_claimed_subdomain is not null and lower(p_claimed_subdomain) <> lower(p_connection_subdomain)",
+    replace: "when false",
     tests: ["webhook_intake_refuses_a_body_claiming_another_account.test.sql"],
   },
 
@@ -378,8 +374,8 @@ export const mutants: Mutant[] = [
     id: "sale-price-ignored",
     fault: "a paid sale is booked at 0 instead of the deal's price",
     target: { kind: "function", signature: "private.settle_sale(uuid, bigint)" },
-    find: "v_deal.status_id, coalesce(v_deal.price, 0)",
-    replace: "v_deal.status_id, 0",
+    find: "v_deal.api_pipeline_id, v_deal.api_status_id, coalesce(v_deal.api_price, 0),",
+    replace: "v_deal.api_pipeline_id, v_deal.api_status_id, 0,",
     tests: ["deal_sales_settlement.test.sql"],
   },
   {
@@ -393,35 +389,35 @@ export const mutants: Mutant[] = [
 
   // --- attribution -----------------------------------------------------------------------------------------
   {
-    id: "phone-trunk-8-rule-dropped",
-    fault: "8XXXXXXXXXX is no longer read as +7XXXXXXXXXX",
-    target: { kind: "function", signature: "private.normalize_phone(text)" },
-    find: "then '7' || substr(d, 2)",
-    replace: "then d",
+    id: "phone-international-00-prefix-ignored",
+    fault: "a number written with the international prefix 00 (0079…) is read as a national one",
+    target: { kind: "function", signature: "private.normalize_phone(text, text)" },
+    find: "|| '|00)', '')",
+    replace: "|| ')', '')",
     tests: ["phone_normalization.test.sql"],
   },
   {
-    id: "phone-ten-digit-rule-dropped",
-    fault: "a ten-digit Russian mobile without country code gets no +7",
-    target: { kind: "function", signature: "private.normalize_phone(text)" },
-    find: "then '7' || d",
-    replace: "then d",
+    id: "phone-extension-kept",
+    fault: "an extension (доб. 123, ext. 15) stays in the number",
+    target: { kind: "function", signature: "private.normalize_phone(text, text)" },
+    find: "    v_text := regexp_replace(v_text, '(?:' || c_ext || ')$', '', 'i');",
+    replace: "    null;",
     tests: ["phone_normalization.test.sql"],
   },
   {
     id: "link-by-phone-picks-oldest-lead",
     fault: "a phone-matched deal goes to the oldest product lead with that phone, not the newest before it",
     target: { kind: "function", signature: "private.link_deal_to_lead(uuid, bigint)" },
-    find: "desc, l.created_at desc, l.id desc",
-    replace: "desc, l.created_at, l.id",
+    find: "order by l.created_at desc, l.id desc",
+    replace: "order by l.created_at, l.id",
     tests: ["deal_link_by_phone_picks_the_newest_lead_created_before_the_deal.test.sql"],
   },
   {
     id: "link-by-phone-ignores-deal-time",
     fault: "a phone-matched deal goes to the newest lead even if it was created after the deal",
     target: { kind: "function", signature: "private.link_deal_to_lead(uuid, bigint)" },
-    find: "order by (l.created_at <= coalesce(v_deal.amocrm_created_at, now())) desc,",
-    replace: "order by",
+    find: "      and l.created_at <= v_deal.amocrm_created_at\n",
+    replace: "",
     tests: ["deal_link_by_phone_picks_the_newest_lead_created_before_the_deal.test.sql"],
   },
 

@@ -26,7 +26,12 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const sql = connectDb();
-    const sim = await startSimulator({ port: 0, seed: 1703, timeScale: 1e6 });
+    const sim = await startSimulator({
+      port: 0,
+      seed: 1703,
+      timeScale: 1e6,
+      clockStartMs: Date.now() - 30 * 86_400_000,
+    });
     const account = await connectSimulatedAccount(sql, sim, {
       functionsUrl: FUNCTIONS_URL!,
       label: "blocked",
@@ -114,7 +119,12 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const sql = connectDb();
-    const sim = await startSimulator({ port: 0, seed: 1704, timeScale: 1e6 });
+    const sim = await startSimulator({
+      port: 0,
+      seed: 1704,
+      timeScale: 1e6,
+      clockStartMs: Date.now() - 30 * 86_400_000,
+    });
     const account = await connectSimulatedAccount(sql, sim, {
       functionsUrl: FUNCTIONS_URL!,
       label: "disabled",
