@@ -18,6 +18,7 @@ import {
   connectSimulatedAccount,
   insertProductLeads,
   type Sql,
+  waitUntilSettled,
 } from "../tests/support/connected_account.ts";
 import { differencesFromTruth } from "../tests/support/truth.ts";
 
@@ -147,23 +148,35 @@ const disabledWebhook = () =>
 
 const killedWorker = () =>
   withAccount(1803, "bench-killed", async ({ sql, sim, account, run, leadIds, play }) => {
-    await play(Math.floor(run.total / 2));
-    // amoCRM is slow: the next confirmation hangs in its call when the worker dies.
-    sim.faults(account.subdomain, { apiSlow: { rate: 1, delayMs: 20_000 } });
     await play(run.total);
-    while (true) {
+    await waitUntilSettled(sql, account.userAccountId);
+    // The won deals' sales are lost (as after a bad fix by hand), and a confirmation of all of them is queued
+    // while amoCRM answers slowly: the worker is inside that call when it dies.
+    const won = run.truth().filter((t) => t.status_id === 142 && !t.is_deleted).map((t) => t.id);
+    await sql`delete from public.sales where user_account_id = ${account.userAccountId}`;
+    sim.faults(account.subdomain, { apiSlow: { rate: 1, delayMs: 20_000 } });
+    await sql`select private.enqueue_job('confirm_deals', ${account.userAccountId}, ${sql.json({ ids: won })},
+      ${"confirm:" + account.userAccountId})`;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
       const [{ running }] = await sql`select count(*)::int as running from amocrm.jobs
         where user_account_id = ${account.userAccountId} and kind = 'confirm_deals' and state = 'running'`;
       if (running > 0) break;
       await sleep(100);
     }
+    await sleep(1_000); // inside the slow call
     // The worker process of this checkout's functions host (each function runs in a process of its own).
     const workerEntry = new URL("../supabase/functions/amocrm-worker/index.ts", import.meta.url).pathname;
     const kill = await new Deno.Command("pkill", { args: ["-KILL", "-f", workerEntry] }).output();
     const t0 = Date.now();
     sim.faults(account.subdomain, {});
     const result = await secondsUntilTruth(sql, account.userAccountId, () => run.truth(), leadIds, t0);
-    return { ...result, note: kill.success ? "worker process killed" : "no worker process found to kill" };
+    return {
+      ...result,
+      note: `${won.length} won deals; ${
+        kill.success ? "worker process killed" : "no worker process found to kill"
+      }`,
+    };
   });
 
 const rows: string[] = [];
