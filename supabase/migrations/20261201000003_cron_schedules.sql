@@ -2,6 +2,7 @@
 -- function from supabase/schemas/0420_schedules.sql; cron.schedule with a stable name replaces the job in place,
 -- so re-running this file is harmless.
 --   amocrm-drain-queue       every minute   apply leftover webhook events (SQL) + kick the worker function
+--   amocrm-drain-queue-half-minute  the same kick, 30 s later (a killed worker's job is taken over sooner)
 --   amocrm-webhook-health    every 30 min   re-subscribe a missing/disabled webhook
 --   amocrm-reconcile         every 6 h      incremental reconcile + Events API gap fill
 --   amocrm-sync-pipelines    every 12 h     pipelines and stages
@@ -10,10 +11,14 @@
 select cron.schedule('amocrm-drain-queue', '* * * * *', $$
   select private.apply_pending_webhook_events();
   select private.invoke_function('amocrm-worker', '{"reason":"cron"}') where private.next_job_due_at() <= now();
-  -- A dead worker's job is free 30 s after its last heartbeat: look again half a minute later (this pg_cron
-  -- has no sub-minute schedules), so it is taken over within a minute.
+$$);
+-- A dead worker's job is free 30 s after its last heartbeat; this pg_cron has no sub-minute schedules, so a
+-- second job looks again half a minute into each minute. A cron command is one transaction: its request is
+-- queued at commit, after the sleep, and the check uses the clock, not the transaction's start.
+select cron.schedule('amocrm-drain-queue-half-minute', '* * * * *', $$
   select pg_sleep(30);
-  select private.invoke_function('amocrm-worker', '{"reason":"cron"}') where private.next_job_due_at() <= now();
+  select private.invoke_function('amocrm-worker', '{"reason":"cron"}')
+  where private.next_job_due_at() <= clock_timestamp();
 $$);
 select cron.schedule('amocrm-webhook-health', '*/30 * * * *',
   $$select private.invoke_function('amocrm-webhook-health', '{}')$$);

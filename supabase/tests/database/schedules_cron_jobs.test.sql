@@ -6,7 +6,8 @@ select plan(15);
 
 select results_eq(
   $$select jobname::text collate "default", schedule::text collate "default" from cron.job where jobname like 'amocrm-%' order by jobname$$,
-  $$values ('amocrm-drain-queue', '* * * * *'), ('amocrm-prune-api-calls', '53 4 * * *'),
+  $$values ('amocrm-drain-queue', '* * * * *'), ('amocrm-drain-queue-half-minute', '* * * * *'),
+           ('amocrm-prune-api-calls', '53 4 * * *'),
            ('amocrm-reconcile', '17 */6 * * *'), ('amocrm-sync-pipelines', '7 */12 * * *'),
            ('amocrm-token-keepalive', '41 3 * * *'), ('amocrm-webhook-health', '*/30 * * * *')$$,
   'every schedule exists once, with its spec');
