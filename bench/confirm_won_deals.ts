@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { startSimulator } from "../local/amocrm-simulator/mod.ts";
 import { createAmoCrmClient } from "../supabase/functions/_shared/amocrm/mod.ts";
-import { confirmDeals } from "../supabase/functions/_shared/jobs/confirm-deals.ts";
+import { confirmDeals } from "../supabase/functions/_shared/jobs/confirm_deals.ts";
 import { connectDb } from "../tests/support/connected_account.ts";
 
 const { values } = parseArgs({ options: { deals: { type: "string", default: "1000" } } });

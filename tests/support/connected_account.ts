@@ -7,7 +7,7 @@ export { insertProductLeads } from "../../local/shared/product_side.ts";
 import { readDotEnv } from "../../local/functions-host/config.ts";
 import { waitUntilSettled as waitForIdle } from "../../local/shared/settle.ts";
 import { createAmoCrmClient } from "../../supabase/functions/_shared/amocrm/mod.ts";
-import { syncPipelines } from "../../supabase/functions/_shared/jobs/sync-pipelines.ts";
+import { syncPipelines } from "../../supabase/functions/_shared/jobs/sync_pipelines.ts";
 import { signWebhookUrl } from "../../supabase/functions/_shared/webhook/signature.ts";
 import { parseWebhookSecrets } from "../../supabase/functions/_shared/webhook/secrets.ts";
 import { deleteUserAccount } from "./delete_account.ts";

@@ -11,8 +11,8 @@ import {
   type Sql,
 } from "../_shared/amocrm/mod.ts";
 import { startBackfill } from "../_shared/jobs/backfill.ts";
-import { syncPipelines } from "../_shared/jobs/sync-pipelines.ts";
-import { subscribeOurWebhook } from "../_shared/jobs/webhook-health.ts";
+import { syncPipelines } from "../_shared/jobs/sync_pipelines.ts";
+import { subscribeOurWebhook } from "../_shared/jobs/webhook_health.ts";
 import { BadRequest } from "../_shared/ops/endpoint.ts";
 import { signWebhookUrl } from "../_shared/webhook/signature.ts";
 import type { WebhookSecrets } from "../_shared/webhook/secrets.ts";

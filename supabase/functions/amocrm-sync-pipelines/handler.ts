@@ -3,7 +3,7 @@
 // Qualified flags survive, vanished stages are archived; each account's run is an amocrm.sync_runs row.
 // The dashboard's button goes through public.request_pipeline_sync() → a sync_pipelines job instead.
 import { type AmoCrmClient, createAmoCrmClient, defaultSql, type Sql } from "../_shared/amocrm/mod.ts";
-import { syncPipelines } from "../_shared/jobs/sync-pipelines.ts";
+import { syncPipelines } from "../_shared/jobs/sync_pipelines.ts";
 import type { OperatorSecrets } from "../_shared/ops/auth.ts";
 import {
   forEachConnection,

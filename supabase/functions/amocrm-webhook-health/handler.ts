@@ -3,7 +3,7 @@
 // setting. Recorded on the connection (webhook_checked_at, _disabled_seen_at, _repaired_at, webhook_repairs)
 // and as a sync run of kind webhook_health.
 import { type AmoCrmClient, createAmoCrmClient, defaultSql, type Sql } from "../_shared/amocrm/mod.ts";
-import { checkWebhook } from "../_shared/jobs/webhook-health.ts";
+import { checkWebhook } from "../_shared/jobs/webhook_health.ts";
 import type { OperatorSecrets } from "../_shared/ops/auth.ts";
 import {
   forEachConnection,

@@ -2,11 +2,11 @@
 // pg_cron every minute as a backstop. Operator-only (cron secret or service role key).
 import { defaultSql, type Sql } from "../_shared/amocrm/mod.ts";
 import { runBackfillPage } from "../_shared/jobs/backfill.ts";
-import { probeBlockedAccount } from "../_shared/jobs/breaker-probe.ts";
-import { confirmDeals } from "../_shared/jobs/confirm-deals.ts";
+import { probeBlockedAccount } from "../_shared/jobs/breaker_probe.ts";
+import { confirmDeals } from "../_shared/jobs/confirm_deals.ts";
 import { reconcileAccount } from "../_shared/jobs/reconcile.ts";
 import { drainJobs, type JobHandler, type RunnerOptions } from "../_shared/jobs/runner.ts";
-import { syncPipelines } from "../_shared/jobs/sync-pipelines.ts";
+import { syncPipelines } from "../_shared/jobs/sync_pipelines.ts";
 import type { OperatorSecrets } from "../_shared/ops/auth.ts";
 import { operatorEndpoint } from "../_shared/ops/endpoint.ts";
 import { logLine } from "../_shared/ops/http.ts";

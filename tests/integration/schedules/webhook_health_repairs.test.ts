@@ -3,7 +3,7 @@
 // alone. Every check is recorded on the connection and as a webhook_health sync run.
 import assert from "node:assert/strict";
 import { startSimulator } from "../../../local/amocrm-simulator/mod.ts";
-import { WEBHOOK_SETTINGS } from "../../../supabase/functions/_shared/jobs/webhook-health.ts";
+import { WEBHOOK_SETTINGS } from "../../../supabase/functions/_shared/jobs/webhook_health.ts";
 import { createAmoCrmClient } from "../../../supabase/functions/_shared/amocrm/mod.ts";
 import { connectDb, connectSimulatedAccount } from "../../support/connected_account.ts";
 import { callFunction, FUNCTIONS_URL, NO_STACK } from "./_support.ts";

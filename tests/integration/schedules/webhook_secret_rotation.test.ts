@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { startSimulator } from "../../../local/amocrm-simulator/mod.ts";
 import { createAmoCrmClient } from "../../../supabase/functions/_shared/amocrm/mod.ts";
-import { checkWebhook } from "../../../supabase/functions/_shared/jobs/webhook-health.ts";
+import { checkWebhook } from "../../../supabase/functions/_shared/jobs/webhook_health.ts";
 import { parseWebhookSecrets } from "../../../supabase/functions/_shared/webhook/secrets.ts";
 import { verifyWebhookSignature } from "../../../supabase/functions/_shared/webhook/signature.ts";
 import { connectDb, connectSimulatedAccount, testFunctionEnv } from "../../support/connected_account.ts";

@@ -14,9 +14,9 @@
 // backfill bounded by our "now" import 0 of 6 deals). The first page takes it from the newest updated_at amoCRM
 // returns — no deal that existed at the start was created after it, and every later change is newer.
 import { type AmoCrmClient, type AmoLead, leadsPageSchema, type Sql } from "../amocrm/mod.ts";
-import { fillStatusGaps } from "./events-gap-fill.ts";
-import { applyLeadPage } from "./lead-page.ts";
-import { readStartedAt } from "./read-clock.ts";
+import { fillStatusGaps } from "./events_gap_fill.ts";
+import { applyLeadPage } from "./lead_page.ts";
+import { readStartedAt } from "./read_clock.ts";
 
 export const BACKFILL_PAGE_SIZE = 250;
 

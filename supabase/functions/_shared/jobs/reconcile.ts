@@ -5,9 +5,9 @@
 // The run is recorded in amocrm.sync_runs: pages, leads, healed deals, and the high-water the next run
 // starts from. A run that hits its time budget stops at a page boundary and queues its own continuation.
 import type { AmoCrmClient, Sql } from "../amocrm/mod.ts";
-import { fillStatusGaps, type GapFillResult } from "./events-gap-fill.ts";
-import { applyLeadPage } from "./lead-page.ts";
-import { readStartedAt } from "./read-clock.ts";
+import { fillStatusGaps, type GapFillResult } from "./events_gap_fill.ts";
+import { applyLeadPage } from "./lead_page.ts";
+import { readStartedAt } from "./read_clock.ts";
 
 const LEADS_PAGE_SIZE = 250;
 /** Same-second writes and clock skew: each window starts this long before the last one ended. */

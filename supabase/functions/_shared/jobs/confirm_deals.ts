@@ -2,7 +2,7 @@
 // deals are re-read from the API in bulk — leads 250 per call with their contacts, then the main contacts
 // 250 per call — instead of one lead GET + one contact GET per deal (requirements: Q3), and applied as snapshots.
 import type { AmoContact, AmoCrmClient, AmoLead, Sql } from "../amocrm/mod.ts";
-import { readStartedAt } from "./read-clock.ts";
+import { readStartedAt } from "./read_clock.ts";
 
 export interface ConfirmResult {
   requested: number;

@@ -2,7 +2,7 @@
 // contacts' phones read in bulk (250 per call), then the whole page applied in one SQL call through the same
 // path as the API confirmation (private.apply_deal_snapshot), each lead reported as healed / applied / stale.
 import type { AmoCrmClient, AmoLead, Sql } from "../amocrm/mod.ts";
-import { contactPhone, mainContactId } from "./confirm-deals.ts";
+import { contactPhone, mainContactId } from "./confirm_deals.ts";
 
 export interface LeadPageResult {
   leads: number;
