@@ -21,7 +21,14 @@ export interface CreateAccountInput {
   pipelines?: PipelineSpec[];
   /** Lifetime of access tokens from the token endpoint (default 86400). */
   accessTokenTtlSeconds?: number;
+  /** The account's currency (ISO 4217, default RUB) and its symbol (default: the usual one, or the code). */
+  currency?: string;
+  currencySymbol?: string;
+  /** The account's time zone (IANA name, default Europe/Moscow). */
+  timezone?: string;
 }
+
+const CURRENCY_SYMBOLS: Record<string, string> = { RUB: "₽", KZT: "₸", USD: "$", EUR: "€", UZS: "сўм" };
 
 export interface AccountDeps {
   ids: IdSequences;
@@ -51,6 +58,10 @@ export class Account {
   /** Seeded per account: 429 body flavour and other coin flips. */
   readonly random: Random;
   unpaid = false;
+  /** Account settings an admin can change in amoCRM (GET /api/v4/account reads them). */
+  currency: string;
+  currencySymbol: string;
+  timezone: string;
   /** While true, changes produce no webhooks (e.g. a scenario applied silently for backfill tests). */
   silent = false;
   #batchDepth = 0;
@@ -65,6 +76,9 @@ export class Account {
     this.lossReasonIds = Array.from({ length: 3 }, () => deps.ids.take("lossReason"));
     this.phoneField = { id: deps.ids.take("field"), enumId: deps.ids.take("enum") };
     this.accessTokenTtlSeconds = input.accessTokenTtlSeconds ?? 86_400;
+    this.currency = input.currency ?? "RUB";
+    this.currencySymbol = input.currencySymbol ?? CURRENCY_SYMBOLS[this.currency] ?? this.currency;
+    this.timezone = input.timezone ?? "Europe/Moscow";
     this.integrations.set(input.clientId, {
       clientId: input.clientId,
       clientSecret: input.clientSecret,

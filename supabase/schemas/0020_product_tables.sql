@@ -7,7 +7,10 @@ create table public.user_accounts (
   id uuid primary key default gen_random_uuid(),
   created_at timestamptz not null default now(),
   name text,
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  -- The zone analytics days follow (IANA name); null = the connected amoCRM account's zone (UTC without one).
+  -- Changing it rebuilds the account's rollups (private.analytics_time_zone_changed).
+  analytics_timezone text constraint user_accounts_analytics_timezone_check check (private.is_time_zone(analytics_timezone))
 );
 
 create table public.directions (
