@@ -78,7 +78,7 @@ update public.sales set closed_at = '2026-11-12 10:00+00' where amocrm_deal_id =
 delete from public.leads where id = :l3;
 select tests.clear_authentication();
 
-select results_eq(format('select day, attributed, creative_id, direction_id, paid_sales, revenue, first_sales from private.analytics_sale_daily where user_account_id = %L and (paid_sales, revenue, first_sales) <> (0, 0, 0) order by 1, 2, 3', :'acc'),
+select results_eq(format('select day, attributed, creative_id, direction_id, paid_sales::bigint, revenue, first_sales::bigint from private.analytics_sale_daily where user_account_id = %L and (paid_sales, revenue, first_sales) <> (0, 0, 0) order by 1, 2, 3', :'acc'),
   format('select day, attributed, creative_id, direction_id, paid_sales, revenue, first_sales from private.analytics_expected_sale_rollup(%L) order by 1, 2, 3', :'acc'),
   'after every change the sale-date rollup equals the from-scratch numbers');
 select results_eq(format('select day, attributed, creative_id, paid_sales, revenue, first_sales from private.analytics_sale_daily where user_account_id = %L and (paid_sales, revenue, first_sales) <> (0, 0, 0) order by 1, 2', :'acc'),
