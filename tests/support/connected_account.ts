@@ -36,7 +36,13 @@ export interface ConnectedAccount {
 export async function connectSimulatedAccount(
   sql: Sql,
   sim: Simulator,
-  opts: { functionsUrl: string; label: string },
+  opts: {
+    functionsUrl: string;
+    label: string;
+    /** The simulated account's currency and time zone (default RUB, Europe/Moscow). */
+    currency?: string;
+    timezone?: string;
+  },
 ): Promise<ConnectedAccount> {
   const suffix = crypto.randomUUID().slice(0, 8);
   const subdomain = `e2e${suffix}`;
@@ -47,6 +53,8 @@ export async function connectSimulatedAccount(
     clientId: "amo-roi",
     clientSecret: "amo-roi-secret",
     redirectUri: "https://app.example/amocrm/callback",
+    currency: opts.currency,
+    timezone: opts.timezone,
   });
   const token = sim.mintTokens(subdomain, { longLived: true, clientId: "amo-roi" });
 
