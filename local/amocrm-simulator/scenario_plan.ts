@@ -185,7 +185,9 @@ export function planScenario(options: ResolvedScenarioOptions, ctx: ScenarioCont
       price: 0,
     };
     const start = creationPhaseSeconds + random.int(60, Math.floor((end - creationPhaseSeconds) * 0.3));
-    for (const [at, op] of lifecycle(random, ctx, product.ref, state, start, end, options.fractionalPrices)) push(at, op);
+    for (const [at, op] of lifecycle(random, ctx, product.ref, state, start, end, options.fractionalPrices)) {
+      push(at, op);
+    }
   }
 
   const managerDeals: PlannedManagerDeal[] = [];
@@ -215,7 +217,9 @@ export function planScenario(options: ResolvedScenarioOptions, ctx: ScenarioCont
     const createdAt = creationPhaseSeconds + random.int(60, Math.floor((end - creationPhaseSeconds) * 0.8));
     push(createdAt, { kind: "createManagerDeal", ref });
     const state: LeadState = { pipeline: pipelineIndex, stage: unsorted ? -1 : 0, outcome: "open", price: 0 };
-    for (const [at, op] of lifecycle(random, ctx, ref, state, createdAt + 60, end, options.fractionalPrices)) push(at, op);
+    for (
+      const [at, op] of lifecycle(random, ctx, ref, state, createdAt + 60, end, options.fractionalPrices)
+    ) push(at, op);
   }
 
   timed.sort((a, b) => a.at - b.at || a.seq - b.seq);
@@ -246,8 +250,7 @@ function lifecycle(
     at += random.int(10 * 60, 36 * 3600);
   };
   const pipeline = () => ctx.pipelines[state.pipeline];
-  const price = () =>
-    fractionalPrices ? random.int(5_000_00, 300_000_00) / 100 : random.int(50, 3000) * 100;
+  const price = () => fractionalPrices ? random.int(5_000_00, 300_000_00) / 100 : random.int(50, 3000) * 100;
   const moveTo = (stage: number) => {
     state.stage = stage;
     state.outcome = "open";

@@ -22,7 +22,8 @@ function localDay(unixSeconds: number, timeZone: string): string {
     .format(new Date(unixSeconds * 1000));
 }
 
-const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
+const addDays = (day: string, n: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 
 /** Every day, ISO week (Monday–Sunday) and calendar month touching [first, last]. */
 function periods(first: string, last: string): { kind: string; from: string; to: string }[] {
@@ -77,19 +78,24 @@ async function reconcile(
   const expected = new Map<string, number>();
   for (const day of leadDays) expected.set(day, (expected.get(day) ?? 0) + 1);
   const rows = await sql`
-    select day::text, leads::int from public.funnel_daily(${userAccountId}, ${days[0]}::date, ${days.at(-1)!}::date)
+    select day::text, leads::int from public.funnel_daily(${userAccountId}, ${days[0]}::date, ${days.at(
+    -1,
+  )!}::date)
     where leads > 0`;
   const got = new Map(rows.map((r) => [r.day as string, r.leads as number]));
   for (const day of new Set([...expected.keys(), ...got.keys()])) {
     if (expected.get(day) !== got.get(day)) {
-      problems.push(`leads on ${day}: ${got.get(day) ?? 0}, created that local day: ${expected.get(day) ?? 0}`);
+      problems.push(
+        `leads on ${day}: ${got.get(day) ?? 0}, created that local day: ${expected.get(day) ?? 0}`,
+      );
     }
   }
   return problems;
 }
 
 Deno.test({
-  name: "by sale date, creatives + unattributed = amoCRM's won total for every day, week and month, in two zones",
+  name:
+    "by sale date, creatives + unattributed = amoCRM's won total for every day, week and month, in two zones",
   ignore: !FUNCTIONS_URL || !Deno.env.get("DATABASE_URL"),
   sanitizeOps: false,
   sanitizeResources: false,
@@ -140,7 +146,9 @@ Deno.test({
       // Both stories in time order, one step at a time, webhooks delivered after each step.
       const runs = [almatyRun, moscowRun];
       const nextAt = (run: typeof almatyRun) =>
-        run.remaining === 0 ? Infinity : run.startedAtMs + run.plan.steps[run.total - run.remaining].at * 1000;
+        run.remaining === 0
+          ? Infinity
+          : run.startedAtMs + run.plan.steps[run.total - run.remaining].at * 1000;
       for (;;) {
         const run = runs.reduce((a, b) => (nextAt(a) <= nextAt(b) ? a : b));
         if (nextAt(run) === Infinity) break;
@@ -157,7 +165,9 @@ Deno.test({
         ] as const
       ) {
         const truth = run.truth();
-        const wonWithKopecks = truth.filter((t) => t.status_id === 142 && !t.is_deleted && minor(t.price) % 100 !== 0);
+        const wonWithKopecks = truth.filter((t) =>
+          t.status_id === 142 && !t.is_deleted && minor(t.price) % 100 !== 0
+        );
         assert.ok(wonWithKopecks.length > 5, `${zone}: won deals with fractional prices`);
         assert.ok(
           truth.some((t) => t.status_id === 142 && !t.is_deleted && t.product_ref === null),

@@ -46,7 +46,9 @@ export function getAccount(req: ApiRequest): Response {
     is_helpbot_enabled: false,
     is_technical_account: false,
     contact_name_display_order: 1,
-    _links: { self: { href: `${account.baseUrl}/api/v4/account${req.rawSearch ? `?${req.rawSearch}` : ""}` } },
+    _links: {
+      self: { href: `${account.baseUrl}/api/v4/account${req.rawSearch ? `?${req.rawSearch}` : ""}` },
+    },
     ...embedded,
   });
 }

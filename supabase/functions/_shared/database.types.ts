@@ -279,6 +279,20 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"currency_rates": {
+                  Row: {
+                    "created_at": string,"from_currency": string,"rate": number,"rate_date": string,"to_currency": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"from_currency": string,"rate": number,"rate_date": string,"to_currency": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"from_currency"?: string,"rate"?: number,"rate_date"?: string,"to_currency"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"directions": {
                   Row: {
                     "created_at": string,"id": string,"name": string | null,"updated_at": string,"user_account_id": string | null
@@ -549,14 +563,14 @@ isOneToOne: false
                   ]
                 },"user_accounts": {
                   Row: {
-                    "created_at": string,"id": string,"name": string | null,"updated_at": string
+                    "analytics_timezone": string | null,"created_at": string,"id": string,"name": string | null,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"id"?: string,"name"?: string | null,"updated_at"?: string
+                    "analytics_timezone"?: string | null,"created_at"?: string,"id"?: string,"name"?: string | null,"updated_at"?: string
                   }
                   Update: {
-                    "created_at"?: string,"id"?: string,"name"?: string | null,"updated_at"?: string
+                    "analytics_timezone"?: string | null,"created_at"?: string,"id"?: string,"name"?: string | null,"updated_at"?: string
                   }
                   Relationships: [
                     
@@ -582,7 +596,7 @@ isOneToOne: false
                   ]
                 },"creative_funnel_stats": {
                   Row: {
-                    "conversion_rate": number | null,"conversions": number | null,"cpa": number | null,"cpl": number | null,"cpql": number | null,"creative_id": string | null,"creative_name": string | null,"direction_id": string | null,"direction_name": string | null,"leads": number | null,"paid_sales": number | null,"qualification_rate": number | null,"qualified_leads": number | null,"repeat_revenue": number | null,"revenue": number | null,"roi": number | null,"spend": number | null,"spend_currency": string | null,"user_account_id": string
+                    "conversion_rate": number | null,"conversions": number | null,"cost_currency": string | null,"cost_spend": number | null,"cpa": number | null,"cpl": number | null,"cpql": number | null,"creative_id": string | null,"creative_name": string | null,"direction_id": string | null,"direction_name": string | null,"leads": number | null,"paid_sales": number | null,"qualification_rate": number | null,"qualified_leads": number | null,"repeat_revenue": number | null,"revenue": number | null,"roi": number | null,"roi_null_reason": string | null,"spend": number | null,"spend_currency": string | null,"time_to_sale_days": number | null,"user_account_id": string
                   }
                   ComputedFields: never
                   Relationships: [
@@ -590,7 +604,7 @@ isOneToOne: false
                   ]
                 },"direction_funnel_stats": {
                   Row: {
-                    "conversion_rate": number | null,"conversions": number | null,"cpa": number | null,"cpl": number | null,"cpql": number | null,"direction_id": string | null,"direction_name": string | null,"leads": number | null,"paid_sales": number | null,"qualification_rate": number | null,"qualified_leads": number | null,"repeat_revenue": number | null,"revenue": number | null,"roi": number | null,"spend": number | null,"spend_currency": string | null,"user_account_id": string
+                    "conversion_rate": number | null,"conversions": number | null,"cost_currency": string | null,"cost_spend": number | null,"cpa": number | null,"cpl": number | null,"cpql": number | null,"direction_id": string | null,"direction_name": string | null,"leads": number | null,"paid_sales": number | null,"qualification_rate": number | null,"qualified_leads": number | null,"repeat_revenue": number | null,"revenue": number | null,"roi": number | null,"roi_null_reason": string | null,"spend": number | null,"spend_currency": string | null,"time_to_sale_days": number | null,"user_account_id": string
                   }
                   ComputedFields: never
                   Relationships: [
@@ -614,7 +628,7 @@ isOneToOne: false
                   ]
                 },"unattributed_revenue": {
                   Row: {
-                    "amocrm_deal_id": number | null,"amount": number | null,"client_phone_e164": string | null,"closed_at": string | null,"deal_name": string | null,"pipeline_id": number | null,"source": string | null,"user_account_id": string | null
+                    "amocrm_deal_id": number | null,"amount": number | null,"client_phone_e164": string | null,"closed_at": string | null,"deal_name": string | null,"pipeline_id": number | null,"sale_day": string | null,"source": string | null,"user_account_id": string | null
                   }
                   ComputedFields: never
                   Relationships: [
@@ -624,18 +638,18 @@ isOneToOne: false
           }
           Functions: {
             "creative_funnel":
-{ Args: { "p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
-              "conversion_rate": number,"conversions": number,"cpa": number,"cpl": number,"cpql": number,"creative_id": string,"creative_name": string,"direction_id": string,"direction_name": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"spend": number,"spend_currency": string
+{ Args: { "p_basis"?: string,"p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
+              "conversion_rate": number,"conversions": number,"cost_currency": string,"cost_spend": number,"cpa": number,"cpl": number,"cpql": number,"creative_id": string,"creative_name": string,"direction_id": string,"direction_name": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"roi_null_reason": string,"spend": number,"spend_currency": string,"time_to_sale_days": number
             }[]
                            },
 "direction_funnel":
-{ Args: { "p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
-              "conversion_rate": number,"conversions": number,"cpa": number,"cpl": number,"cpql": number,"direction_id": string,"direction_name": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"spend": number,"spend_currency": string
+{ Args: { "p_basis"?: string,"p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
+              "conversion_rate": number,"conversions": number,"cost_currency": string,"cost_spend": number,"cpa": number,"cpl": number,"cpql": number,"direction_id": string,"direction_name": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"roi_null_reason": string,"spend": number,"spend_currency": string,"time_to_sale_days": number
             }[]
                            },
 "funnel_daily":
-{ Args: { "p_creative_id"?: string,"p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
-              "conversion_rate": number,"conversions": number,"cpa": number,"cpl": number,"cpql": number,"day": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"spend": number,"spend_currency": string
+{ Args: { "p_basis"?: string,"p_creative_id"?: string,"p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
+              "conversion_rate": number,"conversions": number,"cost_currency": string,"cost_spend": number,"cpa": number,"cpl": number,"cpql": number,"day": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"roi_null_reason": string,"spend": number,"spend_currency": string
             }[]
                            },
 "qualification_stats":
@@ -645,6 +659,11 @@ isOneToOne: false
                            },
 "request_pipeline_sync":
 { Args: { "p_user_account_id": string }; Returns: number
+                           },
+"revenue_totals":
+{ Args: { "p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
+              "amocrm_won_amount": number,"amocrm_won_deals": number,"attributed_paid_sales": number,"attributed_revenue": number,"currency": string,"paid_revenue": number,"paid_sales": number,"unattributed_paid_sales": number,"unattributed_revenue": number,"unreconciled_revenue": number,"user_account_id": string
+            }[]
                            },
 "stage_durations":
 { Args: { "p_from"?: string,"p_pipeline_id"?: number,"p_to"?: string,"p_user_account_id": string }; Returns: {

@@ -65,7 +65,11 @@ Deno.test({
         account_currency_symbol: "€",
         account_timezone: "Europe/Lisbon",
       }, "the sync kept the new ones");
-      assert.deepEqual(await leadDays(), [{ day: "2026-11-30", leads: 1 }], "21:30 in Lisbon is still 30 Nov");
+      assert.deepEqual(
+        await leadDays(),
+        [{ day: "2026-11-30", leads: 1 }],
+        "21:30 in Lisbon is still 30 Nov",
+      );
 
       // A zone the user account chose wins over amoCRM's, and survives the next sync.
       await sql`update public.user_accounts set analytics_timezone = 'Asia/Almaty' where id = ${account.userAccountId}`;

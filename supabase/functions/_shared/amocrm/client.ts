@@ -13,8 +13,8 @@ import {
 } from "./oauth.ts";
 import { type ApiRequest, apiRequest, type ApiResponse } from "./request.ts";
 import {
-  type AmoAccount,
   accountSchema,
+  type AmoAccount,
   type AmoContact,
   type AmoEvent,
   type AmoLead,

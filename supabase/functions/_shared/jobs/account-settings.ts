@@ -16,7 +16,9 @@ export async function recordAccountSettings(
 ): Promise<AccountSettings | null> {
   const [row] = await sql<{ settings: AccountSettings | null }[]>`
     select private.record_amocrm_account_settings(${userAccountId}, ${account.currency ?? null},
-      ${account.currency_symbol ?? null}, ${account._embedded?.datetime_settings?.timezone ?? null}) as settings`;
+      ${account.currency_symbol ?? null}, ${
+    account._embedded?.datetime_settings?.timezone ?? null
+  }) as settings`;
   return row?.settings ?? null;
 }
 
