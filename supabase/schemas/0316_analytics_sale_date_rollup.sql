@@ -199,6 +199,9 @@ declare
   v_old private.analytics_first_sales;
   v_new private.analytics_first_sales;
 begin
+  -- Two transactions booking sales of one lead take turns here, so the second sees the first one's first sale
+  -- (both may hold the lead FOR SHARE at once).
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('analytics_first_sale'), pg_catalog.hashtext(p_lead_id::text));
   select * into v_old from private.analytics_first_sales where lead_id = p_lead_id;
   -- The earliest paid sale booked on the lead (ties by sale id).
   select b.lead_id, b.user_account_id, b.creative_id, b.direction_id,
