@@ -30,7 +30,27 @@ export async function creativeFunnel(
     p_basis: basis,
   });
   if (error) throw error;
-  return data; // leads, …, revenue, spend, cpl, cpql, cpa, roi in cost_currency, roi_null_reason, time_to_sale_days
+  return data; // leads, …, revenue, spend, cpl, cpql, cpa, roi in cost_currency, roi_null_reason
+}
+
+/** Median days from lead to first paid sale, per creative or per direction (same range and bases). */
+export async function timeToSale(
+  db: Dashboard,
+  userAccountId: string,
+  per: "creative" | "direction",
+  from?: string,
+  to?: string,
+  basis: "lead_date" | "sale_date" = "lead_date",
+) {
+  const { data, error } = await db.rpc("time_to_sale", {
+    p_user_account_id: userAccountId,
+    p_from: from,
+    p_to: to,
+    p_per: per,
+    p_basis: basis,
+  });
+  if (error) throw error;
+  return data; // creative_id / direction_id, converted_leads, time_to_sale_days
 }
 
 /** What was sold in a period: per-creative revenue by sale date + unattributed = amoCRM's won total. */

@@ -5,6 +5,7 @@
 --   public.direction_funnel(account, from, to, direction, basis)  one row per direction (null = no direction)
 --   public.funnel_daily(account, from, to, direction, creative, basis)  one row per day, for charts (0321)
 --   public.qualification_stats(account, direction)  requirements' qualification-stats endpoint, per creative
+--   (time to sale per creative/direction: public.time_to_sale, 0322)
 -- Every metric is defined once, in the README ("Metrics"); the counts come from the rollups (0310, 0316), all
 -- time from the totals, a date range from the daily rows.
 -- Date range: local days of the account's analytics zone (private.analytics_time_zone), both ends inclusive,
@@ -52,8 +53,7 @@ returns table (
   roi numeric,
   cost_currency text,
   cost_spend numeric,
-  roi_null_reason text,
-  time_to_sale_days numeric
+  roi_null_reason text
 )
 language sql
 stable
@@ -100,18 +100,6 @@ as $$
     from private.funnel_spend(p_user_account_id, p_from, p_to, (select st.currency from settings st)) s
     where p_direction_id is null
       or exists (select 1 from public.creatives c where c.id = s.creative_id and c.direction_id = p_direction_id)
-  ), lags as (
-    -- Time to sale: median whole local days from a lead's creation to its first paid sale, over the leads
-    -- converted in scope (created in the range, or first bought in it).
-    select f.creative_id, percentile_cont(0.5) within group (order by f.sale_day - f.lead_day) as days
-    from private.analytics_first_sales f
-    where f.user_account_id = p_user_account_id
-      and (p_direction_id is null or f.direction_id = p_direction_id)
-      and ((p_from is null and p_to is null or p_basis = 'lead_date')
-        and f.lead_day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
-        or (p_from is not null or p_to is not null) and p_basis = 'sale_date'
-          and f.sale_day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date))
-    group by f.creative_id
   ), totals as (
     select a.creative_id,
       sum(a.leads)::bigint as leads,
@@ -147,12 +135,8 @@ as $$
     private.cost_per(c.cost_spend, c.conversions),
     case when c.revenue_currency is not null then private.roi_percent(c.revenue, c.cost_spend) end,
     c.cost_currency, round(c.cost_spend, 2),
-    private.roi_null_reason(c.has_spend, c.cost_spend, c.revenue_currency, c.missing_rate_currency, c.missing_rate_on),
-    round(l.days::numeric, 1)
+    private.roi_null_reason(c.has_spend, c.cost_spend, c.revenue_currency, c.missing_rate_currency, c.missing_rate_on)
   from costed c
-  left join lags l
-    on coalesce(l.creative_id, '00000000-0000-0000-0000-000000000000'::uuid)
-      = coalesce(c.creative_id, '00000000-0000-0000-0000-000000000000'::uuid)
   left join public.creatives cr on cr.id = c.creative_id
   left join public.directions d on d.id = cr.direction_id
   where (c.leads > 0 or c.has_spend or c.paid_sales > 0)
@@ -162,7 +146,7 @@ $$;
 comment on function public.creative_funnel(uuid, date, date, uuid, text) is
   'Funnel and ROI per creative (README "Metrics"): leads, qualified, qualification_rate, conversions, '
   'conversion_rate (of qualified), paid_sales, revenue, repeat_revenue, spend, cpl, cpql, cpa, roi in '
-  'cost_currency (the amoCRM account''s; spend converted by day), roi_null_reason, time_to_sale_days (median). '
+  'cost_currency (the amoCRM account''s; spend converted by day), roi_null_reason. '
   'Range in local days of the account''s zone; p_basis lead_date (cohort) or sale_date (sold in the range). '
   'creative_id null = leads without a creative. Optional direction filter. Runs as the caller (RLS).';
 revoke all on function creative_funnel(uuid,date,date,uuid,text) from public;
@@ -195,8 +179,7 @@ returns table (
   roi numeric,
   cost_currency text,
   cost_spend numeric,
-  roi_null_reason text,
-  time_to_sale_days numeric
+  roi_null_reason text
 )
 language sql
 stable
@@ -247,16 +230,6 @@ as $$
     from spend_by_creative s
     join public.creatives c on c.id = s.creative_id
     where p_direction_id is null or c.direction_id = p_direction_id
-  ), lags as (
-    select f.direction_id, percentile_cont(0.5) within group (order by f.sale_day - f.lead_day) as days
-    from private.analytics_first_sales f
-    where f.user_account_id = p_user_account_id
-      and (p_direction_id is null or f.direction_id = p_direction_id)
-      and ((p_from is null and p_to is null or p_basis = 'lead_date')
-        and f.lead_day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
-        or (p_from is not null or p_to is not null) and p_basis = 'sale_date'
-          and f.sale_day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date))
-    group by f.direction_id
   ), totals as (
     select a.direction_id,
       sum(a.leads)::bigint as leads,
@@ -292,12 +265,8 @@ as $$
     private.cost_per(c.cost_spend, c.conversions),
     case when c.revenue_currency is not null then private.roi_percent(c.revenue, c.cost_spend) end,
     c.cost_currency, round(c.cost_spend, 2),
-    private.roi_null_reason(c.has_spend, c.cost_spend, c.revenue_currency, c.missing_rate_currency, c.missing_rate_on),
-    round(l.days::numeric, 1)
+    private.roi_null_reason(c.has_spend, c.cost_spend, c.revenue_currency, c.missing_rate_currency, c.missing_rate_on)
   from costed c
-  left join lags l
-    on coalesce(l.direction_id, '00000000-0000-0000-0000-000000000000'::uuid)
-      = coalesce(c.direction_id, '00000000-0000-0000-0000-000000000000'::uuid)
   left join public.directions d on d.id = c.direction_id
   where (c.leads > 0 or c.has_spend or c.paid_sales > 0)
     and private.funnel_basis(p_basis) is not null

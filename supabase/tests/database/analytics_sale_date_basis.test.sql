@@ -57,11 +57,11 @@ select results_eq(
   $$values (2100.75::numeric)$$, 'per-creative revenue + unattributed = the period''s paid total');
 select results_eq(format($$select amount from public.unattributed_revenue where user_account_id = %L and sale_day between '2026-11-01' and '2026-11-30'$$, :'acc'),
   $$values (700.15::numeric(14,2))$$, 'unattributed_revenue can be cut by period (sale_day)');
-select results_eq(format('select creative_id, time_to_sale_days from public.creative_funnel(%L) order by creative_name', :'acc'),
-  format($$values (%L::uuid, 3.0::numeric), (%L::uuid, 11.0::numeric)$$, :'c1', :'c2'),
+select results_eq(format('select creative_id, converted_leads, time_to_sale_days from public.time_to_sale(%L) order by creative_name', :'acc'),
+  format($$values (%L::uuid, 2::bigint, 3.0::numeric), (%L::uuid, 1::bigint, 11.0::numeric)$$, :'c1', :'c2'),
   'time to sale: median of 5 and 1 days for the implant reel, 11 days for the other');
-select results_eq(format('select direction_id, time_to_sale_days from public.direction_funnel(%L, %L, %L, null, %L) order by direction_name', :'acc', '2026-11-01', '2026-11-30', 'sale_date'),
-  format($$values (%L::uuid, 3.0::numeric), (%L::uuid, 11.0::numeric)$$, :'d1', :'d2'),
+select results_eq(format('select creative_id, direction_id, time_to_sale_days from public.time_to_sale(%L, %L, %L, %L, %L) order by direction_name', :'acc', '2026-11-01', '2026-11-30', 'direction', 'sale_date'),
+  format($$values (null::uuid, %L::uuid, 3.0::numeric), (null::uuid, %L::uuid, 11.0::numeric)$$, :'d1', :'d2'),
   'time to sale per direction, for the leads that first bought in the period');
 select results_eq(format('select count(*)::int from public.revenue_totals(%L, null, null)', :'acc_m'),
   $$values (0)$$, 'a non-member gets no totals');
@@ -90,7 +90,7 @@ select results_eq(format('select lead_id, lead_day, sale_day from private.analyt
   'first sales follow: l1 now first bought on 1 Dec, l2 on 12 Nov, l3 is gone');
 select results_eq(format('select paid_revenue, attributed_revenue, unattributed_revenue, unreconciled_revenue from public.revenue_totals(%L, %L, %L)', :'acc', '2026-11-01', '2026-11-30'),
   $$values (1100.25::numeric, 300.10::numeric, 800.15::numeric, 0::numeric)$$, 'November''s totals still reconcile');
-select results_eq(format('select creative_id, time_to_sale_days from public.creative_funnel(%L)', :'acc'),
+select results_eq(format('select creative_id, time_to_sale_days from public.time_to_sale(%L)', :'acc'),
   format($$values (%L::uuid, 12.0::numeric)$$, :'c2'), 'time to sale: median of 11 and 13 days');
 
 select * from finish();

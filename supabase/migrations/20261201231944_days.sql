@@ -991,6 +991,22 @@ CREATE OR REPLACE FUNCTION private.roi_null_reason (
   end
 $function$;
 
+CREATE OR REPLACE FUNCTION private.time_to_sale_per (
+  p_per text
+)
+  RETURNS boolean
+  LANGUAGE plpgsql
+  IMMUTABLE
+  SET search_path TO ''
+  AS $function$
+begin
+  if p_per is null or p_per not in ('creative', 'direction') then
+    raise exception using errcode = '22023',
+      message = format('p_per must be creative or direction, not %s', coalesce(p_per, 'null'));
+  end if;
+  return p_per = 'creative';
+end $function$;
+
 CREATE OR REPLACE FUNCTION public.creative_funnel (
   p_user_account_id uuid,
   p_from            date DEFAULT NULL::date,
@@ -1019,8 +1035,7 @@ CREATE OR REPLACE FUNCTION public.creative_funnel (
     roi                numeric,
     cost_currency      text,
     cost_spend         numeric,
-    roi_null_reason    text,
-    time_to_sale_days  numeric
+    roi_null_reason    text
   )
   LANGUAGE sql
   STABLE
@@ -1067,18 +1082,6 @@ CREATE OR REPLACE FUNCTION public.creative_funnel (
     from private.funnel_spend(p_user_account_id, p_from, p_to, (select st.currency from settings st)) s
     where p_direction_id is null
       or exists (select 1 from public.creatives c where c.id = s.creative_id and c.direction_id = p_direction_id)
-  ), lags as (
-    -- Time to sale: median whole local days from a lead's creation to its first paid sale, over the leads
-    -- converted in scope (created in the range, or first bought in it).
-    select f.creative_id, percentile_cont(0.5) within group (order by f.sale_day - f.lead_day) as days
-    from private.analytics_first_sales f
-    where f.user_account_id = p_user_account_id
-      and (p_direction_id is null or f.direction_id = p_direction_id)
-      and ((p_from is null and p_to is null or p_basis = 'lead_date')
-        and f.lead_day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
-        or (p_from is not null or p_to is not null) and p_basis = 'sale_date'
-          and f.sale_day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date))
-    group by f.creative_id
   ), totals as (
     select a.creative_id,
       sum(a.leads)::bigint as leads,
@@ -1114,12 +1117,8 @@ CREATE OR REPLACE FUNCTION public.creative_funnel (
     private.cost_per(c.cost_spend, c.conversions),
     case when c.revenue_currency is not null then private.roi_percent(c.revenue, c.cost_spend) end,
     c.cost_currency, round(c.cost_spend, 2),
-    private.roi_null_reason(c.has_spend, c.cost_spend, c.revenue_currency, c.missing_rate_currency, c.missing_rate_on),
-    round(l.days::numeric, 1)
+    private.roi_null_reason(c.has_spend, c.cost_spend, c.revenue_currency, c.missing_rate_currency, c.missing_rate_on)
   from costed c
-  left join lags l
-    on coalesce(l.creative_id, '00000000-0000-0000-0000-000000000000'::uuid)
-      = coalesce(c.creative_id, '00000000-0000-0000-0000-000000000000'::uuid)
   left join public.creatives cr on cr.id = c.creative_id
   left join public.directions d on d.id = cr.direction_id
   where (c.leads > 0 or c.has_spend or c.paid_sales > 0)
@@ -1155,8 +1154,7 @@ CREATE OR REPLACE FUNCTION public.direction_funnel (
     roi                numeric,
     cost_currency      text,
     cost_spend         numeric,
-    roi_null_reason    text,
-    time_to_sale_days  numeric
+    roi_null_reason    text
   )
   LANGUAGE sql
   STABLE
@@ -1207,16 +1205,6 @@ CREATE OR REPLACE FUNCTION public.direction_funnel (
     from spend_by_creative s
     join public.creatives c on c.id = s.creative_id
     where p_direction_id is null or c.direction_id = p_direction_id
-  ), lags as (
-    select f.direction_id, percentile_cont(0.5) within group (order by f.sale_day - f.lead_day) as days
-    from private.analytics_first_sales f
-    where f.user_account_id = p_user_account_id
-      and (p_direction_id is null or f.direction_id = p_direction_id)
-      and ((p_from is null and p_to is null or p_basis = 'lead_date')
-        and f.lead_day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
-        or (p_from is not null or p_to is not null) and p_basis = 'sale_date'
-          and f.sale_day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date))
-    group by f.direction_id
   ), totals as (
     select a.direction_id,
       sum(a.leads)::bigint as leads,
@@ -1252,12 +1240,8 @@ CREATE OR REPLACE FUNCTION public.direction_funnel (
     private.cost_per(c.cost_spend, c.conversions),
     case when c.revenue_currency is not null then private.roi_percent(c.revenue, c.cost_spend) end,
     c.cost_currency, round(c.cost_spend, 2),
-    private.roi_null_reason(c.has_spend, c.cost_spend, c.revenue_currency, c.missing_rate_currency, c.missing_rate_on),
-    round(l.days::numeric, 1)
+    private.roi_null_reason(c.has_spend, c.cost_spend, c.revenue_currency, c.missing_rate_currency, c.missing_rate_on)
   from costed c
-  left join lags l
-    on coalesce(l.direction_id, '00000000-0000-0000-0000-000000000000'::uuid)
-      = coalesce(c.direction_id, '00000000-0000-0000-0000-000000000000'::uuid)
   left join public.directions d on d.id = c.direction_id
   where (c.leads > 0 or c.has_spend or c.paid_sales > 0)
     and private.funnel_basis(p_basis) is not null
@@ -1423,14 +1407,15 @@ CREATE OR REPLACE FUNCTION public.revenue_totals (
     from public.sales s
     cross join settings st
     where s.user_account_id = p_user_account_id and s.status = 'paid'
-      and private.analytics_day(coalesce(s.closed_at, s.created_at), st.time_zone)
+      -- Written out rather than private.analytics_day(): a function call per sale costs more than the read.
+      and (coalesce(s.closed_at, s.created_at) at time zone st.time_zone)::date
         between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
   ), won as (
     select count(*) as won_deals, coalesce(sum(coalesce(d.price, 0)), 0) as won_amount
     from public.amocrm_deals d
     cross join settings st
     where d.user_account_id = p_user_account_id and d.status_id = 142 and not d.is_deleted
-      and private.analytics_day(d.closed_at, st.time_zone)
+      and (d.closed_at at time zone st.time_zone)::date
         between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
   )
   select p_user_account_id, st.currency, p.paid_sales, p.paid_revenue, r.attributed_paid_sales,
@@ -1443,6 +1428,61 @@ CREATE OR REPLACE FUNCTION public.revenue_totals (
 $function$;
 
 REVOKE ALL ON FUNCTION "public"."revenue_totals"(uuid, date, date) FROM PUBLIC, "anon";
+
+CREATE OR REPLACE FUNCTION public.time_to_sale (
+  p_user_account_id uuid,
+  p_from            date DEFAULT NULL::date,
+  p_to              date DEFAULT NULL::date,
+  p_per             text DEFAULT 'creative'::text,
+  p_basis           text DEFAULT 'lead_date'::text,
+  p_direction_id    uuid DEFAULT NULL::uuid
+)
+  RETURNS TABLE (
+    creative_id       uuid,
+    creative_name     text,
+    direction_id      uuid,
+    direction_name    text,
+    converted_leads   bigint,
+    time_to_sale_days numeric
+  )
+  LANGUAGE sql
+  STABLE
+  SET search_path TO ''
+  SET jit TO 'off'
+  AS $function$
+  with scope as (
+    -- All time or the lead-date basis: by the lead's day; the sale-date basis: by its first sale's day.
+    select f.creative_id, f.direction_id, f.sale_day - f.lead_day as days
+    from private.analytics_first_sales f
+    where (p_from is null and p_to is null or p_basis = 'lead_date')
+      and f.user_account_id = p_user_account_id
+      and f.lead_day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+      and (p_direction_id is null or f.direction_id = p_direction_id)
+    union all
+    select f.creative_id, f.direction_id, f.sale_day - f.lead_day
+    from private.analytics_first_sales f
+    where (p_from is not null or p_to is not null) and p_basis = 'sale_date'
+      and f.user_account_id = p_user_account_id
+      and f.sale_day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+      and (p_direction_id is null or f.direction_id = p_direction_id)
+  ), medians as (
+    select case when p_per = 'creative' then s.creative_id end as creative_id,
+      case when p_per = 'direction' then s.direction_id end as direction_id,
+      count(*) as converted_leads,
+      percentile_cont(0.5) within group (order by s.days) as days
+    from scope s
+    group by 1, 2
+  )
+  select m.creative_id, c.name, coalesce(m.direction_id, c.direction_id), d.name, m.converted_leads,
+    round(m.days::numeric, 1)
+  from medians m
+  left join public.creatives c on c.id = m.creative_id
+  left join public.directions d on d.id = coalesce(m.direction_id, c.direction_id)
+  where private.funnel_basis(p_basis) is not null and private.time_to_sale_per(p_per) is not null
+  order by m.converted_leads desc, 1 nulls last, 3 nulls last
+$function$;
+
+REVOKE ALL ON FUNCTION "public"."time_to_sale"(uuid, date, date, text, text, uuid) FROM PUBLIC, "anon";
 
 ALTER TABLE "amocrm"."connections"
   ADD CONSTRAINT "connections_account_currency_check" CHECK ((account_currency ~ '^[A-Z]{3}$'::text));
@@ -1477,10 +1517,9 @@ CREATE VIEW "public"."creative_funnel_stats" WITH (security_invoker=true) AS  SE
     f.roi,
     f.cost_currency,
     f.cost_spend,
-    f.roi_null_reason,
-    f.time_to_sale_days
+    f.roi_null_reason
    FROM (public.user_accounts a
-     CROSS JOIN LATERAL public.creative_funnel(a.id) f(creative_id, creative_name, direction_id, direction_name, leads, qualified_leads, qualification_rate, conversions, conversion_rate, paid_sales, revenue, repeat_revenue, spend, spend_currency, cpl, cpql, cpa, roi, cost_currency, cost_spend, roi_null_reason, time_to_sale_days));
+     CROSS JOIN LATERAL public.creative_funnel(a.id) f(creative_id, creative_name, direction_id, direction_name, leads, qualified_leads, qualification_rate, conversions, conversion_rate, paid_sales, revenue, repeat_revenue, spend, spend_currency, cpl, cpql, cpa, roi, cost_currency, cost_spend, roi_null_reason));
 
 REVOKE ALL ON TABLE "public"."creative_funnel_stats" FROM "anon";
 
@@ -1503,10 +1542,9 @@ CREATE VIEW "public"."direction_funnel_stats" WITH (security_invoker=true) AS  S
     f.roi,
     f.cost_currency,
     f.cost_spend,
-    f.roi_null_reason,
-    f.time_to_sale_days
+    f.roi_null_reason
    FROM (public.user_accounts a
-     CROSS JOIN LATERAL public.direction_funnel(a.id) f(direction_id, direction_name, leads, qualified_leads, qualification_rate, conversions, conversion_rate, paid_sales, revenue, repeat_revenue, spend, spend_currency, cpl, cpql, cpa, roi, cost_currency, cost_spend, roi_null_reason, time_to_sale_days));
+     CROSS JOIN LATERAL public.direction_funnel(a.id) f(direction_id, direction_name, leads, qualified_leads, qualification_rate, conversions, conversion_rate, paid_sales, revenue, repeat_revenue, spend, spend_currency, cpl, cpql, cpa, roi, cost_currency, cost_spend, roi_null_reason));
 
 REVOKE ALL ON TABLE "public"."direction_funnel_stats" FROM "anon";
 
@@ -1663,13 +1701,17 @@ COMMENT ON FUNCTION "private"."record_amocrm_account_settings"(uuid, text, text,
 
 COMMENT ON FUNCTION "private"."roi_null_reason"(boolean, numeric, text, text, date) IS 'Why roi (and, for a missing rate or no spend, cpl/cpql/cpa) is null: no spend, no exchange rate for a spend day, the amoCRM account''s currency not known yet, spend in several currencies, zero spend; null when roi is computed.';
 
-COMMENT ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid, text) IS 'Funnel and ROI per creative (README "Metrics"): leads, qualified, qualification_rate, conversions, conversion_rate (of qualified), paid_sales, revenue, repeat_revenue, spend, cpl, cpql, cpa, roi in cost_currency (the amoCRM account''s; spend converted by day), roi_null_reason, time_to_sale_days (median). Range in local days of the account''s zone; p_basis lead_date (cohort) or sale_date (sold in the range). creative_id null = leads without a creative. Optional direction filter. Runs as the caller (RLS).';
+COMMENT ON FUNCTION "private"."time_to_sale_per"(text) IS 'True for rows per creative, false per direction; any other value is an error (22023).';
+
+COMMENT ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid, text) IS 'Funnel and ROI per creative (README "Metrics"): leads, qualified, qualification_rate, conversions, conversion_rate (of qualified), paid_sales, revenue, repeat_revenue, spend, cpl, cpql, cpa, roi in cost_currency (the amoCRM account''s; spend converted by day), roi_null_reason. Range in local days of the account''s zone; p_basis lead_date (cohort) or sale_date (sold in the range). creative_id null = leads without a creative. Optional direction filter. Runs as the caller (RLS).';
 
 COMMENT ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid, text) IS 'Funnel and ROI per direction (same metrics and bases as creative_funnel). Leads and sales count by their lead''s direction, spend by the direction of its creative; direction_id null = neither. Runs as the caller.';
 
 COMMENT ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid, text) IS 'Funnel and ROI per local day (lead creation day for lead metrics, spend day for spend; on the sale_date basis sale close day for money), every day of the range present (zeros when empty), for charts. Optional direction and creative filters. Runs as the caller.';
 
 COMMENT ON FUNCTION "public"."revenue_totals"(uuid, date, date) IS 'Revenue of one account for a period by sale date (local close days of its analytics zone, inclusive, null = open), in its amoCRM currency: paid_revenue (all paid sales closed in it) = attributed_revenue (what creative_funnel with p_basis sale_date adds up to) + unattributed_revenue; unreconciled_revenue shows any difference; amocrm_won_* = won deals in the mirror closed in the period, to compare with amoCRM''s report. No row for an account the caller cannot see.';
+
+COMMENT ON FUNCTION "public"."time_to_sale"(uuid, date, date, text, text, uuid) IS 'Median whole local days from lead creation to first paid sale, per creative (p_per creative; creative_id null = leads without one) or per direction, over the leads created in the range (p_basis lead_date) or first bought in it (sale_date); converted_leads = how many leads the median is over. Runs as the caller (RLS).';
 
 COMMENT ON TABLE "private"."analytics_first_sales" IS 'Per lead with a paid sale: the local day of its first paid sale and of its creation (time to sale).';
 
@@ -1747,6 +1789,10 @@ REVOKE ALL ON FUNCTION "private"."roi_null_reason"(boolean, numeric, text, text,
 
 GRANT EXECUTE ON FUNCTION "private"."roi_null_reason"(boolean, numeric, text, text, date) TO "authenticated", "service_role";
 
+REVOKE ALL ON FUNCTION "private"."time_to_sale_per"(text) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."time_to_sale_per"(text) TO "authenticated", "service_role";
+
 GRANT EXECUTE ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid, text) TO "authenticated", "service_role";
 
 GRANT EXECUTE ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid, text) TO "authenticated", "service_role";
@@ -1754,6 +1800,8 @@ GRANT EXECUTE ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid, te
 GRANT EXECUTE ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid, text) TO "authenticated", "service_role";
 
 GRANT EXECUTE ON FUNCTION "public"."revenue_totals"(uuid, date, date) TO "authenticated", "service_role";
+
+GRANT EXECUTE ON FUNCTION "public"."time_to_sale"(uuid, date, date, text, text, uuid) TO "authenticated", "service_role";
 
 GRANT SELECT ON TABLE "private"."analytics_first_sales" TO "authenticated", "service_role";
 
