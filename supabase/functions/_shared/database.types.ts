@@ -596,7 +596,7 @@ isOneToOne: false
                   ]
                 },"creative_funnel_stats": {
                   Row: {
-                    "conversion_rate": number | null,"conversions": number | null,"cost_currency": string | null,"cost_spend": number | null,"cpa": number | null,"cpl": number | null,"cpql": number | null,"creative_id": string | null,"creative_name": string | null,"direction_id": string | null,"direction_name": string | null,"leads": number | null,"paid_sales": number | null,"qualification_rate": number | null,"qualified_leads": number | null,"repeat_revenue": number | null,"revenue": number | null,"roi": number | null,"roi_null_reason": string | null,"spend": number | null,"spend_currency": string | null,"time_to_sale_days": number | null,"user_account_id": string
+                    "conversion_rate": number | null,"conversions": number | null,"cost_currency": string | null,"cost_spend": number | null,"cpa": number | null,"cpl": number | null,"cpql": number | null,"creative_id": string | null,"creative_name": string | null,"direction_id": string | null,"direction_name": string | null,"leads": number | null,"paid_sales": number | null,"qualification_rate": number | null,"qualified_leads": number | null,"repeat_revenue": number | null,"revenue": number | null,"roi": number | null,"roi_null_reason": string | null,"spend": number | null,"spend_currency": string | null,"user_account_id": string
                   }
                   ComputedFields: never
                   Relationships: [
@@ -604,7 +604,7 @@ isOneToOne: false
                   ]
                 },"direction_funnel_stats": {
                   Row: {
-                    "conversion_rate": number | null,"conversions": number | null,"cost_currency": string | null,"cost_spend": number | null,"cpa": number | null,"cpl": number | null,"cpql": number | null,"direction_id": string | null,"direction_name": string | null,"leads": number | null,"paid_sales": number | null,"qualification_rate": number | null,"qualified_leads": number | null,"repeat_revenue": number | null,"revenue": number | null,"roi": number | null,"roi_null_reason": string | null,"spend": number | null,"spend_currency": string | null,"time_to_sale_days": number | null,"user_account_id": string
+                    "conversion_rate": number | null,"conversions": number | null,"cost_currency": string | null,"cost_spend": number | null,"cpa": number | null,"cpl": number | null,"cpql": number | null,"direction_id": string | null,"direction_name": string | null,"leads": number | null,"paid_sales": number | null,"qualification_rate": number | null,"qualified_leads": number | null,"repeat_revenue": number | null,"revenue": number | null,"roi": number | null,"roi_null_reason": string | null,"spend": number | null,"spend_currency": string | null,"user_account_id": string
                   }
                   ComputedFields: never
                   Relationships: [
@@ -639,12 +639,12 @@ isOneToOne: false
           Functions: {
             "creative_funnel":
 { Args: { "p_basis"?: string,"p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
-              "conversion_rate": number,"conversions": number,"cost_currency": string,"cost_spend": number,"cpa": number,"cpl": number,"cpql": number,"creative_id": string,"creative_name": string,"direction_id": string,"direction_name": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"roi_null_reason": string,"spend": number,"spend_currency": string,"time_to_sale_days": number
+              "conversion_rate": number,"conversions": number,"cost_currency": string,"cost_spend": number,"cpa": number,"cpl": number,"cpql": number,"creative_id": string,"creative_name": string,"direction_id": string,"direction_name": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"roi_null_reason": string,"spend": number,"spend_currency": string
             }[]
                            },
 "direction_funnel":
 { Args: { "p_basis"?: string,"p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
-              "conversion_rate": number,"conversions": number,"cost_currency": string,"cost_spend": number,"cpa": number,"cpl": number,"cpql": number,"direction_id": string,"direction_name": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"roi_null_reason": string,"spend": number,"spend_currency": string,"time_to_sale_days": number
+              "conversion_rate": number,"conversions": number,"cost_currency": string,"cost_spend": number,"cpa": number,"cpl": number,"cpql": number,"direction_id": string,"direction_name": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"roi_null_reason": string,"spend": number,"spend_currency": string
             }[]
                            },
 "funnel_daily":
@@ -673,6 +673,11 @@ isOneToOne: false
 "stage_funnel":
 { Args: { "p_creative_id"?: string,"p_direction_id"?: string,"p_from"?: string,"p_pipeline_id"?: number,"p_to"?: string,"p_user_account_id": string }; Returns: {
               "is_qualified_stage": boolean,"leads_entered": number,"leads_in_stage": number,"leads_reached": number,"pipeline_id": number,"pipeline_name": string,"reached_rate": number,"sort_order": number,"status_id": number,"status_name": string,"step_rate": number
+            }[]
+                           },
+"time_to_sale":
+{ Args: { "p_basis"?: string,"p_direction_id"?: string,"p_from"?: string,"p_per"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
+              "converted_leads": number,"creative_id": string,"creative_name": string,"direction_id": string,"direction_name": string,"time_to_sale_days": number
             }[]
                            }
           }
