@@ -17,7 +17,9 @@
 --   private.analytics_expected_sale_rollup()  the same numbers from scratch (oracle)
 --   private.analytics_rebuild_sale_dates()    replace one account's sale-date rollup (called by analytics_rebuild)
 -- A sale's time is closed_at (amoCRM's close time of the won deal); a paid sale without one counts when it was
--- recorded (created_at). Money is booked to the sale's own account; a lead of another account never gets it.
+-- confirmed (confirmed_at), an undated one on 1970-01-01 and first among a lead's sales (products that had sales
+-- before amo-roi may lack even created_at). Money is booked to the sale's own account; a lead of another account
+-- never gets it.
 create table private.analytics_sale_daily (
   user_account_id uuid not null references public.user_accounts (id) on delete cascade,
   day date not null,
@@ -44,7 +46,7 @@ create table private.analytics_sale_bookings (
   creative_id uuid,
   direction_id uuid,
   day date not null,
-  sold_at timestamptz not null,
+  sold_at timestamptz,
   amount numeric not null
 );
 
@@ -210,7 +212,7 @@ begin
   from private.analytics_sale_bookings b
   join public.leads l on l.id = b.lead_id
   where b.lead_id = p_lead_id
-  order by b.sold_at, b.sale_id
+  order by b.sold_at nulls first, b.sale_id
   limit 1;
 
   if v_old is not distinct from v_new then
@@ -251,7 +253,7 @@ begin
   end if;
   if tg_op in ('INSERT', 'UPDATE') and new.status = 'paid' then
     perform private.analytics_book_sale(new.id::text, new.user_account_id, new.lead_id,
-      coalesce(new.closed_at, new.created_at), coalesce(new.amount, 0));
+      coalesce(new.closed_at, new.confirmed_at), coalesce(new.amount, 0));
   end if;
   if v_old_lead is not null then
     perform private.analytics_refresh_first_sale(v_old_lead);
@@ -271,12 +273,13 @@ create trigger analytics_sale_date_inserted after insert on public.sales
   execute function private.analytics_sale_date_changed();
 
 create trigger analytics_sale_date_updated
-  after update of status, amount, lead_id, closed_at, user_account_id on public.sales
+  after update of status, amount, lead_id, closed_at, confirmed_at, user_account_id on public.sales
   for each row
   when (
     (old.status = 'paid' or new.status = 'paid')
-    and (old.status, old.amount, old.lead_id, old.closed_at, old.user_account_id)
-      is distinct from (new.status, new.amount, new.lead_id, new.closed_at, new.user_account_id)
+    and (old.status, old.amount, old.lead_id, old.user_account_id, coalesce(old.closed_at, old.confirmed_at))
+      is distinct from (new.status, new.amount, new.lead_id, new.user_account_id,
+        coalesce(new.closed_at, new.confirmed_at))
   )
   execute function private.analytics_sale_date_changed();
 
@@ -295,7 +298,7 @@ declare
 begin
   -- The lead's paid sales follow it to its new creative/direction (or out of an account it left).
   for s in
-    select x.id, x.user_account_id, x.lead_id, coalesce(x.closed_at, x.created_at) as sold_at,
+    select x.id, x.user_account_id, x.lead_id, coalesce(x.closed_at, x.confirmed_at) as sold_at,
       coalesce(x.amount, 0) as amount
     from public.sales x
     where x.lead_id = new.id and x.status = 'paid'
@@ -336,8 +339,8 @@ stable
 set search_path = ''
 as $$
   select s.id::text, s.user_account_id, l.id, l.creative_id, l.direction_id,
-    private.analytics_day(coalesce(s.closed_at, s.created_at), private.analytics_time_zone(p_user_account_id)),
-    coalesce(s.closed_at, s.created_at), coalesce(s.amount, 0), l.created_at
+    private.analytics_day(coalesce(s.closed_at, s.confirmed_at), private.analytics_time_zone(p_user_account_id)),
+    coalesce(s.closed_at, s.confirmed_at), coalesce(s.amount, 0), l.created_at
   from public.sales s
   left join public.leads l on l.id = s.lead_id and l.user_account_id = s.user_account_id
   where s.user_account_id = p_user_account_id and s.status = 'paid'
@@ -362,7 +365,7 @@ as $$
     select distinct on (b.lead_id) b.sale_id
     from b
     where b.lead_id is not null
-    order by b.lead_id, b.sold_at, b.sale_id
+    order by b.lead_id, b.sold_at nulls first, b.sale_id
   )
   select b.day, b.lead_id is not null, b.creative_id, b.direction_id, count(*), sum(b.amount), count(f.sale_id)
   from b
@@ -398,7 +401,7 @@ begin
     private.analytics_day(b.lead_created_at, private.analytics_time_zone(p_user_account_id)), b.day, b.sale_id
   from private.analytics_expected_sale_bookings(p_user_account_id) b
   where b.lead_id is not null
-  order by b.lead_id, b.sold_at, b.sale_id;
+  order by b.lead_id, b.sold_at nulls first, b.sale_id;
 
   insert into private.analytics_sale_daily (
     user_account_id, day, attributed, creative_id, direction_id, paid_sales, revenue, first_sales

@@ -17,7 +17,7 @@ create or replace view public.unattributed_revenue with (security_invoker = true
 select s.user_account_id, 'paid_sale'::text as source, s.amocrm_deal_id, d.name as deal_name,
   s.amount, s.closed_at, s.client_phone_e164, s.amocrm_pipeline_id as pipeline_id,
   -- The local day of the account's analytics zone the sale counts on (filter periods by it).
-  private.analytics_day(coalesce(s.closed_at, s.created_at), z.time_zone) as sale_day
+  private.analytics_day(coalesce(s.closed_at, s.confirmed_at), z.time_zone) as sale_day
 from public.sales s
 left join public.amocrm_deals d on d.user_account_id = s.user_account_id and d.amocrm_lead_id = s.amocrm_deal_id
 left join lateral private.account_money_settings(s.user_account_id) z on true
@@ -128,7 +128,7 @@ as $$
     cross join settings st
     where s.user_account_id = p_user_account_id and s.status = 'paid'
       -- Written out rather than private.analytics_day(): a function call per sale costs more than the read.
-      and (coalesce(s.closed_at, s.created_at) at time zone st.time_zone)::date
+      and (coalesce(s.closed_at, s.confirmed_at) at time zone st.time_zone)::date
         between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
   ), won as (
     select count(*) as won_deals, coalesce(sum(coalesce(d.price, 0)), 0) as won_amount

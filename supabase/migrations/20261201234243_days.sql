@@ -37,7 +37,7 @@ CREATE TABLE "private"."analytics_sale_bookings" (
   "creative_id"     uuid,
   "direction_id"    uuid,
   "day"             date                     NOT NULL,
-  "sold_at"         timestamp with time zone NOT NULL,
+  "sold_at"         timestamp with time zone,
   "amount"          numeric                  NOT NULL,
   CONSTRAINT "analytics_sale_bookings_pkey" PRIMARY KEY (sale_id)
 );
@@ -328,8 +328,8 @@ CREATE OR REPLACE FUNCTION private.analytics_expected_sale_bookings (
   SET search_path TO ''
   AS $function$
   select s.id::text, s.user_account_id, l.id, l.creative_id, l.direction_id,
-    private.analytics_day(coalesce(s.closed_at, s.created_at), private.analytics_time_zone(p_user_account_id)),
-    coalesce(s.closed_at, s.created_at), coalesce(s.amount, 0), l.created_at
+    private.analytics_day(coalesce(s.closed_at, s.confirmed_at), private.analytics_time_zone(p_user_account_id)),
+    coalesce(s.closed_at, s.confirmed_at), coalesce(s.amount, 0), l.created_at
   from public.sales s
   left join public.leads l on l.id = s.lead_id and l.user_account_id = s.user_account_id
   where s.user_account_id = p_user_account_id and s.status = 'paid'
@@ -357,7 +357,7 @@ CREATE OR REPLACE FUNCTION private.analytics_expected_sale_rollup (
     select distinct on (b.lead_id) b.sale_id
     from b
     where b.lead_id is not null
-    order by b.lead_id, b.sold_at, b.sale_id
+    order by b.lead_id, b.sold_at nulls first, b.sale_id
   )
   select b.day, b.lead_id is not null, b.creative_id, b.direction_id, count(*), sum(b.amount), count(f.sale_id)
   from b
@@ -450,7 +450,7 @@ declare
 begin
   -- The lead's paid sales follow it to its new creative/direction (or out of an account it left).
   for s in
-    select x.id, x.user_account_id, x.lead_id, coalesce(x.closed_at, x.created_at) as sold_at,
+    select x.id, x.user_account_id, x.lead_id, coalesce(x.closed_at, x.confirmed_at) as sold_at,
       coalesce(x.amount, 0) as amount
     from public.sales x
     where x.lead_id = new.id and x.status = 'paid'
@@ -703,7 +703,7 @@ begin
     private.analytics_day(b.lead_created_at, private.analytics_time_zone(p_user_account_id)), b.day, b.sale_id
   from private.analytics_expected_sale_bookings(p_user_account_id) b
   where b.lead_id is not null
-  order by b.lead_id, b.sold_at, b.sale_id;
+  order by b.lead_id, b.sold_at nulls first, b.sale_id;
 
   insert into private.analytics_sale_daily (
     user_account_id, day, attributed, creative_id, direction_id, paid_sales, revenue, first_sales
@@ -735,7 +735,7 @@ begin
   from private.analytics_sale_bookings b
   join public.leads l on l.id = b.lead_id
   where b.lead_id = p_lead_id
-  order by b.sold_at, b.sale_id
+  order by b.sold_at nulls first, b.sale_id
   limit 1;
 
   if v_old is not distinct from v_new then
@@ -794,7 +794,7 @@ begin
   end if;
   if tg_op in ('INSERT', 'UPDATE') and new.status = 'paid' then
     perform private.analytics_book_sale(new.id::text, new.user_account_id, new.lead_id,
-      coalesce(new.closed_at, new.created_at), coalesce(new.amount, 0));
+      coalesce(new.closed_at, new.confirmed_at), coalesce(new.amount, 0));
   end if;
   if v_old_lead is not null then
     perform private.analytics_refresh_first_sale(v_old_lead);
@@ -1408,7 +1408,7 @@ CREATE OR REPLACE FUNCTION public.revenue_totals (
     cross join settings st
     where s.user_account_id = p_user_account_id and s.status = 'paid'
       -- Written out rather than private.analytics_day(): a function call per sale costs more than the read.
-      and (coalesce(s.closed_at, s.created_at) at time zone st.time_zone)::date
+      and (coalesce(s.closed_at, s.confirmed_at) at time zone st.time_zone)::date
         between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
   ), won as (
     select count(*) as won_deals, coalesce(sum(coalesce(d.price, 0)), 0) as won_amount
@@ -1556,7 +1556,7 @@ CREATE VIEW "public"."unattributed_revenue" WITH (security_invoker=true) AS  SEL
     s.closed_at,
     s.client_phone_e164,
     s.amocrm_pipeline_id AS pipeline_id,
-    private.analytics_day(COALESCE(s.closed_at, s.created_at), z.time_zone) AS sale_day
+    private.analytics_day(COALESCE(s.closed_at, s.confirmed_at), z.time_zone) AS sale_day
    FROM ((public.sales s
      LEFT JOIN public.amocrm_deals d ON (((d.user_account_id = s.user_account_id) AND (d.amocrm_lead_id = s.amocrm_deal_id))))
      LEFT JOIN LATERAL private.account_money_settings(s.user_account_id) z(currency, time_zone) ON (true))
@@ -1631,11 +1631,12 @@ CREATE TRIGGER analytics_sale_date_inserted
   EXECUTE FUNCTION private.analytics_sale_date_changed();
 
 CREATE TRIGGER analytics_sale_date_updated
-  AFTER UPDATE OF status, amount, lead_id, closed_at, user_account_id ON public.sales
+  AFTER UPDATE OF status, amount, lead_id, closed_at, confirmed_at, user_account_id ON public.sales
   FOR EACH ROW
   WHEN
     ((((old.status = 'paid'::text) OR (new.status = 'paid'::text)) AND (((((old.status IS DISTINCT FROM new.status) OR (old.amount IS DISTINCT FROM new.amount)) OR (old.lead_id IS
-    DISTINCT FROM new.lead_id)) OR (old.closed_at IS DISTINCT FROM new.closed_at)) OR (old.user_account_id IS DISTINCT FROM new.user_account_id))))
+    DISTINCT FROM new.lead_id)) OR (old.user_account_id IS DISTINCT FROM new.user_account_id)) OR
+    (COALESCE(old.closed_at, old.confirmed_at) IS DISTINCT FROM COALESCE(new.closed_at, new.confirmed_at)))))
   EXECUTE FUNCTION private.analytics_sale_date_changed();
 
 CREATE TRIGGER analytics_account_zone_changed
