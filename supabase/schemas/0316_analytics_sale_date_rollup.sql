@@ -277,9 +277,9 @@ create trigger analytics_sale_date_updated
   for each row
   when (
     (old.status = 'paid' or new.status = 'paid')
-    and (old.status, old.amount, old.lead_id, old.user_account_id, coalesce(old.closed_at, old.confirmed_at))
-      is distinct from (new.status, new.amount, new.lead_id, new.user_account_id,
-        coalesce(new.closed_at, new.confirmed_at))
+    and (old.status is distinct from new.status or old.amount is distinct from new.amount
+      or old.lead_id is distinct from new.lead_id or old.user_account_id is distinct from new.user_account_id
+      or coalesce(old.closed_at, old.confirmed_at) is distinct from coalesce(new.closed_at, new.confirmed_at))
   )
   execute function private.analytics_sale_date_changed();
 

@@ -1634,8 +1634,8 @@ CREATE TRIGGER analytics_sale_date_updated
   AFTER UPDATE OF status, amount, lead_id, closed_at, confirmed_at, user_account_id ON public.sales
   FOR EACH ROW
   WHEN
-    ((((old.status = 'paid'::text) OR (new.status = 'paid'::text)) AND (((((old.status IS DISTINCT FROM new.status) OR (old.amount IS DISTINCT FROM new.amount)) OR (old.lead_id IS
-    DISTINCT FROM new.lead_id)) OR (old.user_account_id IS DISTINCT FROM new.user_account_id)) OR
+    ((((old.status = 'paid'::text) OR (new.status = 'paid'::text)) AND ((old.status IS DISTINCT FROM new.status) OR (old.amount IS DISTINCT FROM new.amount) OR (old.lead_id IS
+    DISTINCT FROM new.lead_id) OR (old.user_account_id IS DISTINCT FROM new.user_account_id) OR
     (COALESCE(old.closed_at, old.confirmed_at) IS DISTINCT FROM COALESCE(new.closed_at, new.confirmed_at)))))
   EXECUTE FUNCTION private.analytics_sale_date_changed();
 
