@@ -202,8 +202,10 @@ declare
   v_new private.analytics_first_sales;
 begin
   -- Two transactions booking sales of one lead take turns here, so the second sees the first one's first sale
-  -- (both may hold the lead FOR SHARE at once).
-  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('analytics_first_sale'), pg_catalog.hashtext(p_lead_id::text));
+  -- (both may hold the lead FOR SHARE at once). Leads share 1024 lock slots, so a bulk statement holds at most
+  -- 1024 locks (one per lead would exhaust the lock table: max_locks_per_transaction).
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('analytics_first_sale'),
+    pg_catalog.hashtext(p_lead_id::text) & 1023);
   select * into v_old from private.analytics_first_sales where lead_id = p_lead_id;
   -- The earliest paid sale booked on the lead (ties by sale id).
   select b.lead_id, b.user_account_id, b.creative_id, b.direction_id,
