@@ -521,13 +521,14 @@ CREATE OR REPLACE FUNCTION private.account_money_settings (
   SECURITY DEFINER
   SET search_path TO ''
   AS $function$
-  -- The connection is not readable by members, so this is security definer; it answers a signed-in user only
-  -- for the accounts they belong to (service role and direct database sessions for any).
+  -- The connection is not readable by members, so this is security definer; it answers a caller only for the
+  -- accounts they belong to (the service role and the database owner for any: the session's role decides, never
+  -- a JWT claim).
   select c.account_currency, coalesce(a.analytics_timezone, c.account_timezone, 'UTC')
   from public.user_accounts a
   left join amocrm.connections c on c.user_account_id = a.id
   where a.id = p_user_account_id
-    and (auth.role() is distinct from 'authenticated' or a.id in (select private.my_user_account_ids()))
+    and (private.caller_is_service() or a.id in (select private.my_user_account_ids()))
 $function$;
 
 CREATE OR REPLACE FUNCTION private.account_phone_country (
