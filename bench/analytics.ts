@@ -132,7 +132,8 @@ async function measure(label: string, runs: number, fn: () => Promise<unknown>):
 
 async function measureReads(member: Sql, accountId: string): Promise<void> {
   const [{ today, from30 }] = await member<{ today: string; from30: string }[]>`
-    select (now() at time zone 'UTC')::date::text as today, ((now() at time zone 'UTC')::date - 29)::text as from30`;
+    select (now() at time zone 'Europe/Moscow')::date::text as today,
+      ((now() at time zone 'Europe/Moscow')::date - 29)::text as from30`;
   const rows: string[][] = [];
   rows.push(
     await measure(
@@ -154,6 +155,29 @@ async function measureReads(member: Sql, accountId: string): Promise<void> {
       Math.max(5, Math.floor(RUNS / 10)),
       () =>
         member`select * from public.creative_funnel(${accountId}::uuid, '2000-01-01'::date, ${today}::date)`,
+    ),
+  );
+  rows.push(
+    await measure(
+      "creative_funnel, last 30 days, by sale date",
+      RUNS,
+      () =>
+        member`select * from public.creative_funnel(${accountId}::uuid, ${from30}::date, ${today}::date, null, 'sale_date')`,
+    ),
+  );
+  rows.push(
+    await measure(
+      "creative_funnel, all time, by sale date",
+      RUNS,
+      () => member`select * from public.creative_funnel(${accountId}::uuid, null, null, null, 'sale_date')`,
+    ),
+  );
+  rows.push(
+    await measure(
+      "creative_funnel, whole history as a range, by sale date",
+      Math.max(5, Math.floor(RUNS / 10)),
+      () =>
+        member`select * from public.creative_funnel(${accountId}::uuid, '2000-01-01'::date, ${today}::date, null, 'sale_date')`,
     ),
   );
   rows.push(
@@ -183,6 +207,29 @@ async function measureReads(member: Sql, accountId: string): Promise<void> {
       "funnel_daily, last 30 days",
       few,
       () => member`select * from public.funnel_daily(${accountId}::uuid, ${from30}::date, ${today}::date)`,
+    ),
+  );
+  rows.push(
+    await measure(
+      "direction_funnel, last 30 days, by sale date",
+      few,
+      () =>
+        member`select * from public.direction_funnel(${accountId}::uuid, ${from30}::date, ${today}::date, null, 'sale_date')`,
+    ),
+  );
+  rows.push(
+    await measure(
+      "funnel_daily, last 30 days, by sale date",
+      few,
+      () =>
+        member`select * from public.funnel_daily(${accountId}::uuid, ${from30}::date, ${today}::date, null, null, 'sale_date')`,
+    ),
+  );
+  rows.push(
+    await measure(
+      "revenue_totals, last 30 days (by sale date)",
+      few,
+      () => member`select * from public.revenue_totals(${accountId}::uuid, ${from30}::date, ${today}::date)`,
     ),
   );
   rows.push(

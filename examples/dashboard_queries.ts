@@ -12,15 +12,64 @@ export function dashboardClient(supabaseUrl: string, anonKey: string) {
 
 type Dashboard = ReturnType<typeof dashboardClient>;
 
-/** Funnel and ROI per creative for a date range (lead-date cohort); omit the dates for all time. */
-export async function creativeFunnel(db: Dashboard, userAccountId: string, from?: string, to?: string) {
+/**
+ * Funnel and ROI per creative for a range of local days (the account's zone); omit the dates for all time.
+ * basis "lead_date": what the range's leads brought (a cohort); "sale_date": what was sold in the range.
+ */
+export async function creativeFunnel(
+  db: Dashboard,
+  userAccountId: string,
+  from?: string,
+  to?: string,
+  basis: "lead_date" | "sale_date" = "lead_date",
+) {
   const { data, error } = await db.rpc("creative_funnel", {
     p_user_account_id: userAccountId,
     p_from: from,
     p_to: to,
+    p_basis: basis,
   });
   if (error) throw error;
-  return data; // leads, qualified_leads, qualification_rate, conversions, conversion_rate, revenue, spend, cpl, cpql, cpa, roi…
+  return data; // leads, …, revenue, spend, cpl, cpql, cpa, roi in cost_currency, roi_null_reason
+}
+
+/** Median days from lead to first paid sale, per creative or per direction (same range and bases). */
+export async function timeToSale(
+  db: Dashboard,
+  userAccountId: string,
+  per: "creative" | "direction",
+  from?: string,
+  to?: string,
+  basis: "lead_date" | "sale_date" = "lead_date",
+) {
+  const { data, error } = await db.rpc("time_to_sale", {
+    p_user_account_id: userAccountId,
+    p_from: from,
+    p_to: to,
+    p_per: per,
+    p_basis: basis,
+  });
+  if (error) throw error;
+  return data; // creative_id / direction_id, converted_leads, time_to_sale_days
+}
+
+/** What was sold in a period: per-creative revenue by sale date + unattributed = amoCRM's won total. */
+export async function soldInPeriod(db: Dashboard, userAccountId: string, from: string, to: string) {
+  const [creatives, totals] = await Promise.all([
+    creativeFunnel(db, userAccountId, from, to, "sale_date"),
+    db.rpc("revenue_totals", { p_user_account_id: userAccountId, p_from: from, p_to: to }).maybeSingle(),
+  ]);
+  if (totals.error) throw totals.error;
+  return { creatives, totals: totals.data }; // totals: paid, attributed, unattributed, amoCRM won, currency
+}
+
+/** The account's analytics time zone (null = its amoCRM account's); changing it rebuilds the numbers. */
+export async function setAnalyticsTimeZone(db: Dashboard, userAccountId: string, timeZone: string | null) {
+  const { error } = await db.from("user_accounts").update({ analytics_timezone: timeZone }).eq(
+    "id",
+    userAccountId,
+  );
+  if (error) throw error;
 }
 
 /** The same per direction, and a by-day series for charts. */

@@ -36,6 +36,10 @@ export async function generateAccount(
   const [{ id: memberId }] = await sql<{ id: string }[]>`
     insert into auth.users (email) values (${`${crypto.randomUUID()}@bench.local`}) returning id`;
   await sql`insert into public.user_account_members (user_account_id, user_id) values (${accountId}, ${memberId})`;
+  // Connected to a Moscow account in roubles: analytics days are Moscow days, revenue and spend both in RUB.
+  await sql`
+    insert into amocrm.connections (user_account_id, subdomain, account_currency, account_timezone)
+    values (${accountId}, ${`bench${accountId.slice(0, 8)}`}, 'RUB', 'Europe/Moscow')`;
 
   await sql`
     insert into public.amocrm_pipeline_stages
@@ -121,7 +125,7 @@ export async function generateAccount(
     insert into public.sales (user_account_id, amocrm_deal_id, lead_id, amount, status, closed_at, client_phone)
     select l.user_account_id, l.id, l.id, round((1000 + random() * 49000)::numeric, 2),
       case when l.current_status_id = 142 then 'paid' when l.id % 2 = 0 then 'cancelled' else 'pending' end,
-      l.created_at + interval '3 days', l.phone
+      l.created_at + interval '1 day' * (l.id % 15), l.phone
     from public.leads l
     where l.user_account_id = ${accountId} and (l.current_status_id = 142 or (l.current_status_id = 143 and l.id % 10 = 0))`;
   await sql`

@@ -24,7 +24,14 @@ export interface CreateAccountInput {
   accessTokenTtlSeconds?: number;
   /** Behaviour switches where amoCRM allows several readings (account_modes.ts); defaults follow the docs. */
   modes?: Partial<AccountModes>;
+  /** The account's currency (ISO 4217, default RUB) and its symbol (default: the usual one, or the code). */
+  currency?: string;
+  currencySymbol?: string;
+  /** The account's time zone (IANA name, default Europe/Moscow). */
+  timezone?: string;
 }
+
+const CURRENCY_SYMBOLS: Record<string, string> = { RUB: "₽", KZT: "₸", USD: "$", EUR: "€", UZS: "сўм" };
 
 export interface AccountDeps {
   ids: IdSequences;
@@ -59,6 +66,10 @@ export class Account {
   readonly #deliveryRandom: Random;
   unpaid = false;
   modes: AccountModes;
+  /** Account settings an admin can change in amoCRM (GET /api/v4/account reads them). */
+  currency: string;
+  currencySymbol: string;
+  timezone: string;
   /** While true, changes produce no webhooks (e.g. a scenario applied silently for backfill tests). */
   silent = false;
   #batchDepth = 0;
@@ -75,6 +86,9 @@ export class Account {
     this.dateFieldId = deps.ids.take("field");
     this.accessTokenTtlSeconds = input.accessTokenTtlSeconds ?? 86_400;
     this.modes = mergeModes(DEFAULT_MODES, input.modes);
+    this.currency = input.currency ?? "RUB";
+    this.currencySymbol = input.currencySymbol ?? CURRENCY_SYMBOLS[this.currency] ?? this.currency;
+    this.timezone = input.timezone ?? "Europe/Moscow";
     this.integrations.set(input.clientId, {
       clientId: input.clientId,
       clientSecret: input.clientSecret,

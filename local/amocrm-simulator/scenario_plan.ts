@@ -25,6 +25,9 @@ export interface ScenarioOptions {
   whatsappShare?: number;
   /** Chance that a step is a bulk edit of several leads in one webhook POST (default 0.05). */
   bulkEditShare?: number;
+  /** Prices with kopecks/tiyn (e.g. 1234.56; the default) or whole hundreds (false). Since April 2026 amoCRM
+   * keeps such prices (`price_with_minor_units`, amoCRM API docs "Leads"). */
+  fractionalPrices?: boolean;
 }
 
 export type ResolvedScenarioOptions = Required<ScenarioOptions>;
@@ -111,6 +114,7 @@ export function resolveScenarioOptions(
     durationSeconds: options.durationSeconds ?? 14 * 24 * 3600,
     whatsappShare: options.whatsappShare ?? 0.5,
     bulkEditShare: options.bulkEditShare ?? 0.05,
+    fractionalPrices: options.fractionalPrices ?? true,
   };
 }
 
@@ -181,7 +185,9 @@ export function planScenario(options: ResolvedScenarioOptions, ctx: ScenarioCont
       price: 0,
     };
     const start = creationPhaseSeconds + random.int(60, Math.floor((end - creationPhaseSeconds) * 0.3));
-    for (const [at, op] of lifecycle(random, ctx, product.ref, state, start, end)) push(at, op);
+    for (const [at, op] of lifecycle(random, ctx, product.ref, state, start, end, options.fractionalPrices)) {
+      push(at, op);
+    }
   }
 
   const managerDeals: PlannedManagerDeal[] = [];
@@ -211,7 +217,9 @@ export function planScenario(options: ResolvedScenarioOptions, ctx: ScenarioCont
     const createdAt = creationPhaseSeconds + random.int(60, Math.floor((end - creationPhaseSeconds) * 0.8));
     push(createdAt, { kind: "createManagerDeal", ref });
     const state: LeadState = { pipeline: pipelineIndex, stage: unsorted ? -1 : 0, outcome: "open", price: 0 };
-    for (const [at, op] of lifecycle(random, ctx, ref, state, createdAt + 60, end)) push(at, op);
+    for (
+      const [at, op] of lifecycle(random, ctx, ref, state, createdAt + 60, end, options.fractionalPrices)
+    ) push(at, op);
   }
 
   timed.sort((a, b) => a.at - b.at || a.seq - b.seq);
@@ -232,6 +240,7 @@ function lifecycle(
   state: LeadState,
   start: number,
   end: number,
+  fractionalPrices = true,
 ): [number, PlannedOp][] {
   const ops: [number, PlannedOp][] = [];
   let at = start;
@@ -241,8 +250,8 @@ function lifecycle(
     at += random.int(10 * 60, 36 * 3600);
   };
   const pipeline = () => ctx.pipelines[state.pipeline];
-  // Rubles and kopecks (5,000.00 … 300,000.00): the exact amount is price_with_minor_units.
-  const price = () => random.int(500_000, 30_000_000) / 100;
+  // Rubles and kopecks (5,000.00 … 300,000.00; the exact amount is price_with_minor_units), or whole hundreds.
+  const price = () => fractionalPrices ? random.int(5_000_00, 300_000_00) / 100 : random.int(50, 3000) * 100;
   const moveTo = (stage: number) => {
     state.stage = stage;
     state.outcome = "open";

@@ -55,6 +55,11 @@ CREATE TABLE "amocrm"."connections" (
   "webhook_disabled_seen_at" timestamp with time zone,
   "webhook_repaired_at"      timestamp with time zone,
   "webhook_repairs"          integer                  NOT NULL DEFAULT 0,
+  "account_currency"         text,
+  "account_currency_symbol"  text,
+  "account_timezone"         text,
+  "account_settings_read_at" timestamp with time zone,
+  CONSTRAINT "connections_account_currency_check" CHECK ((account_currency ~ '^[A-Z]{3}$'::text)),
   CONSTRAINT "connections_base_domain_check" CHECK ((base_domain = ANY (ARRAY['amocrm.ru'::text, 'amocrm.com'::text, 'kommo.com'::text]))),
   CONSTRAINT "connections_pkey" PRIMARY KEY (id),
   CONSTRAINT "connections_rate_limit_per_second_check" CHECK ((rate_limit_per_second > (0)::numeric)),
@@ -180,6 +185,20 @@ CREATE TABLE "amocrm"."webhook_inbox" (
 ALTER TABLE "amocrm"."webhook_inbox"
   ENABLE ROW LEVEL SECURITY;
 
+CREATE TABLE "private"."analytics_first_sales" (
+  "lead_id"         bigint NOT NULL,
+  "user_account_id" uuid   NOT NULL,
+  "creative_id"     uuid,
+  "direction_id"    uuid,
+  "lead_day"        date   NOT NULL,
+  "sale_day"        date   NOT NULL,
+  "sale_id"         text   NOT NULL,
+  CONSTRAINT "analytics_first_sales_pkey" PRIMARY KEY (lead_id)
+);
+
+ALTER TABLE "private"."analytics_first_sales"
+  ENABLE ROW LEVEL SECURITY;
+
 CREATE TABLE "private"."analytics_lead_daily" (
   "user_account_id"  uuid    NOT NULL,
   "creative_id"      uuid,
@@ -248,6 +267,39 @@ CREATE TABLE "private"."analytics_repeat_credits" (
 
 ALTER TABLE "private"."analytics_repeat_credits"
   ENABLE ROW LEVEL SECURITY;
+
+CREATE TABLE "private"."analytics_sale_bookings" (
+  "sale_id"         text                     NOT NULL,
+  "user_account_id" uuid                     NOT NULL,
+  "lead_id"         bigint,
+  "creative_id"     uuid,
+  "direction_id"    uuid,
+  "day"             date                     NOT NULL,
+  "sold_at"         timestamp with time zone,
+  "amount"          numeric                  NOT NULL,
+  CONSTRAINT "analytics_sale_bookings_pkey" PRIMARY KEY (sale_id)
+);
+
+ALTER TABLE "private"."analytics_sale_bookings"
+  ENABLE ROW LEVEL SECURITY;
+
+CREATE TABLE "private"."analytics_sale_daily" (
+  "user_account_id" uuid    NOT NULL,
+  "day"             date    NOT NULL,
+  "attributed"      boolean NOT NULL,
+  "creative_id"     uuid,
+  "direction_id"    uuid,
+  "paid_sales"      integer NOT NULL DEFAULT 0,
+  "revenue"         numeric NOT NULL DEFAULT 0,
+  "first_sales"     integer NOT NULL DEFAULT 0,
+  CONSTRAINT "analytics_sale_daily_key" UNIQUE NULLS NOT DISTINCT (user_account_id, day, attributed, creative_id, direction_id)
+);
+
+ALTER TABLE "private"."analytics_sale_daily"
+  ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE "private"."analytics_sale_daily"
+  SET (fillfactor=80);
 
 CREATE TABLE "private"."analytics_spend_totals" (
   "user_account_id" uuid    NOT NULL,
@@ -373,6 +425,25 @@ REVOKE ALL ON TABLE "public"."amocrm_pipeline_stages" FROM "anon";
 ALTER TABLE "public"."creatives"
   ENABLE ROW LEVEL SECURITY;
 
+CREATE TABLE "public"."currency_rates" (
+  "rate_date"     date                     NOT NULL,
+  "from_currency" text                     NOT NULL,
+  "to_currency"   text                     NOT NULL,
+  "rate"          numeric                  NOT NULL,
+  "created_at"    timestamp with time zone NOT NULL DEFAULT now(),
+  "updated_at"    timestamp with time zone NOT NULL DEFAULT now(),
+  CONSTRAINT "currency_rates_distinct_pair" CHECK ((from_currency <> to_currency)),
+  CONSTRAINT "currency_rates_from_currency_check" CHECK ((from_currency ~ '^[A-Z]{3}$'::text)),
+  CONSTRAINT "currency_rates_pkey" PRIMARY KEY (from_currency, to_currency, rate_date),
+  CONSTRAINT "currency_rates_rate_check" CHECK ((rate > (0)::numeric)),
+  CONSTRAINT "currency_rates_to_currency_check" CHECK ((to_currency ~ '^[A-Z]{3}$'::text))
+);
+
+ALTER TABLE "public"."currency_rates"
+  ENABLE ROW LEVEL SECURITY;
+
+REVOKE ALL ON TABLE "public"."currency_rates" FROM "anon";
+
 ALTER TABLE "public"."directions"
   ENABLE ROW LEVEL SECURITY;
 
@@ -434,6 +505,31 @@ ALTER TABLE "public"."sales"
 
 ALTER TABLE "public"."user_accounts"
   ADD COLUMN "default_phone_country" text NOT NULL DEFAULT 'RU'::text;
+
+ALTER TABLE "public"."user_accounts"
+  ADD COLUMN "analytics_timezone" text;
+
+CREATE OR REPLACE FUNCTION private.account_money_settings (
+  p_user_account_id uuid
+)
+  RETURNS TABLE (
+    currency  text,
+    time_zone text
+  )
+  LANGUAGE sql
+  STABLE
+  SECURITY DEFINER
+  SET search_path TO ''
+  AS $function$
+  -- The connection is not readable by members, so this is security definer; it answers a caller only for the
+  -- accounts they belong to (the service role and the database owner for any: the session's role decides, never
+  -- a JWT claim).
+  select c.account_currency, coalesce(a.analytics_timezone, c.account_timezone, 'UTC')
+  from public.user_accounts a
+  left join amocrm.connections c on c.user_account_id = a.id
+  where a.id = p_user_account_id
+    and (private.caller_is_service() or a.id in (select private.my_user_account_ids()))
+$function$;
 
 CREATE OR REPLACE FUNCTION private.account_phone_country (
   p_user_account_id uuid
@@ -742,6 +838,53 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION private.analytics_account_zone_changed()
+  RETURNS TRIGGER
+  LANGUAGE plpgsql
+  SECURITY DEFINER
+  SET search_path TO ''
+  AS $function$
+declare
+  v_amocrm_zone text := (select c.account_timezone from amocrm.connections c where c.user_account_id = new.id);
+begin
+  if coalesce(old.analytics_timezone, v_amocrm_zone, 'UTC') <> coalesce(new.analytics_timezone, v_amocrm_zone, 'UTC') then
+    perform private.analytics_rebuild(new.id);
+  end if;
+  return null;
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.analytics_amocrm_zone_changed()
+  RETURNS TRIGGER
+  LANGUAGE plpgsql
+  SECURITY DEFINER
+  SET search_path TO ''
+  AS $function$
+declare
+  v_old_zone text;
+  v_new_zone text;
+  v_own_zone text;
+begin
+  -- GUARD: an account with its own zone does not follow amoCRM's; an account being deleted needs nothing.
+  if tg_op in ('UPDATE', 'DELETE') then
+    select a.analytics_timezone into v_own_zone from public.user_accounts a where a.id = old.user_account_id;
+    if found and v_own_zone is null then
+      v_old_zone := coalesce(old.account_timezone, 'UTC');
+      v_new_zone := case when tg_op = 'UPDATE' and new.user_account_id = old.user_account_id
+        then coalesce(new.account_timezone, 'UTC') else 'UTC' end;
+      if v_old_zone <> v_new_zone then
+        perform private.analytics_rebuild(old.user_account_id);
+      end if;
+    end if;
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') and (tg_op = 'INSERT' or new.user_account_id <> old.user_account_id) then
+    select a.analytics_timezone into v_own_zone from public.user_accounts a where a.id = new.user_account_id;
+    if found and v_own_zone is null and coalesce(new.account_timezone, 'UTC') <> 'UTC' then
+      perform private.analytics_rebuild(new.user_account_id);
+    end if;
+  end if;
+  return null;
+end $function$;
+
 CREATE OR REPLACE FUNCTION private.analytics_apply_lead_money (
   p_lead_id          bigint,
   p_paid_sales       integer,
@@ -759,7 +902,8 @@ declare
 begin
   -- FOR SHARE: a concurrent move of this lead to another bucket (creative/direction/day) waits for us and we
   -- for it, so the money always lands in the bucket the lead is in once both have committed.
-  select l.user_account_id, l.creative_id, l.direction_id, l.created_at into v_lead
+  select l.user_account_id, l.creative_id, l.direction_id, l.created_at,
+    private.analytics_time_zone(l.user_account_id) as time_zone into v_lead
   from public.leads l
   join public.user_accounts a on a.id = l.user_account_id
   where l.id = p_lead_id
@@ -774,7 +918,8 @@ begin
     lead_id, user_account_id, creative_id, direction_id, day, paid_sales, revenue, repeat_purchases, repeat_revenue
   ) values (
     p_lead_id, v_lead.user_account_id, v_lead.creative_id, v_lead.direction_id,
-    private.analytics_day(v_lead.created_at), p_paid_sales, p_revenue, p_repeat_purchases, p_repeat_revenue
+    private.analytics_day(v_lead.created_at, v_lead.time_zone), p_paid_sales, p_revenue, p_repeat_purchases,
+    p_repeat_revenue
   )
   on conflict (lead_id) do update set
     paid_sales = m.paid_sales + excluded.paid_sales,
@@ -789,6 +934,43 @@ begin
     -- The lead converts when its first paid sale arrives and stops when its last one goes.
     (v_booked.paid_sales > 0)::integer - (v_booked.paid_sales - p_paid_sales > 0)::integer,
     p_paid_sales, p_revenue, p_repeat_purchases, p_repeat_revenue);
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.analytics_book_sale (
+  p_sale_id         text,
+  p_user_account_id uuid,
+  p_lead_id         bigint,
+  p_sold_at         timestamp with time zone,
+  p_amount          numeric
+)
+  RETURNS void
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
+declare
+  v_lead_id bigint;
+  v_creative_id uuid;
+  v_direction_id uuid;
+  v_day date;
+begin
+  -- GUARD: no account (or one being deleted): nothing to keep.
+  if p_user_account_id is null
+     or not exists (select 1 from public.user_accounts a where a.id = p_user_account_id) then
+    return;
+  end if;
+  -- FOR SHARE: a concurrent move of the lead waits for us (and we for it), as in analytics_apply_lead_money.
+  if p_lead_id is not null then
+    select l.id, l.creative_id, l.direction_id into v_lead_id, v_creative_id, v_direction_id
+    from public.leads l
+    where l.id = p_lead_id and l.user_account_id = p_user_account_id
+    for share;
+  end if;
+  v_day := private.analytics_day(p_sold_at, private.analytics_time_zone(p_user_account_id));
+  insert into private.analytics_sale_bookings (
+    sale_id, user_account_id, lead_id, creative_id, direction_id, day, sold_at, amount
+  ) values (p_sale_id, p_user_account_id, v_lead_id, v_creative_id, v_direction_id, v_day, p_sold_at, p_amount);
+  perform private.analytics_sale_bump(p_user_account_id, v_day, v_lead_id is not null, v_creative_id,
+    v_direction_id, 1, p_amount, 0);
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.analytics_bump (
@@ -843,7 +1025,8 @@ begin
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.analytics_day (
-  p_at timestamp with time zone
+  p_at        timestamp with time zone,
+  p_time_zone text                     DEFAULT 'UTC'::text
 )
   RETURNS date
   LANGUAGE sql
@@ -852,7 +1035,7 @@ CREATE OR REPLACE FUNCTION private.analytics_day (
   SET search_path TO ''
   AS $function$
   -- Products that had leads before amo-roi may lack created_at on old rows: those count on 1970-01-01.
-  select coalesce((p_at at time zone 'UTC')::date, date '1970-01-01')
+  select coalesce((p_at at time zone p_time_zone)::date, date '1970-01-01')
 $function$;
 
 CREATE OR REPLACE FUNCTION private.analytics_expected_credits (
@@ -915,13 +1098,70 @@ CREATE OR REPLACE FUNCTION private.analytics_expected_rollup (
     from private.analytics_expected_credits(p_user_account_id) c
     group by c.lead_id
   )
-  select l.user_account_id, l.creative_id, l.direction_id, private.analytics_day(l.created_at),
+  select l.user_account_id, l.creative_id, l.direction_id,
+    private.analytics_day(l.created_at, private.analytics_time_zone(p_user_account_id)),
     count(*), count(*) filter (where l.is_qualified), count(*) filter (where p.n > 0),
     coalesce(sum(p.n), 0), coalesce(sum(p.amount), 0), coalesce(sum(r.n), 0), coalesce(sum(r.amount), 0)
   from public.leads l
   left join paid p on p.lead_id = l.id
   left join repeats r on r.lead_id = l.id
   where l.user_account_id = p_user_account_id
+  group by 1, 2, 3, 4
+$function$;
+
+CREATE OR REPLACE FUNCTION private.analytics_expected_sale_bookings (
+  p_user_account_id uuid
+)
+  RETURNS TABLE (
+    sale_id         text,
+    user_account_id uuid,
+    lead_id         bigint,
+    creative_id     uuid,
+    direction_id    uuid,
+    day             date,
+    sold_at         timestamp with time zone,
+    amount          numeric,
+    lead_created_at timestamp with time zone
+  )
+  LANGUAGE sql
+  STABLE
+  SET search_path TO ''
+  AS $function$
+  select s.id::text, s.user_account_id, l.id, l.creative_id, l.direction_id,
+    private.analytics_day(coalesce(s.closed_at, s.confirmed_at), private.analytics_time_zone(p_user_account_id)),
+    coalesce(s.closed_at, s.confirmed_at), coalesce(s.amount, 0), l.created_at
+  from public.sales s
+  left join public.leads l on l.id = s.lead_id and l.user_account_id = s.user_account_id
+  where s.user_account_id = p_user_account_id and s.status = 'paid'
+$function$;
+
+CREATE OR REPLACE FUNCTION private.analytics_expected_sale_rollup (
+  p_user_account_id uuid
+)
+  RETURNS TABLE (
+    day          date,
+    attributed   boolean,
+    creative_id  uuid,
+    direction_id uuid,
+    paid_sales   bigint,
+    revenue      numeric,
+    first_sales  bigint
+  )
+  LANGUAGE sql
+  STABLE
+  SET search_path TO ''
+  AS $function$
+  with b as (
+    select * from private.analytics_expected_sale_bookings(p_user_account_id)
+  ), firsts as (
+    select distinct on (b.lead_id) b.sale_id
+    from b
+    where b.lead_id is not null
+    order by b.lead_id, b.sold_at nulls first, b.sale_id
+  )
+  select b.day, b.lead_id is not null, b.creative_id, b.direction_id, count(*), sum(b.amount), count(f.sale_id)
+  from b
+  left join firsts f on f.sale_id = b.sale_id
   group by 1, 2, 3, 4
 $function$;
 
@@ -934,8 +1174,11 @@ CREATE OR REPLACE FUNCTION private.analytics_lead_changed()
 declare
   v_old_q integer := coalesce(old.is_qualified, false)::integer;
   v_new_q integer := coalesce(new.is_qualified, false)::integer;
-  v_old_day date := private.analytics_day(old.created_at);
-  v_new_day date := private.analytics_day(new.created_at);
+  v_old_zone text := private.analytics_time_zone(old.user_account_id);
+  v_new_zone text := case when new.user_account_id is not distinct from old.user_account_id then v_old_zone
+    else private.analytics_time_zone(new.user_account_id) end;
+  v_old_day date := private.analytics_day(old.created_at, v_old_zone);
+  v_new_day date := private.analytics_day(new.created_at, v_new_zone);
   v_old_counted boolean;
   v_new_counted boolean;
   m private.analytics_lead_money;
@@ -996,6 +1239,30 @@ begin
   return null;
 end $function$;
 
+CREATE OR REPLACE FUNCTION private.analytics_lead_sales_moved()
+  RETURNS TRIGGER
+  LANGUAGE plpgsql
+  SECURITY DEFINER
+  SET search_path TO ''
+  AS $function$
+declare
+  s record;
+begin
+  -- The lead's paid sales follow it to its new creative/direction (or out of an account it left).
+  for s in
+    select x.id, x.user_account_id, x.lead_id, coalesce(x.closed_at, x.confirmed_at) as sold_at,
+      coalesce(x.amount, 0) as amount
+    from public.sales x
+    where x.lead_id = new.id and x.status = 'paid'
+    order by x.id
+  loop
+    perform private.analytics_unbook_sale(s.id::text);
+    perform private.analytics_book_sale(s.id::text, s.user_account_id, s.lead_id, s.sold_at, s.amount);
+  end loop;
+  perform private.analytics_refresh_first_sale(new.id);
+  return null;
+end $function$;
+
 CREATE OR REPLACE FUNCTION private.analytics_leads_deleted()
   RETURNS TRIGGER
   LANGUAGE plpgsql
@@ -1010,7 +1277,10 @@ begin
   -- Sales of these leads were already detached by the foreign key (set null) before this statement trigger;
   -- that path skipped them because the leads were gone, so the money rows are still whole here.
   -- Lead money is looked up with = any (array): an index scan whatever the statement size.
-  with deltas as (
+  with zones as (
+    select z.user_account_id, private.analytics_time_zone(z.user_account_id) as time_zone
+    from (select distinct o.user_account_id from old_leads o where o.user_account_id is not null) z
+  ), deltas as (
     select x.user_account_id, x.creative_id, x.direction_id, x.day,
       -sum(x.leads)::integer as leads, -sum(x.qualified)::integer as qualified_leads,
       -sum(x.converted)::integer as converted_leads, -sum(x.paid_sales)::integer as paid_sales,
@@ -1018,11 +1288,11 @@ begin
       -sum(x.repeat_revenue) as repeat_revenue
     from (
       -- The lead itself where it is, its money where that is booked.
-      select o.user_account_id, o.creative_id, o.direction_id, private.analytics_day(o.created_at) as day,
+      select o.user_account_id, o.creative_id, o.direction_id, private.analytics_day(o.created_at, z.time_zone) as day,
         1 as leads, coalesce(o.is_qualified, false)::integer as qualified, 0 as converted, 0 as paid_sales,
         0::numeric as revenue, 0 as repeat_purchases, 0::numeric as repeat_revenue
       from old_leads o
-      where o.user_account_id is not null
+      join zones z on z.user_account_id = o.user_account_id
       union all
       select m.user_account_id, m.creative_id, m.direction_id, m.day, 0, 0, (m.paid_sales > 0)::integer,
         m.paid_sales, m.revenue, m.repeat_purchases, m.repeat_revenue
@@ -1093,11 +1363,15 @@ declare
   v_accounts uuid[];
   v_phones text[];
 begin
-  with deltas as (
-    select n.user_account_id, n.creative_id, n.direction_id, private.analytics_day(n.created_at) as day,
+  with zones as (
+    -- Each account's analytics zone, looked up once per statement.
+    select z.user_account_id, private.analytics_time_zone(z.user_account_id) as time_zone
+    from (select distinct n.user_account_id from new_leads n where n.user_account_id is not null) z
+  ), deltas as (
+    select n.user_account_id, n.creative_id, n.direction_id, private.analytics_day(n.created_at, z.time_zone) as day,
       count(*)::integer as leads, (count(*) filter (where n.is_qualified))::integer as qualified_leads
     from new_leads n
-    where n.user_account_id is not null
+    join zones z on z.user_account_id = n.user_account_id
     group by 1, 2, 3, 4
   ), daily as (
     insert into private.analytics_lead_daily as r (user_account_id, creative_id, direction_id, day, leads, qualified_leads)
@@ -1205,7 +1479,8 @@ begin
   insert into private.analytics_lead_money (
     lead_id, user_account_id, creative_id, direction_id, day, paid_sales, revenue, repeat_purchases, repeat_revenue
   )
-  select x.lead_id, p_user_account_id, l.creative_id, l.direction_id, private.analytics_day(l.created_at),
+  select x.lead_id, p_user_account_id, l.creative_id, l.direction_id,
+    private.analytics_day(l.created_at, private.analytics_time_zone(p_user_account_id)),
     sum(x.paid_sales), sum(x.revenue), sum(x.repeat_purchases), sum(x.repeat_revenue)
   from (
     select s.lead_id, 1 as paid_sales, coalesce(s.amount, 0) as revenue, 0 as repeat_purchases, 0 as repeat_revenue
@@ -1243,6 +1518,43 @@ begin
   from public.ad_spend_daily s
   where s.user_account_id = p_user_account_id
   group by 1, 2, 3;
+
+  perform private.analytics_rebuild_sale_dates(p_user_account_id);
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.analytics_rebuild_sale_dates (
+  p_user_account_id uuid
+)
+  RETURNS void
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
+begin
+  delete from private.analytics_sale_daily where user_account_id = p_user_account_id;
+  delete from private.analytics_sale_bookings where user_account_id = p_user_account_id;
+  delete from private.analytics_first_sales where user_account_id = p_user_account_id;
+
+  insert into private.analytics_sale_bookings (
+    sale_id, user_account_id, lead_id, creative_id, direction_id, day, sold_at, amount
+  )
+  select b.sale_id, b.user_account_id, b.lead_id, b.creative_id, b.direction_id, b.day, b.sold_at, b.amount
+  from private.analytics_expected_sale_bookings(p_user_account_id) b;
+
+  insert into private.analytics_first_sales (
+    lead_id, user_account_id, creative_id, direction_id, lead_day, sale_day, sale_id
+  )
+  select distinct on (b.lead_id) b.lead_id, b.user_account_id, b.creative_id, b.direction_id,
+    private.analytics_day(b.lead_created_at, private.analytics_time_zone(p_user_account_id)), b.day, b.sale_id
+  from private.analytics_expected_sale_bookings(p_user_account_id) b
+  where b.lead_id is not null
+  order by b.lead_id, b.sold_at nulls first, b.sale_id;
+
+  insert into private.analytics_sale_daily (
+    user_account_id, day, attributed, creative_id, direction_id, paid_sales, revenue, first_sales
+  )
+  select p_user_account_id, e.day, e.attributed, e.creative_id, e.direction_id, e.paid_sales, e.revenue,
+    e.first_sales
+  from private.analytics_expected_sale_rollup(p_user_account_id) e;
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.analytics_recompute_phones (
@@ -1322,6 +1634,75 @@ begin
   end loop;
 end $function$;
 
+CREATE OR REPLACE FUNCTION private.analytics_refresh_first_sale (
+  p_lead_id bigint
+)
+  RETURNS void
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
+declare
+  v_old private.analytics_first_sales;
+  v_new private.analytics_first_sales;
+begin
+  -- Two transactions booking sales of one lead take turns here, so the second sees the first one's first sale
+  -- (both may hold the lead FOR SHARE at once). Leads share 1024 lock slots, so a bulk statement holds at most
+  -- 1024 locks (one per lead would exhaust the lock table: max_locks_per_transaction).
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('analytics_first_sale'),
+    pg_catalog.hashtext(p_lead_id::text) & 1023);
+  select * into v_old from private.analytics_first_sales where lead_id = p_lead_id;
+  -- The earliest paid sale booked on the lead (ties by sale id).
+  select b.lead_id, b.user_account_id, b.creative_id, b.direction_id,
+    private.analytics_day(l.created_at, private.analytics_time_zone(b.user_account_id)), b.day, b.sale_id
+    into v_new
+  from private.analytics_sale_bookings b
+  join public.leads l on l.id = b.lead_id
+  where b.lead_id = p_lead_id
+  order by b.sold_at nulls first, b.sale_id
+  limit 1;
+
+  if v_old is not distinct from v_new then
+    return;
+  end if;
+  if v_old.lead_id is not null then
+    delete from private.analytics_first_sales where lead_id = p_lead_id;
+    if exists (select 1 from public.user_accounts a where a.id = v_old.user_account_id) then
+      perform private.analytics_sale_bump(v_old.user_account_id, v_old.sale_day, true, v_old.creative_id,
+        v_old.direction_id, 0, 0, -1);
+    end if;
+  end if;
+  if v_new.lead_id is not null then
+    insert into private.analytics_first_sales values (v_new.*);
+    perform private.analytics_sale_bump(v_new.user_account_id, v_new.sale_day, true, v_new.creative_id,
+      v_new.direction_id, 0, 0, 1);
+  end if;
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.analytics_sale_bump (
+  p_user_account_id uuid,
+  p_day             date,
+  p_attributed      boolean,
+  p_creative_id     uuid,
+  p_direction_id    uuid,
+  p_paid_sales      integer,
+  p_revenue         numeric,
+  p_first_sales     integer
+)
+  RETURNS void
+  LANGUAGE sql
+  SET search_path TO ''
+  AS $function$
+  insert into private.analytics_sale_daily as r (
+    user_account_id, day, attributed, creative_id, direction_id, paid_sales, revenue, first_sales
+  ) values (
+    p_user_account_id, p_day, p_attributed, p_creative_id, p_direction_id, p_paid_sales, p_revenue, p_first_sales
+  )
+  on conflict (user_account_id, day, attributed, creative_id, direction_id) do update set
+    paid_sales = r.paid_sales + excluded.paid_sales,
+    revenue = r.revenue + excluded.revenue,
+    first_sales = r.first_sales + excluded.first_sales
+$function$;
+
 CREATE OR REPLACE FUNCTION private.analytics_sale_changed()
   RETURNS TRIGGER
   LANGUAGE plpgsql
@@ -1366,6 +1747,31 @@ begin
   return null;
 end $function$;
 
+CREATE OR REPLACE FUNCTION private.analytics_sale_date_changed()
+  RETURNS TRIGGER
+  LANGUAGE plpgsql
+  SECURITY DEFINER
+  SET search_path TO ''
+  AS $function$
+declare
+  v_old_lead bigint;
+begin
+  if tg_op in ('UPDATE', 'DELETE') then
+    v_old_lead := private.analytics_unbook_sale(old.id::text);
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') and new.status = 'paid' then
+    perform private.analytics_book_sale(new.id::text, new.user_account_id, new.lead_id,
+      coalesce(new.closed_at, new.confirmed_at), coalesce(new.amount, 0));
+  end if;
+  if v_old_lead is not null then
+    perform private.analytics_refresh_first_sale(v_old_lead);
+  end if;
+  if tg_op <> 'DELETE' and new.lead_id is not null and new.lead_id is distinct from v_old_lead then
+    perform private.analytics_refresh_first_sale(new.lead_id);
+  end if;
+  return null;
+end $function$;
+
 CREATE OR REPLACE FUNCTION private.analytics_spend_changed()
   RETURNS TRIGGER
   LANGUAGE plpgsql
@@ -1390,6 +1796,42 @@ begin
       amount = t.amount + excluded.amount, spend_rows = t.spend_rows + excluded.spend_rows;
   end if;
   return null;
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.analytics_time_zone (
+  p_user_account_id uuid
+)
+  RETURNS text
+  LANGUAGE sql
+  STABLE
+  SET search_path TO ''
+  AS $function$
+  select coalesce(
+    (select coalesce(a.analytics_timezone, c.account_timezone)
+     from public.user_accounts a
+     left join amocrm.connections c on c.user_account_id = a.id
+     where a.id = p_user_account_id),
+    'UTC')
+$function$;
+
+CREATE OR REPLACE FUNCTION private.analytics_unbook_sale (
+  p_sale_id text
+)
+  RETURNS bigint
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
+declare
+  b private.analytics_sale_bookings;
+begin
+  delete from private.analytics_sale_bookings where sale_id = p_sale_id returning * into b;
+  -- GUARD: nothing booked, or the account is being deleted (its rollup goes with it).
+  if b.sale_id is null or not exists (select 1 from public.user_accounts a where a.id = b.user_account_id) then
+    return b.lead_id;
+  end if;
+  perform private.analytics_sale_bump(b.user_account_id, b.day, b.lead_id is not null, b.creative_id,
+    b.direction_id, -1, -b.amount, 0);
+  return b.lead_id;
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.apply_contact_event (
@@ -2168,6 +2610,27 @@ CREATE OR REPLACE FUNCTION private.cost_per (
     else round(p_spend / p_units, 2) end
 $function$;
 
+CREATE OR REPLACE FUNCTION private.currency_rate (
+  p_from text,
+  p_to   text,
+  p_on   date
+)
+  RETURNS numeric
+  LANGUAGE sql
+  STABLE
+  SET search_path TO ''
+  AS $function$
+  -- The same currency converts at 1; otherwise the pair's rate of that day or the latest before it (weekends,
+  -- holidays), the inverse pair's when only that one is recorded; null when there is none.
+  select case when p_from = p_to then 1::numeric else coalesce(
+    (select r.rate from public.currency_rates r
+     where r.from_currency = p_from and r.to_currency = p_to and r.rate_date <= p_on
+     order by r.rate_date desc limit 1),
+    (select 1 / r.rate from public.currency_rates r
+     where r.from_currency = p_to and r.to_currency = p_from and r.rate_date <= p_on
+     order by r.rate_date desc limit 1)) end
+$function$;
+
 CREATE OR REPLACE FUNCTION private.deal_is_qualified (
   p_user_account_id uuid,
   p_amocrm_lead_id  bigint
@@ -2376,6 +2839,68 @@ CREATE OR REPLACE FUNCTION private.finish_sync_run (
   where id = p_run_id
 $function$;
 
+CREATE OR REPLACE FUNCTION private.funnel_basis (
+  p_basis text
+)
+  RETURNS boolean
+  LANGUAGE plpgsql
+  IMMUTABLE
+  SET search_path TO ''
+  AS $function$
+begin
+  if p_basis is null or p_basis not in ('lead_date', 'sale_date') then
+    raise exception using errcode = '22023',
+      message = format('p_basis must be lead_date or sale_date, not %s', coalesce(p_basis, 'null'));
+  end if;
+  return p_basis = 'sale_date';
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.funnel_spend (
+  p_user_account_id uuid,
+  p_from            date,
+  p_to              date,
+  p_currency        text
+)
+  RETURNS TABLE (
+    creative_id     uuid,
+    spend_date      date,
+    currency        text,
+    amount          numeric,
+    converted       numeric,
+    missing_rate_on date
+  )
+  LANGUAGE sql
+  STABLE
+  SET search_path TO ''
+  SET jit TO 'off'
+  AS $function$
+  select s.creative_id, null::date, s.currency, s.amount, s.amount, null::date
+  from private.analytics_spend_totals s
+  where p_from is null and p_to is null
+    and s.user_account_id = p_user_account_id and s.spend_rows > 0
+    and (p_currency is null or s.currency = p_currency)
+  union all
+  select d.creative_id, d.spend_date, d.currency, d.amount, d.amount * r.rate,
+    case when r.rate is null then d.spend_date end
+  from private.analytics_spend_totals s
+  join public.ad_spend_daily d on d.creative_id = s.creative_id and d.currency = s.currency
+  cross join lateral (select private.currency_rate(d.currency, p_currency, d.spend_date) as rate) r
+  where p_from is null and p_to is null and p_currency is not null
+    and s.user_account_id = p_user_account_id and s.spend_rows > 0 and s.currency <> p_currency
+    and d.user_account_id = p_user_account_id
+  union all
+  select d.creative_id, d.spend_date, d.currency, d.amount, d.amount * r.rate,
+    case when r.rate is null then d.spend_date end
+  from public.ad_spend_daily d
+  cross join lateral (
+    select case when p_currency is null or d.currency = p_currency then 1::numeric
+      else private.currency_rate(d.currency, p_currency, d.spend_date) end as rate
+  ) r
+  where (p_from is not null or p_to is not null)
+    and d.user_account_id = p_user_account_id
+    and d.spend_date between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+$function$;
+
 CREATE OR REPLACE FUNCTION private.heartbeat_jobs (
   p_job_ids bigint[],
   p_worker  text
@@ -2432,6 +2957,27 @@ begin
   return p_stored_at is null
     or p_at > p_stored_at
     or (p_at = p_stored_at and p_tiebreak collate "C" > p_stored_tiebreak collate "C");
+end $function$;
+
+CREATE OR REPLACE FUNCTION private.is_time_zone (
+  p_name text
+)
+  RETURNS boolean
+  LANGUAGE plpgsql
+  IMMUTABLE
+  PARALLEL SAFE
+  SET search_path TO ''
+  AS $function$
+begin
+  -- An IANA name ('Europe/Moscow', 'Asia/Almaty', 'UTC'); POSIX strings such as 'UTC+3' (sign inverted) and
+  -- abbreviations are refused even though Postgres would accept them.
+  if p_name !~ '^[A-Za-z][A-Za-z_]*(/[A-Za-z0-9_+-]+)*$' then
+    return false;
+  end if;
+  perform pg_catalog.timezone(p_name, timestamptz '2000-01-01 00:00+00');
+  return true;
+exception when invalid_parameter_value then
+  return false;
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.kick_worker()
@@ -3537,6 +4083,29 @@ CREATE OR REPLACE FUNCTION private.reconcile_watermark (
   from (select private.reconcile_high_water(p_user_account_id) as hw) h
 $function$;
 
+CREATE OR REPLACE FUNCTION private.record_amocrm_account_settings (
+  p_user_account_id uuid,
+  p_currency        text,
+  p_currency_symbol text,
+  p_timezone        text
+)
+  RETURNS jsonb
+  LANGUAGE sql
+  SET search_path TO ''
+  AS $function$
+  -- A value amoCRM did not send (or that is not a currency code / zone name) keeps what was known.
+  update amocrm.connections set
+    account_currency = coalesce(case when upper(p_currency) ~ '^[A-Z]{3}$' then upper(p_currency) end,
+      account_currency),
+    account_currency_symbol = coalesce(nullif(p_currency_symbol, ''), account_currency_symbol),
+    account_timezone = coalesce(case when private.is_time_zone(p_timezone) then p_timezone end, account_timezone),
+    account_settings_read_at = now(),
+    updated_at = now()
+  where user_account_id = p_user_account_id
+  returning jsonb_build_object('currency', account_currency, 'currencySymbol', account_currency_symbol,
+    'timezone', account_timezone)
+$function$;
+
 CREATE OR REPLACE FUNCTION private.record_sync_progress (
   p_run_id  bigint,
   p_cursor  jsonb   DEFAULT '{}'::jsonb,
@@ -3786,6 +4355,29 @@ CREATE OR REPLACE FUNCTION private.requeue_dead_jobs (
     returning 1
   )
   select count(*)::int from requeued
+$function$;
+
+CREATE OR REPLACE FUNCTION private.roi_null_reason (
+  p_has_spend             boolean,
+  p_cost_spend            numeric,
+  p_revenue_currency      text,
+  p_missing_rate_currency text,
+  p_missing_rate_on       date
+)
+  RETURNS text
+  LANGUAGE sql
+  STABLE
+  PARALLEL SAFE
+  SET search_path TO ''
+  AS $function$
+  select case
+    when not p_has_spend then 'no spend'
+    when p_missing_rate_on is not null then format('no %s→%s rate on or before %s', p_missing_rate_currency,
+      p_revenue_currency, to_char(p_missing_rate_on, 'YYYY-MM-DD'))
+    when p_revenue_currency is null then 'amoCRM account currency unknown'
+    when p_cost_spend is null then 'spend in several currencies'
+    when p_cost_spend = 0 then 'zero spend'
+  end
 $function$;
 
 CREATE OR REPLACE FUNCTION private.roi_percent (
@@ -4103,6 +4695,22 @@ begin
   return jsonb_build_object('stages', v_seen, 'archived', v_archived);
 end $function$;
 
+CREATE OR REPLACE FUNCTION private.time_to_sale_per (
+  p_per text
+)
+  RETURNS boolean
+  LANGUAGE plpgsql
+  IMMUTABLE
+  SET search_path TO ''
+  AS $function$
+begin
+  if p_per is null or p_per not in ('creative', 'direction') then
+    raise exception using errcode = '22023',
+      message = format('p_per must be creative or direction, not %s', coalesce(p_per, 'null'));
+  end if;
+  return p_per = 'creative';
+end $function$;
+
 CREATE OR REPLACE FUNCTION private.touch_updated_at()
   RETURNS TRIGGER
   LANGUAGE plpgsql
@@ -4252,7 +4860,8 @@ CREATE OR REPLACE FUNCTION public.creative_funnel (
   p_user_account_id uuid,
   p_from            date DEFAULT NULL::date,
   p_to              date DEFAULT NULL::date,
-  p_direction_id    uuid DEFAULT NULL::uuid
+  p_direction_id    uuid DEFAULT NULL::uuid,
+  p_basis           text DEFAULT 'lead_date'::text
 )
   RETURNS TABLE (
     creative_id        uuid,
@@ -4272,44 +4881,56 @@ CREATE OR REPLACE FUNCTION public.creative_funnel (
     cpl                numeric,
     cpql               numeric,
     cpa                numeric,
-    roi                numeric
+    roi                numeric,
+    cost_currency      text,
+    cost_spend         numeric,
+    roi_null_reason    text
   )
   LANGUAGE sql
   STABLE
   SET search_path TO ''
   SET jit TO 'off'
   AS $function$
-  with activity as (
-    -- All time: the totals. A range: the daily rows. (Each branch is switched off by a one-time filter.)
+  with settings as (
+    select (select m.currency from private.account_money_settings(p_user_account_id) m) as currency
+  ), activity as (
+    -- All time: the totals (both bases agree: every paid sale is counted once either way). A range: the daily
+    -- rows, whose money counts on the lead-date basis only. (Each branch is switched off by a one-time filter.)
     select r.creative_id, r.leads, r.qualified_leads, r.converted_leads, r.paid_sales, r.revenue, r.repeat_revenue,
-      0::numeric as spend, null::text as currency
+      null::text as currency, 0::numeric as spend, 0::numeric as converted, null::date as missing_rate_on
     from private.analytics_lead_totals r
     where p_from is null and p_to is null
       and r.user_account_id = p_user_account_id
       and (p_direction_id is null or r.direction_id = p_direction_id)
     union all
     select r.creative_id, r.leads, r.qualified_leads, r.converted_leads, r.paid_sales, r.revenue, r.repeat_revenue,
-      0, null
+      null, 0, 0, null
     from private.analytics_lead_daily r
-    where (p_from is not null or p_to is not null)
+    where (p_from is not null or p_to is not null) and p_basis = 'lead_date'
       and r.user_account_id = p_user_account_id
       and r.day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
       and (p_direction_id is null or r.direction_id = p_direction_id)
     union all
-    select s.creative_id, 0, 0, 0, 0, 0, 0, s.amount, s.currency
-    from private.analytics_spend_totals s
-    where p_from is null and p_to is null
-      and s.user_account_id = p_user_account_id and s.spend_rows > 0
-      and (p_direction_id is null
-        or exists (select 1 from public.creatives c where c.id = s.creative_id and c.direction_id = p_direction_id))
+    select r.creative_id, r.leads, r.qualified_leads, 0, 0, 0, 0, null, 0, 0, null
+    from private.analytics_lead_daily r
+    where (p_from is not null or p_to is not null) and p_basis = 'sale_date'
+      and r.user_account_id = p_user_account_id
+      and r.day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+      and (p_direction_id is null or r.direction_id = p_direction_id)
     union all
-    select s.creative_id, 0, 0, 0, 0, 0, 0, s.amount, s.currency
-    from public.ad_spend_daily s
-    where (p_from is not null or p_to is not null)
-      and s.user_account_id = p_user_account_id
-      and s.spend_date between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
-      and (p_direction_id is null
-        or exists (select 1 from public.creatives c where c.id = s.creative_id and c.direction_id = p_direction_id))
+    -- Sale-date basis: what was sold in the range (unattributed sales are not any creative's).
+    select r.creative_id, 0, 0, r.first_sales, r.paid_sales, r.revenue, 0, null, 0, 0, null
+    from private.analytics_sale_daily r
+    where (p_from is not null or p_to is not null) and p_basis = 'sale_date'
+      and r.user_account_id = p_user_account_id
+      and r.day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+      and r.attributed
+      and (p_direction_id is null or r.direction_id = p_direction_id)
+    union all
+    select s.creative_id, 0, 0, 0, 0, 0, 0, s.currency, s.amount, s.converted, s.missing_rate_on
+    from private.funnel_spend(p_user_account_id, p_from, p_to, (select st.currency from settings st)) s
+    where p_direction_id is null
+      or exists (select 1 from public.creatives c where c.id = s.creative_id and c.direction_id = p_direction_id)
   ), totals as (
     select a.creative_id,
       sum(a.leads)::bigint as leads,
@@ -4319,31 +4940,49 @@ CREATE OR REPLACE FUNCTION public.creative_funnel (
       sum(a.revenue) as revenue,
       sum(a.repeat_revenue) as repeat_revenue,
       count(a.currency) > 0 as has_spend,
+      min(a.currency) is distinct from max(a.currency) as mixed,
       case when min(a.currency) is distinct from max(a.currency) then null else sum(a.spend) end as spend,
-      case when min(a.currency) is distinct from max(a.currency) then 'mixed' else min(a.currency) end as spend_currency
+      case when min(a.currency) is distinct from max(a.currency) then 'mixed' else min(a.currency) end as spend_currency,
+      sum(a.converted) as converted,
+      min(a.missing_rate_on) as missing_rate_on,
+      min(a.currency) filter (where a.missing_rate_on is not null) as missing_rate_currency
     from activity a
     group by a.creative_id
+  ), costed as (
+    select t.*, st.currency as revenue_currency,
+      coalesce(st.currency, case when not t.mixed then t.spend_currency end) as cost_currency,
+      case when not t.has_spend or t.missing_rate_on is not null or st.currency is null and t.mixed then null
+        else t.converted end as cost_spend
+    from totals t
+    cross join settings st
   )
-  select t.creative_id, c.name, c.direction_id, d.name,
-    t.leads, t.qualified_leads, private.percent_of(t.qualified_leads, t.leads),
-    t.conversions, private.percent_of(t.conversions, t.qualified_leads),
-    t.paid_sales, t.revenue, t.repeat_revenue, t.spend, t.spend_currency,
-    private.cost_per(t.spend, t.leads), private.cost_per(t.spend, t.qualified_leads),
-    private.cost_per(t.spend, t.conversions), private.roi_percent(t.revenue, t.spend)
-  from totals t
-  left join public.creatives c on c.id = t.creative_id
-  left join public.directions d on d.id = c.direction_id
-  where t.leads > 0 or t.has_spend
-  order by t.leads desc, t.creative_id nulls last
+  select c.creative_id, cr.name, cr.direction_id, d.name,
+    c.leads, c.qualified_leads, private.percent_of(c.qualified_leads, c.leads),
+    c.conversions, private.percent_of(c.conversions, c.qualified_leads),
+    c.paid_sales, c.revenue,
+    case when p_basis = 'lead_date' or p_from is null and p_to is null then c.repeat_revenue end,
+    c.spend, c.spend_currency,
+    private.cost_per(c.cost_spend, c.leads), private.cost_per(c.cost_spend, c.qualified_leads),
+    private.cost_per(c.cost_spend, c.conversions),
+    case when c.revenue_currency is not null then private.roi_percent(c.revenue, c.cost_spend) end,
+    c.cost_currency, round(c.cost_spend, 2),
+    private.roi_null_reason(c.has_spend, c.cost_spend, c.revenue_currency, c.missing_rate_currency, c.missing_rate_on)
+  from costed c
+  left join public.creatives cr on cr.id = c.creative_id
+  left join public.directions d on d.id = cr.direction_id
+  where (c.leads > 0 or c.has_spend or c.paid_sales > 0)
+    and private.funnel_basis(p_basis) is not null
+  order by c.leads desc, c.creative_id nulls last
 $function$;
 
-REVOKE ALL ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid) FROM PUBLIC, "anon";
+REVOKE ALL ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid, text) FROM PUBLIC, "anon";
 
 CREATE OR REPLACE FUNCTION public.direction_funnel (
   p_user_account_id uuid,
   p_from            date DEFAULT NULL::date,
   p_to              date DEFAULT NULL::date,
-  p_direction_id    uuid DEFAULT NULL::uuid
+  p_direction_id    uuid DEFAULT NULL::uuid,
+  p_basis           text DEFAULT 'lead_date'::text
 )
   RETURNS TABLE (
     direction_id       uuid,
@@ -4361,44 +5000,57 @@ CREATE OR REPLACE FUNCTION public.direction_funnel (
     cpl                numeric,
     cpql               numeric,
     cpa                numeric,
-    roi                numeric
+    roi                numeric,
+    cost_currency      text,
+    cost_spend         numeric,
+    roi_null_reason    text
   )
   LANGUAGE sql
   STABLE
   SET search_path TO ''
   SET jit TO 'off'
   AS $function$
-  with spend_by_creative as (
+  with settings as (
+    select (select m.currency from private.account_money_settings(p_user_account_id) m) as currency
+  ), spend_by_creative as (
     -- Per creative first, then to directions: joining 300 sums to creatives, not every spend row.
-    select s.creative_id, sum(s.amount) as amount, s.currency
-    from private.analytics_spend_totals s
-    where p_from is null and p_to is null and s.user_account_id = p_user_account_id and s.spend_rows > 0
-    group by s.creative_id, s.currency
-    union all
-    select s.creative_id, sum(s.amount), s.currency
-    from public.ad_spend_daily s
-    where (p_from is not null or p_to is not null)
-      and s.user_account_id = p_user_account_id
-      and s.spend_date between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+    select s.creative_id, s.currency, sum(s.amount) as amount, sum(s.converted) as converted,
+      min(s.missing_rate_on) as missing_rate_on
+    from private.funnel_spend(p_user_account_id, p_from, p_to, (select st.currency from settings st)) s
     group by s.creative_id, s.currency
   ), activity as (
     select r.direction_id, r.leads, r.qualified_leads, r.converted_leads, r.paid_sales, r.revenue, r.repeat_revenue,
-      0::numeric as spend, null::text as currency
+      null::text as currency, 0::numeric as spend, 0::numeric as converted, null::date as missing_rate_on
     from private.analytics_lead_totals r
     where p_from is null and p_to is null
       and r.user_account_id = p_user_account_id
       and (p_direction_id is null or r.direction_id = p_direction_id)
     union all
     select r.direction_id, r.leads, r.qualified_leads, r.converted_leads, r.paid_sales, r.revenue, r.repeat_revenue,
-      0, null
+      null, 0, 0, null
     from private.analytics_lead_daily r
-    where (p_from is not null or p_to is not null)
+    where (p_from is not null or p_to is not null) and p_basis = 'lead_date'
       and r.user_account_id = p_user_account_id
       and r.day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
       and (p_direction_id is null or r.direction_id = p_direction_id)
     union all
+    select r.direction_id, r.leads, r.qualified_leads, 0, 0, 0, 0, null, 0, 0, null
+    from private.analytics_lead_daily r
+    where (p_from is not null or p_to is not null) and p_basis = 'sale_date'
+      and r.user_account_id = p_user_account_id
+      and r.day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+      and (p_direction_id is null or r.direction_id = p_direction_id)
+    union all
+    select r.direction_id, 0, 0, r.first_sales, r.paid_sales, r.revenue, 0, null, 0, 0, null
+    from private.analytics_sale_daily r
+    where (p_from is not null or p_to is not null) and p_basis = 'sale_date'
+      and r.user_account_id = p_user_account_id
+      and r.day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+      and r.attributed
+      and (p_direction_id is null or r.direction_id = p_direction_id)
+    union all
     -- Spend belongs to the direction its creative is in now.
-    select c.direction_id, 0, 0, 0, 0, 0, 0, s.amount, s.currency
+    select c.direction_id, 0, 0, 0, 0, 0, 0, s.currency, s.amount, s.converted, s.missing_rate_on
     from spend_by_creative s
     join public.creatives c on c.id = s.creative_id
     where p_direction_id is null or c.direction_id = p_direction_id
@@ -4411,31 +5063,49 @@ CREATE OR REPLACE FUNCTION public.direction_funnel (
       sum(a.revenue) as revenue,
       sum(a.repeat_revenue) as repeat_revenue,
       count(a.currency) > 0 as has_spend,
+      min(a.currency) is distinct from max(a.currency) as mixed,
       case when min(a.currency) is distinct from max(a.currency) then null else sum(a.spend) end as spend,
-      case when min(a.currency) is distinct from max(a.currency) then 'mixed' else min(a.currency) end as spend_currency
+      case when min(a.currency) is distinct from max(a.currency) then 'mixed' else min(a.currency) end as spend_currency,
+      sum(a.converted) as converted,
+      min(a.missing_rate_on) as missing_rate_on,
+      min(a.currency) filter (where a.missing_rate_on is not null) as missing_rate_currency
     from activity a
     group by a.direction_id
+  ), costed as (
+    select t.*, st.currency as revenue_currency,
+      coalesce(st.currency, case when not t.mixed then t.spend_currency end) as cost_currency,
+      case when not t.has_spend or t.missing_rate_on is not null or st.currency is null and t.mixed then null
+        else t.converted end as cost_spend
+    from totals t
+    cross join settings st
   )
-  select t.direction_id, d.name,
-    t.leads, t.qualified_leads, private.percent_of(t.qualified_leads, t.leads),
-    t.conversions, private.percent_of(t.conversions, t.qualified_leads),
-    t.paid_sales, t.revenue, t.repeat_revenue, t.spend, t.spend_currency,
-    private.cost_per(t.spend, t.leads), private.cost_per(t.spend, t.qualified_leads),
-    private.cost_per(t.spend, t.conversions), private.roi_percent(t.revenue, t.spend)
-  from totals t
-  left join public.directions d on d.id = t.direction_id
-  where t.leads > 0 or t.has_spend
-  order by t.leads desc, t.direction_id nulls last
+  select c.direction_id, d.name,
+    c.leads, c.qualified_leads, private.percent_of(c.qualified_leads, c.leads),
+    c.conversions, private.percent_of(c.conversions, c.qualified_leads),
+    c.paid_sales, c.revenue,
+    case when p_basis = 'lead_date' or p_from is null and p_to is null then c.repeat_revenue end,
+    c.spend, c.spend_currency,
+    private.cost_per(c.cost_spend, c.leads), private.cost_per(c.cost_spend, c.qualified_leads),
+    private.cost_per(c.cost_spend, c.conversions),
+    case when c.revenue_currency is not null then private.roi_percent(c.revenue, c.cost_spend) end,
+    c.cost_currency, round(c.cost_spend, 2),
+    private.roi_null_reason(c.has_spend, c.cost_spend, c.revenue_currency, c.missing_rate_currency, c.missing_rate_on)
+  from costed c
+  left join public.directions d on d.id = c.direction_id
+  where (c.leads > 0 or c.has_spend or c.paid_sales > 0)
+    and private.funnel_basis(p_basis) is not null
+  order by c.leads desc, c.direction_id nulls last
 $function$;
 
-REVOKE ALL ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid) FROM PUBLIC, "anon";
+REVOKE ALL ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid, text) FROM PUBLIC, "anon";
 
 CREATE OR REPLACE FUNCTION public.funnel_daily (
   p_user_account_id uuid,
   p_from            date DEFAULT NULL::date,
   p_to              date DEFAULT NULL::date,
   p_direction_id    uuid DEFAULT NULL::uuid,
-  p_creative_id     uuid DEFAULT NULL::uuid
+  p_creative_id     uuid DEFAULT NULL::uuid,
+  p_basis           text DEFAULT 'lead_date'::text
 )
   RETURNS TABLE (
     day                date,
@@ -4452,27 +5122,44 @@ CREATE OR REPLACE FUNCTION public.funnel_daily (
     cpl                numeric,
     cpql               numeric,
     cpa                numeric,
-    roi                numeric
+    roi                numeric,
+    cost_currency      text,
+    cost_spend         numeric,
+    roi_null_reason    text
   )
   LANGUAGE sql
   STABLE
   SET search_path TO ''
   SET jit TO 'off'
   AS $function$
-  with activity as (
-    select r.day, r.leads, r.qualified_leads, r.converted_leads, r.paid_sales, r.revenue, r.repeat_revenue,
-      0::numeric as spend, null::text as currency
+  with settings as (
+    select m.currency, m.time_zone from private.account_money_settings(p_user_account_id) m
+  ), activity as (
+    select r.day, r.leads, r.qualified_leads,
+      case when p_basis = 'lead_date' then r.converted_leads else 0 end as converted_leads,
+      case when p_basis = 'lead_date' then r.paid_sales else 0 end as paid_sales,
+      case when p_basis = 'lead_date' then r.revenue else 0 end as revenue,
+      r.repeat_revenue, null::text as currency, 0::numeric as spend, 0::numeric as converted,
+      null::date as missing_rate_on
     from private.analytics_lead_daily r
     where r.user_account_id = p_user_account_id
       and r.day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
       and (p_direction_id is null or r.direction_id = p_direction_id)
       and (p_creative_id is null or r.creative_id = p_creative_id)
     union all
-    select s.spend_date, 0, 0, 0, 0, 0, 0, s.amount, s.currency
-    from public.ad_spend_daily s
-    where s.user_account_id = p_user_account_id
-      and s.spend_date between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
-      and (p_creative_id is null or s.creative_id = p_creative_id)
+    select r.day, 0, 0, r.first_sales, r.paid_sales, r.revenue, 0, null, 0, 0, null
+    from private.analytics_sale_daily r
+    where p_basis = 'sale_date'
+      and r.user_account_id = p_user_account_id
+      and r.day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+      and r.attributed
+      and (p_direction_id is null or r.direction_id = p_direction_id)
+      and (p_creative_id is null or r.creative_id = p_creative_id)
+    union all
+    select s.spend_date, 0, 0, 0, 0, 0, 0, s.currency, s.amount, s.converted, s.missing_rate_on
+    from private.funnel_spend(p_user_account_id, coalesce(p_from, '-infinity'::date),
+      coalesce(p_to, 'infinity'::date), (select st.currency from settings st)) s
+    where (p_creative_id is null or s.creative_id = p_creative_id)
       and (p_direction_id is null
         or exists (select 1 from public.creatives c where c.id = s.creative_id and c.direction_id = p_direction_id))
   ), per_day as (
@@ -4483,31 +5170,51 @@ CREATE OR REPLACE FUNCTION public.funnel_daily (
       sum(a.paid_sales)::bigint as paid_sales,
       sum(a.revenue) as revenue,
       sum(a.repeat_revenue) as repeat_revenue,
+      count(a.currency) > 0 as has_spend,
+      min(a.currency) is distinct from max(a.currency) as mixed,
       case when min(a.currency) is distinct from max(a.currency) then null else sum(a.spend) end as spend,
-      case when min(a.currency) is distinct from max(a.currency) then 'mixed' else min(a.currency) end as spend_currency
+      case when min(a.currency) is distinct from max(a.currency) then 'mixed' else min(a.currency) end as spend_currency,
+      sum(a.converted) as converted,
+      min(a.missing_rate_on) as missing_rate_on,
+      min(a.currency) filter (where a.missing_rate_on is not null) as missing_rate_currency
     from activity a
     group by a.day
+  ), costed as (
+    select p.*, st.currency as revenue_currency,
+      coalesce(st.currency, case when not p.mixed then p.spend_currency end) as cost_currency,
+      case when not p.has_spend or p.missing_rate_on is not null or st.currency is null and p.mixed then null
+        else p.converted end as cost_spend
+    from per_day p
+    cross join settings st
   ), bounds as (
-    -- Open ends: from the first day with data to today (UTC) or the last day with data, whichever is later.
-    select coalesce(p_from, (select min(p.day) from per_day p), (now() at time zone 'UTC')::date) as first_day,
-      coalesce(p_to, greatest((select max(p.day) from per_day p), (now() at time zone 'UTC')::date)) as last_day
+    -- Open ends: from the first day with data to today (the account's zone) or the last day with data,
+    -- whichever is later.
+    select coalesce(p_from, (select min(p.day) from per_day p), (now() at time zone st.time_zone)::date) as first_day,
+      coalesce(p_to, greatest((select max(p.day) from per_day p), (now() at time zone st.time_zone)::date)) as last_day
     -- No rows at all (rather than a run of zeros) for an account the caller cannot see.
+    from settings st
     where exists (select 1 from public.user_accounts a where a.id = p_user_account_id)
   )
   select g.day::date,
-    coalesce(p.leads, 0), coalesce(p.qualified_leads, 0), private.percent_of(p.qualified_leads, p.leads),
-    coalesce(p.conversions, 0), private.percent_of(p.conversions, p.qualified_leads),
-    coalesce(p.paid_sales, 0), coalesce(p.revenue, 0), coalesce(p.repeat_revenue, 0),
-    coalesce(p.spend, case when p.spend_currency = 'mixed' then null else 0 end), p.spend_currency,
-    private.cost_per(p.spend, p.leads), private.cost_per(p.spend, p.qualified_leads),
-    private.cost_per(p.spend, p.conversions), private.roi_percent(p.revenue, p.spend)
+    coalesce(c.leads, 0), coalesce(c.qualified_leads, 0), private.percent_of(c.qualified_leads, c.leads),
+    coalesce(c.conversions, 0), private.percent_of(c.conversions, c.qualified_leads),
+    coalesce(c.paid_sales, 0), coalesce(c.revenue, 0),
+    case when p_basis = 'lead_date' then coalesce(c.repeat_revenue, 0) end,
+    coalesce(c.spend, case when c.spend_currency = 'mixed' then null else 0 end), c.spend_currency,
+    private.cost_per(c.cost_spend, c.leads), private.cost_per(c.cost_spend, c.qualified_leads),
+    private.cost_per(c.cost_spend, c.conversions),
+    case when c.revenue_currency is not null then private.roi_percent(c.revenue, c.cost_spend) end,
+    c.cost_currency, round(c.cost_spend, 2),
+    private.roi_null_reason(coalesce(c.has_spend, false), c.cost_spend, c.revenue_currency, c.missing_rate_currency,
+      c.missing_rate_on)
   from bounds b
   cross join lateral generate_series(b.first_day, b.last_day, interval '1 day') as g (day)
-  left join per_day p on p.day = g.day::date
+  left join costed c on c.day = g.day::date
+  where private.funnel_basis(p_basis) is not null
   order by 1
 $function$;
 
-REVOKE ALL ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid) FROM PUBLIC, "anon";
+REVOKE ALL ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid, text) FROM PUBLIC, "anon";
 
 CREATE OR REPLACE FUNCTION public.qualification_stats (
   p_user_account_id uuid,
@@ -4546,6 +5253,68 @@ CREATE OR REPLACE FUNCTION public.request_pipeline_sync (
 $function$;
 
 REVOKE ALL ON FUNCTION "public"."request_pipeline_sync"(uuid) FROM PUBLIC, "anon";
+
+CREATE OR REPLACE FUNCTION public.revenue_totals (
+  p_user_account_id uuid,
+  p_from            date DEFAULT NULL::date,
+  p_to              date DEFAULT NULL::date
+)
+  RETURNS TABLE (
+    user_account_id         uuid,
+    currency                text,
+    paid_sales              bigint,
+    paid_revenue            numeric,
+    attributed_paid_sales   bigint,
+    attributed_revenue      numeric,
+    unattributed_paid_sales bigint,
+    unattributed_revenue    numeric,
+    unreconciled_revenue    numeric,
+    amocrm_won_deals        bigint,
+    amocrm_won_amount       numeric
+  )
+  LANGUAGE sql
+  STABLE
+  SET search_path TO ''
+  SET jit TO 'off'
+  AS $function$
+  -- attributed_revenue = sum of creative_funnel(…, 'sale_date') over creatives; unattributed from the same
+  -- sale-date rollup; paid_* straight from public.sales as the check; amocrm_won_* from the deal mirror.
+  with settings as (
+    select m.currency, m.time_zone from private.account_money_settings(p_user_account_id) m
+  ), rollup as (
+    select coalesce(sum(r.paid_sales) filter (where r.attributed), 0)::bigint as attributed_paid_sales,
+      coalesce(sum(r.revenue) filter (where r.attributed), 0) as attributed_revenue,
+      coalesce(sum(r.paid_sales) filter (where not r.attributed), 0)::bigint as unattributed_paid_sales,
+      coalesce(sum(r.revenue) filter (where not r.attributed), 0) as unattributed_revenue
+    from private.analytics_sale_daily r
+    where r.user_account_id = p_user_account_id
+      and r.day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+  ), paid as (
+    select count(*) as paid_sales, coalesce(sum(coalesce(s.amount, 0)), 0) as paid_revenue
+    from public.sales s
+    cross join settings st
+    where s.user_account_id = p_user_account_id and s.status = 'paid'
+      -- Written out rather than private.analytics_day(): a function call per sale costs more than the read.
+      and (coalesce(s.closed_at, s.confirmed_at) at time zone st.time_zone)::date
+        between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+  ), won as (
+    select count(*) as won_deals, coalesce(sum(coalesce(d.price, 0)), 0) as won_amount
+    from public.amocrm_deals d
+    cross join settings st
+    where d.user_account_id = p_user_account_id and d.status_id = 142 and not d.is_deleted
+      and (d.closed_at at time zone st.time_zone)::date
+        between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+  )
+  select p_user_account_id, st.currency, p.paid_sales, p.paid_revenue, r.attributed_paid_sales,
+    r.attributed_revenue, r.unattributed_paid_sales, r.unattributed_revenue,
+    p.paid_revenue - r.attributed_revenue - r.unattributed_revenue, w.won_deals, w.won_amount
+  from settings st
+  cross join rollup r
+  cross join paid p
+  cross join won w
+$function$;
+
+REVOKE ALL ON FUNCTION "public"."revenue_totals"(uuid, date, date) FROM PUBLIC, "anon";
 
 CREATE OR REPLACE FUNCTION public.stage_durations (
   p_user_account_id uuid,
@@ -4693,6 +5462,61 @@ $function$;
 
 REVOKE ALL ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, uuid) FROM PUBLIC, "anon";
 
+CREATE OR REPLACE FUNCTION public.time_to_sale (
+  p_user_account_id uuid,
+  p_from            date DEFAULT NULL::date,
+  p_to              date DEFAULT NULL::date,
+  p_per             text DEFAULT 'creative'::text,
+  p_basis           text DEFAULT 'lead_date'::text,
+  p_direction_id    uuid DEFAULT NULL::uuid
+)
+  RETURNS TABLE (
+    creative_id       uuid,
+    creative_name     text,
+    direction_id      uuid,
+    direction_name    text,
+    converted_leads   bigint,
+    time_to_sale_days numeric
+  )
+  LANGUAGE sql
+  STABLE
+  SET search_path TO ''
+  SET jit TO 'off'
+  AS $function$
+  with scope as (
+    -- All time or the lead-date basis: by the lead's day; the sale-date basis: by its first sale's day.
+    select f.creative_id, f.direction_id, f.sale_day - f.lead_day as days
+    from private.analytics_first_sales f
+    where (p_from is null and p_to is null or p_basis = 'lead_date')
+      and f.user_account_id = p_user_account_id
+      and f.lead_day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+      and (p_direction_id is null or f.direction_id = p_direction_id)
+    union all
+    select f.creative_id, f.direction_id, f.sale_day - f.lead_day
+    from private.analytics_first_sales f
+    where (p_from is not null or p_to is not null) and p_basis = 'sale_date'
+      and f.user_account_id = p_user_account_id
+      and f.sale_day between coalesce(p_from, '-infinity'::date) and coalesce(p_to, 'infinity'::date)
+      and (p_direction_id is null or f.direction_id = p_direction_id)
+  ), medians as (
+    select case when p_per = 'creative' then s.creative_id end as creative_id,
+      case when p_per = 'direction' then s.direction_id end as direction_id,
+      count(*) as converted_leads,
+      percentile_cont(0.5) within group (order by s.days) as days
+    from scope s
+    group by 1, 2
+  )
+  select m.creative_id, c.name, coalesce(m.direction_id, c.direction_id), d.name, m.converted_leads,
+    round(m.days::numeric, 1)
+  from medians m
+  left join public.creatives c on c.id = m.creative_id
+  left join public.directions d on d.id = coalesce(m.direction_id, c.direction_id)
+  where private.funnel_basis(p_basis) is not null and private.time_to_sale_per(p_per) is not null
+  order by m.converted_leads desc, 1 nulls last, 3 nulls last
+$function$;
+
+REVOKE ALL ON FUNCTION "public"."time_to_sale"(uuid, date, date, text, text, uuid) FROM PUBLIC, "anon";
+
 ALTER TABLE "amocrm"."api_calls"
   ADD CONSTRAINT "api_calls_connection_id_fkey" FOREIGN KEY (connection_id) REFERENCES amocrm.connections(id) ON DELETE CASCADE;
 
@@ -4717,6 +5541,9 @@ ALTER TABLE "amocrm"."webhook_events"
 ALTER TABLE "amocrm"."webhook_inbox"
   ADD CONSTRAINT "webhook_inbox_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
 
+ALTER TABLE "private"."analytics_first_sales"
+  ADD CONSTRAINT "analytics_first_sales_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
+
 ALTER TABLE "private"."analytics_lead_daily"
   ADD CONSTRAINT "analytics_lead_daily_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
 
@@ -4728,6 +5555,12 @@ ALTER TABLE "private"."analytics_lead_totals"
 
 ALTER TABLE "private"."analytics_repeat_credits"
   ADD CONSTRAINT "analytics_repeat_credits_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
+
+ALTER TABLE "private"."analytics_sale_bookings"
+  ADD CONSTRAINT "analytics_sale_bookings_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
+
+ALTER TABLE "private"."analytics_sale_daily"
+  ADD CONSTRAINT "analytics_sale_daily_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
 
 ALTER TABLE "private"."analytics_spend_totals"
   ADD CONSTRAINT "analytics_spend_totals_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
@@ -4848,9 +5681,12 @@ CREATE VIEW "public"."creative_funnel_stats" WITH (security_invoker=true) AS  SE
     f.cpl,
     f.cpql,
     f.cpa,
-    f.roi
+    f.roi,
+    f.cost_currency,
+    f.cost_spend,
+    f.roi_null_reason
    FROM (public.user_accounts a
-     CROSS JOIN LATERAL public.creative_funnel(a.id) f(creative_id, creative_name, direction_id, direction_name, leads, qualified_leads, qualification_rate, conversions, conversion_rate, paid_sales, revenue, repeat_revenue, spend, spend_currency, cpl, cpql, cpa, roi));
+     CROSS JOIN LATERAL public.creative_funnel(a.id) f(creative_id, creative_name, direction_id, direction_name, leads, qualified_leads, qualification_rate, conversions, conversion_rate, paid_sales, revenue, repeat_revenue, spend, spend_currency, cpl, cpql, cpa, roi, cost_currency, cost_spend, roi_null_reason));
 
 REVOKE ALL ON TABLE "public"."creative_funnel_stats" FROM "anon";
 
@@ -4870,9 +5706,12 @@ CREATE VIEW "public"."direction_funnel_stats" WITH (security_invoker=true) AS  S
     f.cpl,
     f.cpql,
     f.cpa,
-    f.roi
+    f.roi,
+    f.cost_currency,
+    f.cost_spend,
+    f.roi_null_reason
    FROM (public.user_accounts a
-     CROSS JOIN LATERAL public.direction_funnel(a.id) f(direction_id, direction_name, leads, qualified_leads, qualification_rate, conversions, conversion_rate, paid_sales, revenue, repeat_revenue, spend, spend_currency, cpl, cpql, cpa, roi));
+     CROSS JOIN LATERAL public.direction_funnel(a.id) f(direction_id, direction_name, leads, qualified_leads, qualification_rate, conversions, conversion_rate, paid_sales, revenue, repeat_revenue, spend, spend_currency, cpl, cpql, cpa, roi, cost_currency, cost_spend, roi_null_reason));
 
 REVOKE ALL ON TABLE "public"."direction_funnel_stats" FROM "anon";
 
@@ -4915,9 +5754,11 @@ CREATE VIEW "public"."unattributed_revenue" WITH (security_invoker=true) AS  SEL
     s.amount,
     s.closed_at,
     s.client_phone_e164,
-    s.amocrm_pipeline_id AS pipeline_id
-   FROM (public.sales s
+    s.amocrm_pipeline_id AS pipeline_id,
+    private.analytics_day(COALESCE(s.closed_at, s.confirmed_at), z.time_zone) AS sale_day
+   FROM ((public.sales s
      LEFT JOIN public.amocrm_deals d ON (((d.user_account_id = s.user_account_id) AND (d.amocrm_lead_id = s.amocrm_deal_id))))
+     LEFT JOIN LATERAL private.account_money_settings(s.user_account_id) z(currency, time_zone) ON (true))
   WHERE ((s.status = 'paid'::text) AND (s.lead_id IS NULL))
 UNION ALL
  SELECT d.user_account_id,
@@ -4927,8 +5768,10 @@ UNION ALL
     d.price AS amount,
     d.closed_at,
     d.contact_phone_e164 AS client_phone_e164,
-    d.pipeline_id
-   FROM public.amocrm_deals d
+    d.pipeline_id,
+    private.analytics_day(d.closed_at, z.time_zone) AS sale_day
+   FROM (public.amocrm_deals d
+     LEFT JOIN LATERAL private.account_money_settings(d.user_account_id) z(currency, time_zone) ON (true))
   WHERE ((d.status_id = 142) AND (NOT d.is_deleted) AND (d.lead_id IS NULL) AND (NOT (EXISTS ( SELECT 1
            FROM public.sales s
           WHERE ((s.user_account_id = d.user_account_id) AND (s.amocrm_deal_id = d.amocrm_lead_id) AND (s.status = 'paid'::text))))));
@@ -4956,6 +5799,10 @@ CREATE INDEX webhook_inbox_received_idx ON amocrm.webhook_inbox USING btree (id)
 
 CREATE INDEX webhook_inbox_user_account_id_idx ON amocrm.webhook_inbox USING btree (user_account_id, received_at DESC);
 
+CREATE INDEX analytics_first_sales_lead_day_idx ON private.analytics_first_sales USING btree (user_account_id, lead_day);
+
+CREATE INDEX analytics_first_sales_sale_day_idx ON private.analytics_first_sales USING btree (user_account_id, sale_day);
+
 CREATE INDEX analytics_lead_daily_account_day_idx ON private.analytics_lead_daily USING btree (user_account_id, day);
 
 CREATE INDEX analytics_lead_money_user_account_id_idx ON private.analytics_lead_money USING btree (user_account_id);
@@ -4963,6 +5810,10 @@ CREATE INDEX analytics_lead_money_user_account_id_idx ON private.analytics_lead_
 CREATE INDEX analytics_repeat_credits_lead_id_idx ON private.analytics_repeat_credits USING btree (lead_id);
 
 CREATE INDEX analytics_repeat_credits_phone_idx ON private.analytics_repeat_credits USING btree (user_account_id, phone_e164);
+
+CREATE INDEX analytics_sale_bookings_lead_id_idx ON private.analytics_sale_bookings USING btree (lead_id);
+
+CREATE INDEX analytics_sale_bookings_user_account_id_idx ON private.analytics_sale_bookings USING btree (user_account_id);
 
 CREATE INDEX analytics_spend_totals_user_account_id_idx ON private.analytics_spend_totals USING btree (user_account_id);
 
@@ -5027,6 +5878,24 @@ CREATE INDEX sales_lead_id_idx ON public.sales USING btree (lead_id, user_accoun
 CREATE INDEX sales_user_account_id_idx ON public.sales USING btree (user_account_id);
 
 CREATE INDEX user_account_members_user_id_idx ON public.user_account_members USING btree (user_id);
+
+CREATE TRIGGER analytics_amocrm_zone_deleted
+  AFTER DELETE ON amocrm.connections
+  FOR EACH ROW
+  WHEN ((old.account_timezone IS NOT NULL))
+  EXECUTE FUNCTION private.analytics_amocrm_zone_changed();
+
+CREATE TRIGGER analytics_amocrm_zone_inserted
+  AFTER INSERT ON amocrm.connections
+  FOR EACH ROW
+  WHEN ((new.account_timezone IS NOT NULL))
+  EXECUTE FUNCTION private.analytics_amocrm_zone_changed();
+
+CREATE TRIGGER analytics_amocrm_zone_updated
+  AFTER UPDATE OF account_timezone, user_account_id ON amocrm.connections
+  FOR EACH ROW
+  WHEN (((old.account_timezone IS DISTINCT FROM new.account_timezone) OR (old.user_account_id <> new.user_account_id)))
+  EXECUTE FUNCTION private.analytics_amocrm_zone_changed();
 
 CREATE TRIGGER touch_updated_at
   BEFORE UPDATE ON amocrm.connections
@@ -5107,6 +5976,11 @@ CREATE TRIGGER touch_updated_at
   EXECUTE FUNCTION private.touch_updated_at();
 
 CREATE TRIGGER touch_updated_at
+  BEFORE UPDATE ON public.currency_rates
+  FOR EACH ROW
+  EXECUTE FUNCTION private.touch_updated_at();
+
+CREATE TRIGGER touch_updated_at
   BEFORE UPDATE ON public.directions
   FOR EACH ROW
   EXECUTE FUNCTION private.touch_updated_at();
@@ -5118,6 +5992,14 @@ CREATE TRIGGER analytics_lead_changed
     (((old.is_qualified IS DISTINCT FROM new.is_qualified) OR (old.creative_id IS DISTINCT FROM new.creative_id) OR (old.direction_id IS DISTINCT FROM new.direction_id) OR
     (old.created_at IS DISTINCT FROM new.created_at) OR (old.user_account_id IS DISTINCT FROM new.user_account_id) OR (old.phone_e164 IS DISTINCT FROM new.phone_e164)))
   EXECUTE FUNCTION private.analytics_lead_changed();
+
+CREATE TRIGGER analytics_lead_sales_moved
+  AFTER UPDATE OF creative_id, direction_id, created_at, user_account_id ON public.leads
+  FOR EACH ROW
+  WHEN
+    (((old.creative_id IS DISTINCT FROM new.creative_id) OR (old.direction_id IS DISTINCT FROM new.direction_id) OR (old.created_at IS DISTINCT FROM new.created_at) OR
+    (old.user_account_id IS DISTINCT FROM new.user_account_id)))
+  EXECUTE FUNCTION private.analytics_lead_sales_moved();
 
 CREATE TRIGGER analytics_leads_deleted
   AFTER DELETE ON public.leads REFERENCING OLD TABLE AS old_leads
@@ -5170,6 +6052,27 @@ CREATE TRIGGER touch_updated_at
   FOR EACH ROW
   EXECUTE FUNCTION private.touch_updated_at();
 
+CREATE TRIGGER analytics_sale_date_deleted
+  AFTER DELETE ON public.sales
+  FOR EACH ROW
+  WHEN ((old.status = 'paid'::text))
+  EXECUTE FUNCTION private.analytics_sale_date_changed();
+
+CREATE TRIGGER analytics_sale_date_inserted
+  AFTER INSERT ON public.sales
+  FOR EACH ROW
+  WHEN ((new.status = 'paid'::text))
+  EXECUTE FUNCTION private.analytics_sale_date_changed();
+
+CREATE TRIGGER analytics_sale_date_updated
+  AFTER UPDATE OF status, amount, lead_id, closed_at, confirmed_at, user_account_id ON public.sales
+  FOR EACH ROW
+  WHEN
+    ((((old.status = 'paid'::text) OR (new.status = 'paid'::text)) AND ((old.status IS DISTINCT FROM new.status) OR (old.amount IS DISTINCT FROM new.amount) OR (old.lead_id IS
+    DISTINCT FROM new.lead_id) OR (old.user_account_id IS DISTINCT FROM new.user_account_id) OR
+    (COALESCE(old.closed_at, old.confirmed_at) IS DISTINCT FROM COALESCE(new.closed_at, new.confirmed_at)))))
+  EXECUTE FUNCTION private.analytics_sale_date_changed();
+
 CREATE TRIGGER analytics_sale_deleted
   AFTER DELETE ON public.sales
   FOR EACH ROW
@@ -5199,6 +6102,12 @@ CREATE TRIGGER touch_updated_at
   FOR EACH ROW
   EXECUTE FUNCTION private.touch_updated_at();
 
+CREATE TRIGGER analytics_account_zone_changed
+  AFTER UPDATE OF analytics_timezone ON public.user_accounts
+  FOR EACH ROW
+  WHEN ((old.analytics_timezone IS DISTINCT FROM new.analytics_timezone))
+  EXECUTE FUNCTION private.analytics_account_zone_changed();
+
 CREATE TRIGGER renormalize_phones
   AFTER UPDATE OF default_phone_country ON public.user_accounts
   FOR EACH ROW
@@ -5210,12 +6119,22 @@ CREATE TRIGGER touch_updated_at
   FOR EACH ROW
   EXECUTE FUNCTION private.touch_updated_at();
 
+CREATE POLICY "members select" ON "private"."analytics_first_sales"
+  FOR SELECT
+  TO "authenticated"
+  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
+
 CREATE POLICY "members select" ON "private"."analytics_lead_daily"
   FOR SELECT
   TO "authenticated"
   USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
 
 CREATE POLICY "members select" ON "private"."analytics_lead_totals"
+  FOR SELECT
+  TO "authenticated"
+  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
+
+CREATE POLICY "members select" ON "private"."analytics_sale_daily"
   FOR SELECT
   TO "authenticated"
   USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
@@ -5261,6 +6180,11 @@ CREATE POLICY "members update" ON "public"."creatives"
   TO "authenticated"
   USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)))
   WITH CHECK ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
+
+CREATE POLICY "signed-in select" ON "public"."currency_rates"
+  FOR SELECT
+  TO "authenticated"
+  USING (true);
 
 CREATE POLICY "members select" ON "public"."directions"
   FOR SELECT
@@ -5318,6 +6242,8 @@ COMMENT ON COLUMN "amocrm"."rate_buckets"."tokens" IS 'Tokens left at refilled_a
 
 COMMENT ON COLUMN "public"."amocrm_deals"."deletion_seen_at" IS 'When (our clock) the observation is_deleted comes from was made: a delete/restore webhook''s receipt or the start of an API read. An older observation never changes is_deleted.';
 
+COMMENT ON FUNCTION "private"."account_money_settings"(uuid) IS 'An account''s revenue currency (the amoCRM account''s, null until read) and the time zone of its analytics days (its own choice, else the amoCRM account''s, else UTC). Members only see their own accounts.';
+
 COMMENT ON FUNCTION "private"."account_phone_country"(uuid) IS 'The default phone country of a user account (user_accounts.default_phone_country), RU when unknown. Security definer: a lead insert by a member reads it whatever that member may see.';
 
 COMMENT ON FUNCTION "private"."activate_amocrm_connection"(uuid, bigint, text) IS 'The connect flow verified the connection: active, with the amoCRM account id and the webhook destination.';
@@ -5336,17 +6262,29 @@ COMMENT ON FUNCTION "private"."amocrm_set_connection_state"(uuid, text, text) IS
 
 COMMENT ON FUNCTION "private"."amocrm_take_rate_token"(text, double precision, double precision) IS 'Atomically takes one token from the bucket p_bucket_key (refilling at p_rate_per_second up to p_capacity). Returns 0 when a token was taken, otherwise the milliseconds to wait before asking again. Safe under concurrency: the bucket row is locked for the duration of the call.';
 
+COMMENT ON FUNCTION "private"."analytics_account_zone_changed"() IS 'Trigger (after update of analytics_timezone on user_accounts): rebuild the account''s rollups when the zone its analytics days follow changed.';
+
+COMMENT ON FUNCTION "private"."analytics_amocrm_zone_changed"() IS 'Trigger (after insert/update/delete on amocrm.connections, when the amoCRM zone or the account changes): rebuild the rollups of an account that follows its amoCRM account''s zone when that zone changed.';
+
 COMMENT ON FUNCTION "private"."analytics_apply_lead_money"(bigint, integer, numeric, integer, numeric) IS 'Add paid-sale / repeat-purchase deltas to one product lead and to the rollup row it is in (conversion flips when its paid sales go 0 → 1 or 1 → 0). No-op for a lead that no longer exists.';
+
+COMMENT ON FUNCTION "private"."analytics_book_sale"(text, uuid, bigint, timestamp with time zone, numeric) IS 'Book one paid sale on its local close day: in its lead''s creative/direction when the lead is of the same account, else as unattributed.';
 
 COMMENT ON FUNCTION "private"."analytics_bump"(uuid, uuid, uuid, date, integer, integer, integer, integer, numeric, integer, numeric) IS 'Add deltas to one lead bucket: its daily rollup row and its all-time totals row, creating them when missing. Internal to the analytics triggers.';
 
-COMMENT ON FUNCTION "private"."analytics_day"(timestamp with time zone) IS 'The rollup day of a timestamp: its date in UTC (date-range arguments of the funnel functions are UTC days); 1970-01-01 for a missing timestamp.';
+COMMENT ON FUNCTION "private"."analytics_day"(timestamp with time zone, text) IS 'The rollup day of a timestamp: its local date in the account''s analytics time zone (see private.analytics_time_zone; the date-range arguments of the funnel functions are such days); 1970-01-01 for a missing timestamp.';
 
 COMMENT ON FUNCTION "private"."analytics_expected_credits"(uuid) IS 'From scratch: the lead each product-recorded purchase of an account is credited to (see analytics_repeat_credits).';
 
 COMMENT ON FUNCTION "private"."analytics_expected_rollup"(uuid) IS 'From scratch: what private.analytics_lead_daily must hold for an account (the oracle the triggers are tested against, and the source of private.analytics_rebuild).';
 
+COMMENT ON FUNCTION "private"."analytics_expected_sale_bookings"(uuid) IS 'From scratch: where each paid sale of an account belongs in the sale-date rollup.';
+
+COMMENT ON FUNCTION "private"."analytics_expected_sale_rollup"(uuid) IS 'From scratch: what private.analytics_sale_daily must hold for an account (oracle of the sale-date triggers).';
+
 COMMENT ON FUNCTION "private"."analytics_lead_changed"() IS 'Trigger (after update on leads, per row, only when qualification, creative, direction, created_at, account or phone changed): move the lead''s counts and money between rollup rows; re-credit purchases on phone changes.';
+
+COMMENT ON FUNCTION "private"."analytics_lead_sales_moved"() IS 'Trigger (after update on leads, per row, when creative, direction, created_at or account changed): re-book the lead''s paid sales under its new key and refresh its first paid sale (its own day may have moved).';
 
 COMMENT ON FUNCTION "private"."analytics_leads_deleted"() IS 'Trigger (after delete on leads, per statement): take the deleted leads and their money out of the daily and total rollups, and re-credit the purchases they had.';
 
@@ -5354,13 +6292,25 @@ COMMENT ON FUNCTION "private"."analytics_leads_inserted"() IS 'Trigger (after in
 
 COMMENT ON FUNCTION "private"."analytics_purchases_changed"() IS 'Trigger (after insert/update/delete on purchases, per statement): re-credit product-recorded purchases of the phones the statement touched.';
 
-COMMENT ON FUNCTION "private"."analytics_rebuild"(uuid) IS 'Replace one account''s funnel rollups (daily, totals, spend totals), lead money and purchase credits with numbers computed from scratch. Repair tool and bulk-load path (load with triggers off, then rebuild); blocks writes to leads/sales/purchases/ad_spend_daily while it runs.';
+COMMENT ON FUNCTION "private"."analytics_rebuild"(uuid) IS 'Replace one account''s funnel rollups (daily, totals, spend totals, sale-date rollup), lead money and purchase credits with numbers computed from scratch (also the way a new analytics time zone takes effect). Repair tool and bulk-load path (load with triggers off, then rebuild); blocks writes to leads/sales/purchases/ad_spend_daily while it runs.';
+
+COMMENT ON FUNCTION "private"."analytics_rebuild_sale_dates"(uuid) IS 'Replace one account''s sale-date rollup, bookings and first sales with numbers computed from scratch. Called by private.analytics_rebuild, which holds the locks.';
 
 COMMENT ON FUNCTION "private"."analytics_recompute_phones"(uuid[], text[]) IS 'Re-credit the product-recorded purchases of the given (account, phone) pairs to the newest lead with that phone created at or before each purchase, moving repeat revenue between leads by the net difference.';
 
+COMMENT ON FUNCTION "private"."analytics_refresh_first_sale"(bigint) IS 'Recompute which paid sale is a lead''s first (from its bookings) and move its first_sales count and time-to-sale row accordingly; removes them when the lead has no paid sale left.';
+
+COMMENT ON FUNCTION "private"."analytics_sale_bump"(uuid, date, boolean, uuid, uuid, integer, numeric, integer) IS 'Add deltas to one sale-date rollup row, creating it when missing. Internal to the sale-date triggers.';
+
 COMMENT ON FUNCTION "private"."analytics_sale_changed"() IS 'Trigger (after insert/update/delete on sales, per row, only for paid sales with a lead): move paid-sale count and revenue onto the lead and its rollup row; pending/cancelled sales count for nothing. Refuses a sale whose lead is not in the sale''s account.';
 
+COMMENT ON FUNCTION "private"."analytics_sale_date_changed"() IS 'Trigger (after insert/update/delete on sales, per row, only when paid sales are involved): re-book the sale on its local close day and refresh its lead''s first paid sale.';
+
 COMMENT ON FUNCTION "private"."analytics_spend_changed"() IS 'Trigger (after insert/update/delete on ad_spend_daily, per row): keep the all-time spend per creative and currency.';
+
+COMMENT ON FUNCTION "private"."analytics_time_zone"(uuid) IS 'The zone of an account''s analytics days: its own choice (user_accounts.analytics_timezone), else its amoCRM account''s (read at connect and sync), else UTC. Internal to the analytics triggers (they run as owner).';
+
+COMMENT ON FUNCTION "private"."analytics_unbook_sale"(text) IS 'Take one paid sale back out of the sale-date rollup (as it was booked); returns the lead it was booked on.';
 
 COMMENT ON FUNCTION "private"."apply_contact_event"(uuid, bigint, jsonb) IS 'Apply a contact add/update webhook: store the normalized phone on its deals and attribute them by phone.';
 
@@ -5392,6 +6342,8 @@ COMMENT ON FUNCTION "private"."connection_statuses"() IS 'Per-connection health 
 
 COMMENT ON FUNCTION "private"."cost_per"(numeric, numeric) IS 'Spend per unit (lead, qualified lead, conversion), rounded to 2 decimals; null without spend or without units.';
 
+COMMENT ON FUNCTION "private"."currency_rate"(text, text, date) IS 'How many p_to one p_from is worth on p_on: 1 for the same currency, else the latest rate dated on or before p_on (direct pair first, then the inverse of the reverse pair); null when no rate is recorded.';
+
 COMMENT ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) IS 'True when any stage the deal has been in (history, either side, or where it is now) qualifies (see private.stage_qualifies).';
 
 COMMENT ON FUNCTION "private"."defer_job"(bigint, text) IS 'A claimed job that could not run through no fault of its own (the account''s circuit breaker is open): back to runnable, its attempt given back, the reason recorded. private.claim_jobs leaves it until the breaker closes.';
@@ -5408,11 +6360,17 @@ COMMENT ON FUNCTION "private"."fail_job"(bigint, text) IS 'Record a failed attem
 
 COMMENT ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) IS 'Close a run record as done, or failed with its error.';
 
+COMMENT ON FUNCTION "private"."funnel_basis"(text) IS 'True for the sale-date basis, false for the lead-date cohort; any other value is an error (22023).';
+
+COMMENT ON FUNCTION "private"."funnel_spend"(uuid, date, date, text) IS 'Spend rows of an account for a spend-date range (null, null = all time: per creative and currency, foreign currencies per day): amount in its own currency, converted into p_currency (the revenue currency; null = unknown, then no conversion), and the spend day whose rate is missing (converted is then null).';
+
 COMMENT ON FUNCTION "private"."heartbeat_jobs"(bigint[], text) IS 'A live worker renews the locks of the jobs it holds (claimed and not finished). Returns how many it still holds.';
 
 COMMENT ON FUNCTION "private"."invoke_function"(text, jsonb) IS 'Call an Edge Function asynchronously (pg_net) with the cron secret from Vault. Returns the pg_net request id.';
 
 COMMENT ON FUNCTION "private"."is_newer_state"(timestamp with time zone, text, timestamp with time zone, text) IS 'Whether a deal state (amoCRM time, tiebreak) is newer than the stored one.';
+
+COMMENT ON FUNCTION "private"."is_time_zone"(text) IS 'True for a time zone name Postgres knows (IANA form such as Europe/Moscow or UTC); false otherwise.';
 
 COMMENT ON FUNCTION "private"."kick_worker"() IS 'Trigger (after insert on amocrm.jobs, per statement): call the worker function when the statement queued a job.';
 
@@ -5466,6 +6424,8 @@ COMMENT ON FUNCTION "private"."reconcile_high_water"(uuid) IS 'Unix time up to w
 
 COMMENT ON FUNCTION "private"."reconcile_watermark"(uuid, interval) IS 'Unix time an incremental reconcile reads from: the high-water of finished reconcile/backfill runs minus an overlap for same-second writes and clock skew (0 = read everything). Never from webhook-written rows.';
 
+COMMENT ON FUNCTION "private"."record_amocrm_account_settings"(uuid, text, text, text) IS 'Keep what GET /api/v4/account?with=datetime_settings says on the connection: currency, its symbol, time zone (read at connect and at every pipeline sync). A new zone rebuilds the analytics of an account that follows the amoCRM zone (trigger analytics_amocrm_time_zone_changed). Returns the stored settings.';
+
 COMMENT ON FUNCTION "private"."record_sync_progress"(bigint, jsonb, integer, integer, integer, integer, jsonb) IS 'Add one step''s pages/leads/healed/errors to a sync run and merge its cursor and details.';
 
 COMMENT ON FUNCTION "private"."record_transition"(uuid, bigint, integer, integer, integer, integer, timestamp with time zone, text, boolean, jsonb) IS 'Insert a status transition into history once (private.transition_key); a guessed "from" never duplicates a reported arrival, a reported one replaces the guess, a known "from" pipeline corrects a guessed one.';
@@ -5481,6 +6441,8 @@ COMMENT ON FUNCTION "private"."requalify_after_catalog_change"(jsonb, jsonb) IS 
 COMMENT ON FUNCTION "private"."request_pipeline_sync"(uuid) IS 'Queue a pipeline sync for an account the caller belongs to; the worker runs it within seconds.';
 
 COMMENT ON FUNCTION "private"."requeue_dead_jobs"(uuid) IS 'Operator: give every dead job (of one user account, or all) a fresh attempt budget and make it runnable now. Their last_error stays until they run. Returns how many. Called by the amocrm-requeue-dead-jobs function.';
+
+COMMENT ON FUNCTION "private"."roi_null_reason"(boolean, numeric, text, text, date) IS 'Why roi (and, for a missing rate or no spend, cpl/cpql/cpa) is null: no spend, no exchange rate for a spend day, the amoCRM account''s currency not known yet, spend in several currencies, zero spend; null when roi is computed.';
 
 COMMENT ON FUNCTION "private"."roi_percent"(numeric, numeric) IS '(revenue - spend) / spend x 100, rounded to 2 decimals; null without spend.';
 
@@ -5504,6 +6466,8 @@ COMMENT ON FUNCTION "private"."sync_deal_derived_state"() IS 'Trigger (before in
 
 COMMENT ON FUNCTION "private"."sync_pipeline_stages"(uuid, jsonb) IS 'Upsert an account''s pipelines/stages from the API (names, colors, sort), keep is_qualified_stage, archive stages amoCRM no longer has. Returns {stages, archived}.';
 
+COMMENT ON FUNCTION "private"."time_to_sale_per"(text) IS 'True for rows per creative, false per direction; any other value is an error (22023).';
+
 COMMENT ON FUNCTION "private"."touch_updated_at"() IS 'Trigger: set updated_at to now() on update.';
 
 COMMENT ON FUNCTION "private"."transition_key"(bigint, integer, integer, integer, timestamp with time zone) IS 'History key of a transition: deal, target pipeline and status, amoCRM second, from status.';
@@ -5518,25 +6482,31 @@ COMMENT ON FUNCTION "private"."webhook_int"(text) IS 'A webhook string value as 
 
 COMMENT ON FUNCTION "private"."webhook_numeric"(text) IS 'A webhook string value as numeric, or null when it is not a number.';
 
-COMMENT ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid) IS 'Funnel and ROI per creative for a lead-date cohort (UTC days, inclusive, null = open): leads, qualified, qualification_rate, conversions, conversion_rate (of qualified), revenue (paid sales), repeat_revenue, spend, cpl, cpql, cpa, roi. creative_id null = leads without a creative. Optional direction filter. Runs as the caller: RLS scopes it to accounts the caller belongs to.';
+COMMENT ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid, text) IS 'Funnel and ROI per creative (README "Metrics"): leads, qualified, qualification_rate, conversions, conversion_rate (of qualified), paid_sales, revenue, repeat_revenue, spend, cpl, cpql, cpa, roi in cost_currency (the amoCRM account''s; spend converted by day), roi_null_reason. Range in local days of the account''s zone; p_basis lead_date (cohort) or sale_date (sold in the range). creative_id null = leads without a creative. Optional direction filter. Runs as the caller (RLS).';
 
-COMMENT ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid) IS 'Funnel and ROI per direction for a lead-date cohort (same metrics as creative_funnel). Leads count by their own direction, spend by the direction of its creative; direction_id null = neither. Runs as the caller.';
+COMMENT ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid, text) IS 'Funnel and ROI per direction (same metrics and bases as creative_funnel). Leads and sales count by their lead''s direction, spend by the direction of its creative; direction_id null = neither. Runs as the caller.';
 
-COMMENT ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid) IS 'Funnel and ROI per day (lead creation day for lead metrics, spend day for spend), every day of the range present (zeros when empty), for charts. Optional direction and creative filters. Runs as the caller.';
+COMMENT ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid, text) IS 'Funnel and ROI per local day (lead creation day for lead metrics, spend day for spend; on the sale_date basis sale close day for money), every day of the range present (zeros when empty), for charts. Optional direction and creative filters. Runs as the caller.';
 
 COMMENT ON FUNCTION "public"."qualification_stats"(uuid, uuid) IS 'The requirements'' GET qualification-stats?userAccountId=&directionId= (Steps 4-5): per creative, all time, leads, qualified_leads, qualification_rate, conversions, conversion_rate (of qualified). creative_id null = leads without a creative. Runs as the caller.';
 
 COMMENT ON FUNCTION "public"."request_pipeline_sync"(uuid) IS 'RPC for the dashboard: queue a pipeline sync of one of your accounts (supabase.rpc(''request_pipeline_sync'')).';
 
+COMMENT ON FUNCTION "public"."revenue_totals"(uuid, date, date) IS 'Revenue of one account for a period by sale date (local close days of its analytics zone, inclusive, null = open), in its amoCRM currency: paid_revenue (all paid sales closed in it) = attributed_revenue (what creative_funnel with p_basis sale_date adds up to) + unattributed_revenue; unreconciled_revenue shows any difference; amocrm_won_* = won deals in the mirror closed in the period, to compare with amoCRM''s report. No row for an account the caller cannot see.';
+
 COMMENT ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) IS 'Time in stage from the status history of product leads: per stage, completed visits (entered in the range, UTC days inclusive, and left since), visits still open, avg and median hours of the completed ones. Runs as the caller.';
 
 COMMENT ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, uuid) IS 'Pipeline funnel of product leads created in the range (UTC days, inclusive; optional pipeline, creative and direction filters): per stage in sort order leads_in_stage, leads_entered, leads_reached (this stage or further, wins pass every stage, lost counts only itself), reached_rate (% of first stage), step_rate (% of previous stage). Runs as the caller.';
+
+COMMENT ON FUNCTION "public"."time_to_sale"(uuid, date, date, text, text, uuid) IS 'Median whole local days from lead creation to first paid sale, per creative (p_per creative; creative_id null = leads without one) or per direction, over the leads created in the range (p_basis lead_date) or first bought in it (sale_date); converted_leads = how many leads the median is over. Runs as the caller (RLS).';
 
 COMMENT ON TABLE "amocrm"."api_calls" IS 'Trace of amoCRM API calls made by the shared client: one row per logical call (retries folded into "retries"). Append-only and deliberately narrow; pruned by private.amocrm_prune_api_calls().';
 
 COMMENT ON TABLE "amocrm"."rate_buckets" IS 'Token bucket per amoCRM account (key = "<subdomain>.<base_domain>"), shared by every function instance so that all of them together stay under the account''s request rate. Written only by private.amocrm_take_rate_token(); refilled_at doubles as the "last touched" time, so there is no updated_at trigger on this hot row.';
 
-COMMENT ON TABLE "private"."analytics_lead_daily" IS 'Funnel rollup per (account, creative, direction, UTC day of lead creation); maintained by triggers on leads, sales and purchases. Counters are never indexed, so every bump is a HOT update.';
+COMMENT ON TABLE "private"."analytics_first_sales" IS 'Per lead with a paid sale: the local day of its first paid sale and of its creation (time to sale).';
+
+COMMENT ON TABLE "private"."analytics_lead_daily" IS 'Funnel rollup per (account, creative, direction, local day of lead creation); maintained by triggers on leads, sales and purchases. Counters are never indexed, so every bump is a HOT update.';
 
 COMMENT ON TABLE "private"."analytics_lead_money" IS 'Money attributed to one product lead (paid sales, credited product purchases). No foreign key to leads on purpose: the leads delete trigger needs these rows after the lead is gone, then removes them itself.';
 
@@ -5544,9 +6514,15 @@ COMMENT ON TABLE "private"."analytics_lead_totals" IS 'All-time funnel counts pe
 
 COMMENT ON TABLE "private"."analytics_repeat_credits" IS 'The lead each product-recorded purchase (purchases.amocrm_deal_id is null) is credited to, by phone.';
 
+COMMENT ON TABLE "private"."analytics_sale_bookings" IS 'Where each paid sale is booked in analytics_sale_daily, so a change takes back exactly what was booked.';
+
+COMMENT ON TABLE "private"."analytics_sale_daily" IS 'Sale-date rollup per (account, local day the sale closed, attributed, creative, direction): paid sales, revenue, and first_sales (leads whose first paid sale closed that day). Kept by triggers on sales and leads.';
+
 COMMENT ON TABLE "private"."analytics_spend_totals" IS 'All-time ad spend per creative and currency: the sum of public.ad_spend_daily, kept by its trigger.';
 
 COMMENT ON TABLE "public"."ad_spend_daily" IS 'Ad spend per creative per day (spend_date is the ad platform''s reporting day) and ISO 4217 currency. Input for cpl/cpql/cpa/roi in the funnel functions and views.';
+
+COMMENT ON TABLE "public"."currency_rates" IS 'Exchange rates by day: 1 from_currency = rate to_currency on rate_date. Spend is converted into the amoCRM account''s currency with the rate of its spend day (or the latest earlier one).';
 
 COMMENT ON VIEW "public"."account_revenue_totals" IS 'Per account: paid_revenue (all paid sales) = attributed_revenue (sum of the creative/direction funnels) + unattributed_revenue; unreconciled_revenue shows any difference (0 when consistent). amocrm_won_* describe the amoCRM mirror (won deals, their amount, without a lead, awaiting API confirmation) to compare with amoCRM. repeat_revenue = product purchases credited to leads by phone, out of product_purchases_revenue.';
 
@@ -5560,7 +6536,17 @@ COMMENT ON VIEW "public"."pipeline_stage_durations" IS 'All-time time in stage (
 
 COMMENT ON VIEW "public"."pipeline_stage_funnel" IS 'All-time pipeline funnel of product leads (see public.stage_funnel) for every account the caller belongs to.';
 
-COMMENT ON VIEW "public"."unattributed_revenue" IS 'Revenue no creative gets: paid sales without a product lead (source paid_sale), and won amoCRM deals without a lead whose sale is not confirmed yet (source won_deal_unconfirmed; not counted as revenue until confirmed).';
+COMMENT ON VIEW "public"."unattributed_revenue" IS 'Revenue no creative gets: paid sales without a product lead (source paid_sale), and won amoCRM deals without a lead whose sale is not confirmed yet (source won_deal_unconfirmed; not counted as revenue until confirmed). sale_day: the local close day in the account''s analytics zone.';
+
+REVOKE ALL ON FUNCTION "private"."account_money_settings"(uuid) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."account_money_settings"(uuid) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."account_money_settings"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."account_money_settings"(uuid) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."account_money_settings"(uuid) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."account_phone_country"(uuid) FROM PUBLIC;
 
@@ -5634,11 +6620,29 @@ GRANT EXECUTE ON FUNCTION "private"."amocrm_take_rate_token"(text, double precis
 
 GRANT EXECUTE ON FUNCTION "private"."amocrm_take_rate_token"(text, double precision, double precision) TO "service_role";
 
+REVOKE ALL ON FUNCTION "private"."analytics_account_zone_changed"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_account_zone_changed"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_account_zone_changed"() TO "postgres";
+
+REVOKE ALL ON FUNCTION "private"."analytics_amocrm_zone_changed"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_amocrm_zone_changed"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_amocrm_zone_changed"() TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."analytics_apply_lead_money"(bigint, integer, numeric, integer, numeric) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."analytics_apply_lead_money"(bigint, integer, numeric, integer, numeric) FROM "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."analytics_apply_lead_money"(bigint, integer, numeric, integer, numeric) TO "postgres";
+
+REVOKE ALL ON FUNCTION "private"."analytics_book_sale"(text, uuid, bigint, timestamp WITH time zone, numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_book_sale"(text, uuid, bigint, timestamp WITH time zone, numeric) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_book_sale"(text, uuid, bigint, timestamp WITH time zone, numeric) TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."analytics_bump"(uuid, uuid, uuid, date, integer, integer, integer, integer, numeric, integer, numeric) FROM PUBLIC;
 
@@ -5646,15 +6650,15 @@ REVOKE ALL ON FUNCTION "private"."analytics_bump"(uuid, uuid, uuid, date, intege
 
 GRANT EXECUTE ON FUNCTION "private"."analytics_bump"(uuid, uuid, uuid, date, integer, integer, integer, integer, numeric, integer, numeric) TO "postgres";
 
-REVOKE ALL ON FUNCTION "private"."analytics_day"(timestamp WITH time zone) FROM PUBLIC;
+REVOKE ALL ON FUNCTION "private"."analytics_day"(timestamp WITH time zone, text) FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."analytics_day"(timestamp WITH time zone) TO "authenticated";
+GRANT EXECUTE ON FUNCTION "private"."analytics_day"(timestamp WITH time zone, text) TO "authenticated";
 
-REVOKE ALL ON FUNCTION "private"."analytics_day"(timestamp WITH time zone) FROM "postgres";
+REVOKE ALL ON FUNCTION "private"."analytics_day"(timestamp WITH time zone, text) FROM "postgres";
 
-GRANT EXECUTE ON FUNCTION "private"."analytics_day"(timestamp WITH time zone) TO "postgres";
+GRANT EXECUTE ON FUNCTION "private"."analytics_day"(timestamp WITH time zone, text) TO "postgres";
 
-GRANT EXECUTE ON FUNCTION "private"."analytics_day"(timestamp WITH time zone) TO "service_role";
+GRANT EXECUTE ON FUNCTION "private"."analytics_day"(timestamp WITH time zone, text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."analytics_expected_credits"(uuid) FROM PUBLIC;
 
@@ -5672,11 +6676,33 @@ GRANT EXECUTE ON FUNCTION "private"."analytics_expected_rollup"(uuid) TO "postgr
 
 GRANT EXECUTE ON FUNCTION "private"."analytics_expected_rollup"(uuid) TO "service_role";
 
+REVOKE ALL ON FUNCTION "private"."analytics_expected_sale_bookings"(uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_expected_sale_bookings"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_expected_sale_bookings"(uuid) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_expected_sale_bookings"(uuid) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."analytics_expected_sale_rollup"(uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_expected_sale_rollup"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_expected_sale_rollup"(uuid) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_expected_sale_rollup"(uuid) TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."analytics_lead_changed"() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."analytics_lead_changed"() FROM "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."analytics_lead_changed"() TO "postgres";
+
+REVOKE ALL ON FUNCTION "private"."analytics_lead_sales_moved"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_lead_sales_moved"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_lead_sales_moved"() TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."analytics_leads_deleted"() FROM PUBLIC;
 
@@ -5704,11 +6730,29 @@ GRANT EXECUTE ON FUNCTION "private"."analytics_rebuild"(uuid) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."analytics_rebuild"(uuid) TO "service_role";
 
+REVOKE ALL ON FUNCTION "private"."analytics_rebuild_sale_dates"(uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_rebuild_sale_dates"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_rebuild_sale_dates"(uuid) TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."analytics_recompute_phones"(uuid[], text[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."analytics_recompute_phones"(uuid[], text[]) FROM "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."analytics_recompute_phones"(uuid[], text[]) TO "postgres";
+
+REVOKE ALL ON FUNCTION "private"."analytics_refresh_first_sale"(bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_refresh_first_sale"(bigint) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_refresh_first_sale"(bigint) TO "postgres";
+
+REVOKE ALL ON FUNCTION "private"."analytics_sale_bump"(uuid, date, boolean, uuid, uuid, integer, numeric, integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_sale_bump"(uuid, date, boolean, uuid, uuid, integer, numeric, integer) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_sale_bump"(uuid, date, boolean, uuid, uuid, integer, numeric, integer) TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."analytics_sale_changed"() FROM PUBLIC;
 
@@ -5716,11 +6760,29 @@ REVOKE ALL ON FUNCTION "private"."analytics_sale_changed"() FROM "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."analytics_sale_changed"() TO "postgres";
 
+REVOKE ALL ON FUNCTION "private"."analytics_sale_date_changed"() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_sale_date_changed"() FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_sale_date_changed"() TO "postgres";
+
 REVOKE ALL ON FUNCTION "private"."analytics_spend_changed"() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."analytics_spend_changed"() FROM "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."analytics_spend_changed"() TO "postgres";
+
+REVOKE ALL ON FUNCTION "private"."analytics_time_zone"(uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_time_zone"(uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_time_zone"(uuid) TO "postgres";
+
+REVOKE ALL ON FUNCTION "private"."analytics_unbook_sale"(text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."analytics_unbook_sale"(text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."analytics_unbook_sale"(text) TO "postgres";
 
 REVOKE ALL ON FUNCTION "private"."apply_contact_event"(uuid, bigint, jsonb) FROM PUBLIC;
 
@@ -5846,6 +6908,16 @@ GRANT EXECUTE ON FUNCTION "private"."cost_per"(numeric, numeric) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."cost_per"(numeric, numeric) TO "service_role";
 
+REVOKE ALL ON FUNCTION "private"."currency_rate"(text, text, date) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."currency_rate"(text, text, date) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."currency_rate"(text, text, date) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."currency_rate"(text, text, date) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."currency_rate"(text, text, date) TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) FROM "postgres";
@@ -5910,6 +6982,26 @@ GRANT EXECUTE ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) TO "p
 
 GRANT EXECUTE ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) TO "service_role";
 
+REVOKE ALL ON FUNCTION "private"."funnel_basis"(text) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."funnel_basis"(text) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."funnel_basis"(text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."funnel_basis"(text) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."funnel_basis"(text) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."funnel_spend"(uuid, date, date, text) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."funnel_spend"(uuid, date, date, text) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."funnel_spend"(uuid, date, date, text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."funnel_spend"(uuid, date, date, text) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."funnel_spend"(uuid, date, date, text) TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."heartbeat_jobs"(bigint[], text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."heartbeat_jobs"(bigint[], text) FROM "postgres";
@@ -5933,6 +7025,16 @@ REVOKE ALL ON FUNCTION "private"."is_newer_state"(timestamp WITH time zone, text
 GRANT EXECUTE ON FUNCTION "private"."is_newer_state"(timestamp WITH time zone, text, timestamp WITH time zone, text) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."is_newer_state"(timestamp WITH time zone, text, timestamp WITH time zone, text) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."is_time_zone"(text) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."is_time_zone"(text) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."is_time_zone"(text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."is_time_zone"(text) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."is_time_zone"(text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."kick_worker"() FROM PUBLIC;
 
@@ -6136,6 +7238,14 @@ GRANT EXECUTE ON FUNCTION "private"."reconcile_watermark"(uuid, interval) TO "po
 
 GRANT EXECUTE ON FUNCTION "private"."reconcile_watermark"(uuid, interval) TO "service_role";
 
+REVOKE ALL ON FUNCTION "private"."record_amocrm_account_settings"(uuid, text, text, text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "private"."record_amocrm_account_settings"(uuid, text, text, text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."record_amocrm_account_settings"(uuid, text, text, text) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."record_amocrm_account_settings"(uuid, text, text, text) TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."record_sync_progress"(bigint, jsonb, integer, integer, integer, integer, jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."record_sync_progress"(bigint, jsonb, integer, integer, integer, integer, jsonb) FROM "postgres";
@@ -6197,6 +7307,16 @@ REVOKE ALL ON FUNCTION "private"."requeue_dead_jobs"(uuid) FROM "postgres";
 GRANT EXECUTE ON FUNCTION "private"."requeue_dead_jobs"(uuid) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."requeue_dead_jobs"(uuid) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."roi_null_reason"(boolean, numeric, text, text, date) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."roi_null_reason"(boolean, numeric, text, text, date) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."roi_null_reason"(boolean, numeric, text, text, date) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."roi_null_reason"(boolean, numeric, text, text, date) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."roi_null_reason"(boolean, numeric, text, text, date) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."roi_percent"(numeric, numeric) FROM PUBLIC;
 
@@ -6282,6 +7402,16 @@ GRANT EXECUTE ON FUNCTION "private"."sync_pipeline_stages"(uuid, jsonb) TO "post
 
 GRANT EXECUTE ON FUNCTION "private"."sync_pipeline_stages"(uuid, jsonb) TO "service_role";
 
+REVOKE ALL ON FUNCTION "private"."time_to_sale_per"(text) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."time_to_sale_per"(text) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "private"."time_to_sale_per"(text) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."time_to_sale_per"(text) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "private"."time_to_sale_per"(text) TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."touch_updated_at"() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."touch_updated_at"() FROM "postgres";
@@ -6336,29 +7466,29 @@ GRANT EXECUTE ON FUNCTION "private"."webhook_numeric"(text) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."webhook_numeric"(text) TO "service_role";
 
-GRANT EXECUTE ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid) TO "authenticated";
+GRANT EXECUTE ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid, text) TO "authenticated";
 
-REVOKE ALL ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid) FROM "postgres";
+REVOKE ALL ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid, text) FROM "postgres";
 
-GRANT EXECUTE ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid) TO "postgres";
+GRANT EXECUTE ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid, text) TO "postgres";
 
-GRANT EXECUTE ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid) TO "service_role";
+GRANT EXECUTE ON FUNCTION "public"."creative_funnel"(uuid, date, date, uuid, text) TO "service_role";
 
-GRANT EXECUTE ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid) TO "authenticated";
+GRANT EXECUTE ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid, text) TO "authenticated";
 
-REVOKE ALL ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid) FROM "postgres";
+REVOKE ALL ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid, text) FROM "postgres";
 
-GRANT EXECUTE ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid) TO "postgres";
+GRANT EXECUTE ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid, text) TO "postgres";
 
-GRANT EXECUTE ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid) TO "service_role";
+GRANT EXECUTE ON FUNCTION "public"."direction_funnel"(uuid, date, date, uuid, text) TO "service_role";
 
-GRANT EXECUTE ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid) TO "authenticated";
+GRANT EXECUTE ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid, text) TO "authenticated";
 
-REVOKE ALL ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid) FROM "postgres";
+REVOKE ALL ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid, text) FROM "postgres";
 
-GRANT EXECUTE ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid) TO "postgres";
+GRANT EXECUTE ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid, text) TO "postgres";
 
-GRANT EXECUTE ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid) TO "service_role";
+GRANT EXECUTE ON FUNCTION "public"."funnel_daily"(uuid, date, date, uuid, uuid, text) TO "service_role";
 
 GRANT EXECUTE ON FUNCTION "public"."qualification_stats"(uuid, uuid) TO "authenticated";
 
@@ -6376,6 +7506,14 @@ GRANT EXECUTE ON FUNCTION "public"."request_pipeline_sync"(uuid) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "public"."request_pipeline_sync"(uuid) TO "service_role";
 
+GRANT EXECUTE ON FUNCTION "public"."revenue_totals"(uuid, date, date) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "public"."revenue_totals"(uuid, date, date) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."revenue_totals"(uuid, date, date) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."revenue_totals"(uuid, date, date) TO "service_role";
+
 GRANT EXECUTE ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) TO "authenticated";
 
 REVOKE ALL ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) FROM "postgres";
@@ -6391,6 +7529,14 @@ REVOKE ALL ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, 
 GRANT EXECUTE ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, uuid) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, uuid) TO "service_role";
+
+GRANT EXECUTE ON FUNCTION "public"."time_to_sale"(uuid, date, date, text, text, uuid) TO "authenticated";
+
+REVOKE ALL ON FUNCTION "public"."time_to_sale"(uuid, date, date, text, text, uuid) FROM "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."time_to_sale"(uuid, date, date, text, text, uuid) TO "postgres";
+
+GRANT EXECUTE ON FUNCTION "public"."time_to_sale"(uuid, date, date, text, text, uuid) TO "service_role";
 
 GRANT USAGE ON SCHEMA "amocrm" TO "service_role";
 
@@ -6416,6 +7562,8 @@ GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "am
 
 GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "amocrm"."webhook_inbox" TO "service_role";
 
+GRANT SELECT ON TABLE "private"."analytics_first_sales" TO "authenticated", "service_role";
+
 GRANT SELECT ON TABLE "private"."analytics_lead_daily" TO "authenticated", "service_role";
 
 GRANT SELECT ON TABLE "private"."analytics_lead_money" TO "service_role";
@@ -6423,6 +7571,10 @@ GRANT SELECT ON TABLE "private"."analytics_lead_money" TO "service_role";
 GRANT SELECT ON TABLE "private"."analytics_lead_totals" TO "authenticated", "service_role";
 
 GRANT SELECT ON TABLE "private"."analytics_repeat_credits" TO "service_role";
+
+GRANT SELECT ON TABLE "private"."analytics_sale_bookings" TO "service_role";
+
+GRANT SELECT ON TABLE "private"."analytics_sale_daily" TO "authenticated", "service_role";
 
 GRANT SELECT ON TABLE "private"."analytics_spend_totals" TO "authenticated", "service_role";
 
@@ -6465,6 +7617,12 @@ GRANT SELECT ON TABLE "public"."creatives" TO "authenticated";
 REVOKE ALL ON TABLE "public"."creatives" FROM "service_role";
 
 GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "public"."creatives" TO "service_role";
+
+REVOKE ALL ON TABLE "public"."currency_rates" FROM "authenticated";
+
+GRANT SELECT ON TABLE "public"."currency_rates" TO "authenticated";
+
+GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "public"."currency_rates" TO "service_role";
 
 REVOKE ALL ON TABLE "public"."directions" FROM "authenticated";
 
@@ -6509,6 +7667,10 @@ GRANT SELECT ON TABLE "public"."user_account_members" TO "authenticated";
 GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "public"."user_account_members" TO "service_role";
 
 REVOKE ALL ON TABLE "public"."user_accounts" FROM "authenticated";
+
+REVOKE ALL ("analytics_timezone") ON TABLE "public"."user_accounts" FROM "authenticated";
+
+GRANT UPDATE ("analytics_timezone") ON TABLE "public"."user_accounts" TO "authenticated";
 
 REVOKE ALL ("name") ON TABLE "public"."user_accounts" FROM "authenticated";
 
@@ -6575,3 +7737,9 @@ GRANT SELECT ON TABLE "public"."unattributed_revenue" TO "authenticated";
 REVOKE ALL ON TABLE "public"."unattributed_revenue" FROM "service_role";
 
 GRANT SELECT ON TABLE "public"."unattributed_revenue" TO "service_role";
+
+ALTER TABLE "amocrm"."connections"
+  ADD CONSTRAINT "connections_account_timezone_check" CHECK (private.is_time_zone(account_timezone));
+
+ALTER TABLE "public"."user_accounts"
+  ADD CONSTRAINT "user_accounts_analytics_timezone_check" CHECK (private.is_time_zone(analytics_timezone));

@@ -9,7 +9,10 @@ create table public.user_accounts (
   name text,
   updated_at timestamptz not null default now(),
   -- The country a phone written without a country code is read in (ISO 3166 code; KZ for Kazakhstan).
-  default_phone_country text not null default 'RU' check (default_phone_country ~ '^[A-Z]{2}$')
+  default_phone_country text not null default 'RU' check (default_phone_country ~ '^[A-Z]{2}$'),
+  -- The zone analytics days follow (IANA name); null = the connected amoCRM account's zone (UTC without one).
+  -- Changing it rebuilds the account's rollups (private.analytics_time_zone_changed).
+  analytics_timezone text constraint user_accounts_analytics_timezone_check check (private.is_time_zone(analytics_timezone))
 );
 
 create table public.directions (

@@ -32,7 +32,13 @@ create table amocrm.connections (
   webhook_checked_at timestamptz,
   webhook_disabled_seen_at timestamptz,
   webhook_repaired_at timestamptz,
-  webhook_repairs integer not null default 0
+  webhook_repairs integer not null default 0,
+  -- What GET /api/v4/account (?with=datetime_settings) says, read at connect and at every pipeline sync:
+  -- revenue (deal prices) is in account_currency; account_timezone is the default zone of analytics days.
+  account_currency text check (account_currency ~ '^[A-Z]{3}$'),
+  account_currency_symbol text,
+  account_timezone text check (private.is_time_zone(account_timezone)),
+  account_settings_read_at timestamptz
 );
 
 create index connections_amocrm_account_id_idx on amocrm.connections (amocrm_account_id);

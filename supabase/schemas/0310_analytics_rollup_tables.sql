@@ -4,14 +4,15 @@
 -- leads.
 --
 -- Objects:
---   private.analytics_lead_daily        one row per (account, creative, direction, UTC day of lead creation):
+--   private.analytics_lead_daily        one row per (account, creative, direction, local day of lead creation):
 --                                       date-range reads; members read their accounts' rows (RLS)
 --   private.analytics_lead_totals       the same without the day: all-time reads (RLS)
 --   private.analytics_spend_totals      ad spend per (creative, currency) for all time (RLS)
 --   private.analytics_lead_money        per product lead: paid sales and revenue, repeat purchases and revenue,
 --                                       and the rollup row they are booked in
 --   private.analytics_repeat_credits    which lead each product-recorded purchase is credited to
---   private.analytics_day()             the bucket day of a timestamp (UTC)
+--   private.analytics_day()             the bucket day of a timestamp: its local date in the account's zone
+--   private.analytics_time_zone()       that zone: the account's choice, else its amoCRM account's, else UTC
 --   private.analytics_bump()            add deltas to one lead bucket (daily row and totals row)
 --   private.analytics_apply_lead_money() add money deltas to one lead (money row + its bucket)
 --   private.analytics_recompute_phones() re-credit the product-recorded purchases of some phones
@@ -75,7 +76,7 @@ create table private.analytics_lead_daily (
 ) with (fillfactor = 80);
 
 comment on table private.analytics_lead_daily is
-  'Funnel rollup per (account, creative, direction, UTC day of lead creation); maintained by triggers on leads, '
+  'Funnel rollup per (account, creative, direction, local day of lead creation); maintained by triggers on leads, '
   'sales and purchases. Counters are never indexed, so every bump is a HOT update.';
 
 -- Date-range reads; the key above serves the account foreign key.

@@ -1,7 +1,7 @@
 -- ---------------------------------------------------------------------------------------------------------------
 -- Building blocks
 -- ---------------------------------------------------------------------------------------------------------------
-create or replace function private.analytics_day(p_at timestamptz)
+create or replace function private.analytics_day(p_at timestamptz, p_time_zone text default 'UTC')
 returns date
 language sql
 immutable
@@ -9,14 +9,33 @@ parallel safe
 set search_path = ''
 as $$
   -- Products that had leads before amo-roi may lack created_at on old rows: those count on 1970-01-01.
-  select coalesce((p_at at time zone 'UTC')::date, date '1970-01-01')
+  select coalesce((p_at at time zone p_time_zone)::date, date '1970-01-01')
 $$;
-comment on function private.analytics_day(timestamptz) is
-  'The rollup day of a timestamp: its date in UTC (date-range arguments of the funnel functions are UTC days); '
-  '1970-01-01 for a missing timestamp.';
-revoke all on function private.analytics_day(timestamp with time zone) from public;
-grant execute on function private.analytics_day(timestamp with time zone) to authenticated;
-grant execute on function private.analytics_day(timestamp with time zone) to service_role;
+comment on function private.analytics_day(timestamptz, text) is
+  'The rollup day of a timestamp: its local date in the account''s analytics time zone (see '
+  'private.analytics_time_zone; the date-range arguments of the funnel functions are such days); 1970-01-01 '
+  'for a missing timestamp.';
+revoke all on function private.analytics_day(timestamp with time zone, text) from public;
+grant execute on function private.analytics_day(timestamp with time zone, text) to authenticated;
+grant execute on function private.analytics_day(timestamp with time zone, text) to service_role;
+
+create or replace function private.analytics_time_zone(p_user_account_id uuid)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(
+    (select coalesce(a.analytics_timezone, c.account_timezone)
+     from public.user_accounts a
+     left join amocrm.connections c on c.user_account_id = a.id
+     where a.id = p_user_account_id),
+    'UTC')
+$$;
+comment on function private.analytics_time_zone(uuid) is
+  'The zone of an account''s analytics days: its own choice (user_accounts.analytics_timezone), else its amoCRM '
+  'account''s (read at connect and sync), else UTC. Internal to the analytics triggers (they run as owner).';
+revoke all on function private.analytics_time_zone(uuid) from public;
 
 create or replace function private.analytics_bump(
   p_user_account_id uuid,
@@ -92,7 +111,8 @@ declare
 begin
   -- FOR SHARE: a concurrent move of this lead to another bucket (creative/direction/day) waits for us and we
   -- for it, so the money always lands in the bucket the lead is in once both have committed.
-  select l.user_account_id, l.creative_id, l.direction_id, l.created_at into v_lead
+  select l.user_account_id, l.creative_id, l.direction_id, l.created_at,
+    private.analytics_time_zone(l.user_account_id) as time_zone into v_lead
   from public.leads l
   join public.user_accounts a on a.id = l.user_account_id
   where l.id = p_lead_id
@@ -107,7 +127,8 @@ begin
     lead_id, user_account_id, creative_id, direction_id, day, paid_sales, revenue, repeat_purchases, repeat_revenue
   ) values (
     p_lead_id, v_lead.user_account_id, v_lead.creative_id, v_lead.direction_id,
-    private.analytics_day(v_lead.created_at), p_paid_sales, p_revenue, p_repeat_purchases, p_repeat_revenue
+    private.analytics_day(v_lead.created_at, v_lead.time_zone), p_paid_sales, p_revenue, p_repeat_purchases,
+    p_repeat_revenue
   )
   on conflict (lead_id) do update set
     paid_sales = m.paid_sales + excluded.paid_sales,

@@ -11,11 +11,15 @@ declare
   v_accounts uuid[];
   v_phones text[];
 begin
-  with deltas as (
-    select n.user_account_id, n.creative_id, n.direction_id, private.analytics_day(n.created_at) as day,
+  with zones as (
+    -- Each account's analytics zone, looked up once per statement.
+    select z.user_account_id, private.analytics_time_zone(z.user_account_id) as time_zone
+    from (select distinct n.user_account_id from new_leads n where n.user_account_id is not null) z
+  ), deltas as (
+    select n.user_account_id, n.creative_id, n.direction_id, private.analytics_day(n.created_at, z.time_zone) as day,
       count(*)::integer as leads, (count(*) filter (where n.is_qualified))::integer as qualified_leads
     from new_leads n
-    where n.user_account_id is not null
+    join zones z on z.user_account_id = n.user_account_id
     group by 1, 2, 3, 4
   ), daily as (
     insert into private.analytics_lead_daily as r (user_account_id, creative_id, direction_id, day, leads, qualified_leads)
@@ -72,7 +76,10 @@ begin
   -- Sales of these leads were already detached by the foreign key (set null) before this statement trigger;
   -- that path skipped them because the leads were gone, so the money rows are still whole here.
   -- Lead money is looked up with = any (array): an index scan whatever the statement size.
-  with deltas as (
+  with zones as (
+    select z.user_account_id, private.analytics_time_zone(z.user_account_id) as time_zone
+    from (select distinct o.user_account_id from old_leads o where o.user_account_id is not null) z
+  ), deltas as (
     select x.user_account_id, x.creative_id, x.direction_id, x.day,
       -sum(x.leads)::integer as leads, -sum(x.qualified)::integer as qualified_leads,
       -sum(x.converted)::integer as converted_leads, -sum(x.paid_sales)::integer as paid_sales,
@@ -80,11 +87,11 @@ begin
       -sum(x.repeat_revenue) as repeat_revenue
     from (
       -- The lead itself where it is, its money where that is booked.
-      select o.user_account_id, o.creative_id, o.direction_id, private.analytics_day(o.created_at) as day,
+      select o.user_account_id, o.creative_id, o.direction_id, private.analytics_day(o.created_at, z.time_zone) as day,
         1 as leads, coalesce(o.is_qualified, false)::integer as qualified, 0 as converted, 0 as paid_sales,
         0::numeric as revenue, 0 as repeat_purchases, 0::numeric as repeat_revenue
       from old_leads o
-      where o.user_account_id is not null
+      join zones z on z.user_account_id = o.user_account_id
       union all
       select m.user_account_id, m.creative_id, m.direction_id, m.day, 0, 0, (m.paid_sales > 0)::integer,
         m.paid_sales, m.revenue, m.repeat_purchases, m.repeat_revenue
@@ -158,8 +165,11 @@ as $$
 declare
   v_old_q integer := coalesce(old.is_qualified, false)::integer;
   v_new_q integer := coalesce(new.is_qualified, false)::integer;
-  v_old_day date := private.analytics_day(old.created_at);
-  v_new_day date := private.analytics_day(new.created_at);
+  v_old_zone text := private.analytics_time_zone(old.user_account_id);
+  v_new_zone text := case when new.user_account_id is not distinct from old.user_account_id then v_old_zone
+    else private.analytics_time_zone(new.user_account_id) end;
+  v_old_day date := private.analytics_day(old.created_at, v_old_zone);
+  v_new_day date := private.analytics_day(new.created_at, v_new_zone);
   v_old_counted boolean;
   v_new_counted boolean;
   m private.analytics_lead_money;

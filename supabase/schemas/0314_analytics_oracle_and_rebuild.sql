@@ -46,7 +46,8 @@ as $$
     from private.analytics_expected_credits(p_user_account_id) c
     group by c.lead_id
   )
-  select l.user_account_id, l.creative_id, l.direction_id, private.analytics_day(l.created_at),
+  select l.user_account_id, l.creative_id, l.direction_id,
+    private.analytics_day(l.created_at, private.analytics_time_zone(p_user_account_id)),
     count(*), count(*) filter (where l.is_qualified), count(*) filter (where p.n > 0),
     coalesce(sum(p.n), 0), coalesce(sum(p.amount), 0), coalesce(sum(r.n), 0), coalesce(sum(r.amount), 0)
   from public.leads l
@@ -85,7 +86,8 @@ begin
   insert into private.analytics_lead_money (
     lead_id, user_account_id, creative_id, direction_id, day, paid_sales, revenue, repeat_purchases, repeat_revenue
   )
-  select x.lead_id, p_user_account_id, l.creative_id, l.direction_id, private.analytics_day(l.created_at),
+  select x.lead_id, p_user_account_id, l.creative_id, l.direction_id,
+    private.analytics_day(l.created_at, private.analytics_time_zone(p_user_account_id)),
     sum(x.paid_sales), sum(x.revenue), sum(x.repeat_purchases), sum(x.repeat_revenue)
   from (
     select s.lead_id, 1 as paid_sales, coalesce(s.amount, 0) as revenue, 0 as repeat_purchases, 0 as repeat_revenue
@@ -123,10 +125,13 @@ begin
   from public.ad_spend_daily s
   where s.user_account_id = p_user_account_id
   group by 1, 2, 3;
+
+  perform private.analytics_rebuild_sale_dates(p_user_account_id);
 end $$;
 comment on function private.analytics_rebuild(uuid) is
-  'Replace one account''s funnel rollups (daily, totals, spend totals), lead money and purchase credits with '
-  'numbers computed from scratch. Repair tool and bulk-load path (load with triggers off, then rebuild); blocks '
-  'writes to leads/sales/purchases/ad_spend_daily while it runs.';
+  'Replace one account''s funnel rollups (daily, totals, spend totals, sale-date rollup), lead money and '
+  'purchase credits with numbers computed from scratch (also the way a new analytics time zone takes effect). '
+  'Repair tool and bulk-load path (load with triggers off, then rebuild); blocks writes to '
+  'leads/sales/purchases/ad_spend_daily while it runs.';
 revoke all on function private.analytics_rebuild(uuid) from public;
 grant execute on function private.analytics_rebuild(uuid) to service_role;

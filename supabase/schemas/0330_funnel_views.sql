@@ -8,7 +8,8 @@
 create or replace view public.creative_funnel_stats with (security_invoker = true) as
 select a.id as user_account_id, f.creative_id, f.creative_name, f.direction_id, f.direction_name,
   f.leads, f.qualified_leads, f.qualification_rate, f.conversions, f.conversion_rate, f.paid_sales, f.revenue,
-  f.repeat_revenue, f.spend, f.spend_currency, f.cpl, f.cpql, f.cpa, f.roi
+  f.repeat_revenue, f.spend, f.spend_currency, f.cpl, f.cpql, f.cpa, f.roi, f.cost_currency, f.cost_spend,
+  f.roi_null_reason
 from public.user_accounts a
 cross join lateral public.creative_funnel(a.id) f;
 comment on view public.creative_funnel_stats is
@@ -17,7 +18,8 @@ comment on view public.creative_funnel_stats is
 create or replace view public.direction_funnel_stats with (security_invoker = true) as
 select a.id as user_account_id, f.direction_id, f.direction_name,
   f.leads, f.qualified_leads, f.qualification_rate, f.conversions, f.conversion_rate, f.paid_sales, f.revenue,
-  f.repeat_revenue, f.spend, f.spend_currency, f.cpl, f.cpql, f.cpa, f.roi
+  f.repeat_revenue, f.spend, f.spend_currency, f.cpl, f.cpql, f.cpa, f.roi, f.cost_currency, f.cost_spend,
+  f.roi_null_reason
 from public.user_accounts a
 cross join lateral public.direction_funnel(a.id) f;
 comment on view public.direction_funnel_stats is

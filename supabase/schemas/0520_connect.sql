@@ -2,6 +2,7 @@
 -- connection before its first call, and record what the verification call learned.
 --   private.upsert_amocrm_connection(…)   address, client credentials and (long-lived) token; not active yet
 --   private.activate_amocrm_connection(…) verified: active, with the amoCRM account id and webhook destination
+--   private.record_amocrm_account_settings(…) the account's currency and time zone (connect and every sync)
 create or replace function private.upsert_amocrm_connection(
   p_user_account_id uuid,
   p_subdomain text,
@@ -89,3 +90,33 @@ comment on function private.activate_amocrm_connection(uuid, bigint, text) is
   'The connect flow verified the connection: active, with the amoCRM account id and the webhook destination.';
 revoke all on function private.activate_amocrm_connection(uuid,bigint,text) from public;
 grant execute on function private.activate_amocrm_connection(uuid,bigint,text) to service_role;
+
+create or replace function private.record_amocrm_account_settings(
+  p_user_account_id uuid,
+  p_currency text,
+  p_currency_symbol text,
+  p_timezone text
+)
+returns jsonb
+language sql
+volatile
+set search_path = ''
+as $$
+  -- A value amoCRM did not send (or that is not a currency code / zone name) keeps what was known.
+  update amocrm.connections set
+    account_currency = coalesce(case when upper(p_currency) ~ '^[A-Z]{3}$' then upper(p_currency) end,
+      account_currency),
+    account_currency_symbol = coalesce(nullif(p_currency_symbol, ''), account_currency_symbol),
+    account_timezone = coalesce(case when private.is_time_zone(p_timezone) then p_timezone end, account_timezone),
+    account_settings_read_at = now(),
+    updated_at = now()
+  where user_account_id = p_user_account_id
+  returning jsonb_build_object('currency', account_currency, 'currencySymbol', account_currency_symbol,
+    'timezone', account_timezone)
+$$;
+comment on function private.record_amocrm_account_settings(uuid, text, text, text) is
+  'Keep what GET /api/v4/account?with=datetime_settings says on the connection: currency, its symbol, time zone '
+  '(read at connect and at every pipeline sync). A new zone rebuilds the analytics of an account that follows '
+  'the amoCRM zone (trigger analytics_amocrm_time_zone_changed). Returns the stored settings.';
+revoke all on function private.record_amocrm_account_settings(uuid,text,text,text) from public;
+grant execute on function private.record_amocrm_account_settings(uuid,text,text,text) to service_role;

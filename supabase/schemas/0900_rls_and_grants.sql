@@ -34,12 +34,13 @@ revoke all on sequence public.leads_id_seq from anon, authenticated;
 
 grant usage on sequence public.leads_id_seq to service_role;
 
--- user_accounts: members read their accounts and may rename them; accounts are created by the service.
+-- user_accounts: members read their accounts and may rename them and choose their analytics time zone;
+-- accounts are created by the service.
 alter table public.user_accounts enable row level security;
 
 revoke all on public.user_accounts from anon, authenticated;
 
-grant select, update (name) on public.user_accounts to authenticated;
+grant select, update (name, analytics_timezone) on public.user_accounts to authenticated;
 
 grant all on public.user_accounts to service_role;
 

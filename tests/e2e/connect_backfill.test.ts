@@ -34,7 +34,14 @@ Deno.test({
     });
     const subdomain = `cold${crypto.randomUUID().slice(0, 8)}`;
     // Lists keep `_links.next` on their last page (reported for some endpoints): following it gives 204.
-    sim.createAccount({ subdomain, ...CREDENTIALS, modes: { nextOnLastPage: true } });
+    // A Kazakh account: tenge, Almaty time (the connection must learn both from GET /api/v4/account).
+    sim.createAccount({
+      subdomain,
+      ...CREDENTIALS,
+      modes: { nextOnLastPage: true },
+      currency: "KZT",
+      timezone: "Asia/Almaty",
+    });
     const [{ id: userAccountId }] = await sql`
       insert into public.user_accounts (name) values (${`e2e connect ${subdomain}`}) returning id`;
     try {
@@ -105,11 +112,17 @@ Deno.test({
       );
 
       const [connection] = await sql`
-        select id, state, token_kind, amocrm_account_id::int as account_id, webhook_destination, refresh_token is not null as has_refresh
+        select id, state, token_kind, amocrm_account_id::int as account_id, webhook_destination, refresh_token is not null as has_refresh,
+          account_currency, account_currency_symbol, account_timezone
         from amocrm.connections where user_account_id = ${userAccountId}`;
       assert.deepEqual(
         [connection.state, connection.token_kind, connection.account_id, connection.has_refresh],
         ["active", "oauth", result.amocrmAccountId, true],
+      );
+      assert.deepEqual(
+        [connection.account_currency, connection.account_currency_symbol, connection.account_timezone],
+        ["KZT", "₸", "Asia/Almaty"],
+        "connect keeps the account's currency and time zone on the connection",
       );
       const subscribed = sim.accountSummary(subdomain).webhooks.find((w) =>
         w.destination === connection.webhook_destination

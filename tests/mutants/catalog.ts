@@ -621,10 +621,10 @@ export const mutants: Mutant[] = [
   },
   {
     id: "conversion-rate-over-all-leads",
-    fault: "conversion_rate divides by all leads instead of qualified leads (the spec's definition)",
-    target: { kind: "function", signature: "public.creative_funnel(uuid, date, date, uuid)" },
-    find: "private.percent_of(t.conversions, t.qualified_leads)",
-    replace: "private.percent_of(t.conversions, t.leads)",
+    fault: "conversion_rate divides by all leads instead of qualified leads (the requirements' definition)",
+    target: { kind: "function", signature: "public.creative_funnel(uuid, date, date, uuid, text)" },
+    find: "private.percent_of(c.conversions, c.qualified_leads)",
+    replace: "private.percent_of(c.conversions, c.leads)",
     tests: ["analytics_metrics.test.sql"],
   },
   {

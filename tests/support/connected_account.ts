@@ -37,7 +37,15 @@ export async function connectSimulatedAccount(
   sql: Sql,
   sim: Simulator,
   /** subscribe: false connects without a webhook (amoCRM history made before the connect sends none). */
-  opts: { functionsUrl: string; label: string; modes?: Partial<AccountModes>; subscribe?: boolean },
+  opts: {
+    functionsUrl: string;
+    label: string;
+    modes?: Partial<AccountModes>;
+    subscribe?: boolean;
+    /** The simulated account's currency and time zone (default RUB, Europe/Moscow). */
+    currency?: string;
+    timezone?: string;
+  },
 ): Promise<ConnectedAccount> {
   const suffix = crypto.randomUUID().slice(0, 8);
   const subdomain = `e2e${suffix}`;
@@ -49,6 +57,8 @@ export async function connectSimulatedAccount(
     clientSecret: "amo-roi-secret",
     redirectUri: "https://app.example/amocrm/callback",
     modes: opts.modes,
+    currency: opts.currency,
+    timezone: opts.timezone,
   });
   const token = sim.mintTokens(subdomain, { longLived: true, clientId: "amo-roi" });
 

@@ -285,6 +285,20 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"currency_rates": {
+                  Row: {
+                    "created_at": string,"from_currency": string,"rate": number,"rate_date": string,"to_currency": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"from_currency": string,"rate": number,"rate_date": string,"to_currency": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"from_currency"?: string,"rate"?: number,"rate_date"?: string,"to_currency"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"directions": {
                   Row: {
                     "created_at": string,"id": string,"name": string | null,"updated_at": string,"user_account_id": string | null
@@ -567,14 +581,14 @@ isOneToOne: false
                   ]
                 },"user_accounts": {
                   Row: {
-                    "created_at": string,"default_phone_country": string,"id": string,"name": string | null,"updated_at": string
+                    "analytics_timezone": string | null,"created_at": string,"default_phone_country": string,"id": string,"name": string | null,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"default_phone_country"?: string,"id"?: string,"name"?: string | null,"updated_at"?: string
+                    "analytics_timezone"?: string | null,"created_at"?: string,"default_phone_country"?: string,"id"?: string,"name"?: string | null,"updated_at"?: string
                   }
                   Update: {
-                    "created_at"?: string,"default_phone_country"?: string,"id"?: string,"name"?: string | null,"updated_at"?: string
+                    "analytics_timezone"?: string | null,"created_at"?: string,"default_phone_country"?: string,"id"?: string,"name"?: string | null,"updated_at"?: string
                   }
                   Relationships: [
                     
@@ -600,7 +614,7 @@ isOneToOne: false
                   ]
                 },"creative_funnel_stats": {
                   Row: {
-                    "conversion_rate": number | null,"conversions": number | null,"cpa": number | null,"cpl": number | null,"cpql": number | null,"creative_id": string | null,"creative_name": string | null,"direction_id": string | null,"direction_name": string | null,"leads": number | null,"paid_sales": number | null,"qualification_rate": number | null,"qualified_leads": number | null,"repeat_revenue": number | null,"revenue": number | null,"roi": number | null,"spend": number | null,"spend_currency": string | null,"user_account_id": string
+                    "conversion_rate": number | null,"conversions": number | null,"cost_currency": string | null,"cost_spend": number | null,"cpa": number | null,"cpl": number | null,"cpql": number | null,"creative_id": string | null,"creative_name": string | null,"direction_id": string | null,"direction_name": string | null,"leads": number | null,"paid_sales": number | null,"qualification_rate": number | null,"qualified_leads": number | null,"repeat_revenue": number | null,"revenue": number | null,"roi": number | null,"roi_null_reason": string | null,"spend": number | null,"spend_currency": string | null,"user_account_id": string
                   }
                   ComputedFields: never
                   Relationships: [
@@ -608,7 +622,7 @@ isOneToOne: false
                   ]
                 },"direction_funnel_stats": {
                   Row: {
-                    "conversion_rate": number | null,"conversions": number | null,"cpa": number | null,"cpl": number | null,"cpql": number | null,"direction_id": string | null,"direction_name": string | null,"leads": number | null,"paid_sales": number | null,"qualification_rate": number | null,"qualified_leads": number | null,"repeat_revenue": number | null,"revenue": number | null,"roi": number | null,"spend": number | null,"spend_currency": string | null,"user_account_id": string
+                    "conversion_rate": number | null,"conversions": number | null,"cost_currency": string | null,"cost_spend": number | null,"cpa": number | null,"cpl": number | null,"cpql": number | null,"direction_id": string | null,"direction_name": string | null,"leads": number | null,"paid_sales": number | null,"qualification_rate": number | null,"qualified_leads": number | null,"repeat_revenue": number | null,"revenue": number | null,"roi": number | null,"roi_null_reason": string | null,"spend": number | null,"spend_currency": string | null,"user_account_id": string
                   }
                   ComputedFields: never
                   Relationships: [
@@ -632,7 +646,7 @@ isOneToOne: false
                   ]
                 },"unattributed_revenue": {
                   Row: {
-                    "amocrm_deal_id": number | null,"amount": number | null,"client_phone_e164": string | null,"closed_at": string | null,"deal_name": string | null,"pipeline_id": number | null,"source": string | null,"user_account_id": string | null
+                    "amocrm_deal_id": number | null,"amount": number | null,"client_phone_e164": string | null,"closed_at": string | null,"deal_name": string | null,"pipeline_id": number | null,"sale_day": string | null,"source": string | null,"user_account_id": string | null
                   }
                   ComputedFields: never
                   Relationships: [
@@ -642,18 +656,18 @@ isOneToOne: false
           }
           Functions: {
             "creative_funnel":
-{ Args: { "p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
-              "conversion_rate": number,"conversions": number,"cpa": number,"cpl": number,"cpql": number,"creative_id": string,"creative_name": string,"direction_id": string,"direction_name": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"spend": number,"spend_currency": string
+{ Args: { "p_basis"?: string,"p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
+              "conversion_rate": number,"conversions": number,"cost_currency": string,"cost_spend": number,"cpa": number,"cpl": number,"cpql": number,"creative_id": string,"creative_name": string,"direction_id": string,"direction_name": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"roi_null_reason": string,"spend": number,"spend_currency": string
             }[]
                            },
 "direction_funnel":
-{ Args: { "p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
-              "conversion_rate": number,"conversions": number,"cpa": number,"cpl": number,"cpql": number,"direction_id": string,"direction_name": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"spend": number,"spend_currency": string
+{ Args: { "p_basis"?: string,"p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
+              "conversion_rate": number,"conversions": number,"cost_currency": string,"cost_spend": number,"cpa": number,"cpl": number,"cpql": number,"direction_id": string,"direction_name": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"roi_null_reason": string,"spend": number,"spend_currency": string
             }[]
                            },
 "funnel_daily":
-{ Args: { "p_creative_id"?: string,"p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
-              "conversion_rate": number,"conversions": number,"cpa": number,"cpl": number,"cpql": number,"day": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"spend": number,"spend_currency": string
+{ Args: { "p_basis"?: string,"p_creative_id"?: string,"p_direction_id"?: string,"p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
+              "conversion_rate": number,"conversions": number,"cost_currency": string,"cost_spend": number,"cpa": number,"cpl": number,"cpql": number,"day": string,"leads": number,"paid_sales": number,"qualification_rate": number,"qualified_leads": number,"repeat_revenue": number,"revenue": number,"roi": number,"roi_null_reason": string,"spend": number,"spend_currency": string
             }[]
                            },
 "qualification_stats":
@@ -664,6 +678,11 @@ isOneToOne: false
 "request_pipeline_sync":
 { Args: { "p_user_account_id": string }; Returns: number
                            },
+"revenue_totals":
+{ Args: { "p_from"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
+              "amocrm_won_amount": number,"amocrm_won_deals": number,"attributed_paid_sales": number,"attributed_revenue": number,"currency": string,"paid_revenue": number,"paid_sales": number,"unattributed_paid_sales": number,"unattributed_revenue": number,"unreconciled_revenue": number,"user_account_id": string
+            }[]
+                           },
 "stage_durations":
 { Args: { "p_from"?: string,"p_pipeline_id"?: number,"p_to"?: string,"p_user_account_id": string }; Returns: {
               "avg_hours": number,"completed_visits": number,"median_hours": number,"open_visits": number,"pipeline_id": number,"pipeline_name": string,"sort_order": number,"status_id": number,"status_name": string
@@ -672,6 +691,11 @@ isOneToOne: false
 "stage_funnel":
 { Args: { "p_creative_id"?: string,"p_direction_id"?: string,"p_from"?: string,"p_pipeline_id"?: number,"p_to"?: string,"p_user_account_id": string }; Returns: {
               "is_qualified_stage": boolean,"leads_entered": number,"leads_in_stage": number,"leads_reached": number,"pipeline_id": number,"pipeline_name": string,"reached_rate": number,"sort_order": number,"status_id": number,"status_name": string,"step_rate": number
+            }[]
+                           },
+"time_to_sale":
+{ Args: { "p_basis"?: string,"p_direction_id"?: string,"p_from"?: string,"p_per"?: string,"p_to"?: string,"p_user_account_id": string }; Returns: {
+              "converted_leads": number,"creative_id": string,"creative_name": string,"direction_id": string,"direction_name": string,"time_to_sale_days": number
             }[]
                            }
           }

@@ -1,8 +1,9 @@
 // The connect flow, in the order that leaves a usable connection at each step: store the address and
 // credentials → exchange the code (or take the long-lived token) → verify with one call and learn the account
-// id → subscribe our signed webhook URL → sync pipelines → start the backfill. A rejected code or token is
-// the caller's to fix (400); the rest is reported as it happened.
+// id, currency and time zone → subscribe our signed webhook URL → sync pipelines → start the backfill. A
+// rejected code or token is the caller's to fix (400); the rest is reported as it happened.
 import {
+  type AmoAccount,
   AmoCrmBadRequestError,
   type AmoCrmClient,
   AmoCrmHttpError,
@@ -10,6 +11,7 @@ import {
   AmoCrmUnauthorizedError,
   type Sql,
 } from "../_shared/amocrm/mod.ts";
+import { recordAccountSettings } from "../_shared/jobs/account-settings.ts";
 import { startBackfill } from "../_shared/jobs/backfill.ts";
 import { syncPipelines } from "../_shared/jobs/sync_pipelines.ts";
 import { subscribeOurWebhook } from "../_shared/jobs/webhook_health.ts";
@@ -70,13 +72,14 @@ async function authorize(ctx: ConnectContext, req: ConnectRequest): Promise<stri
   return id;
 }
 
-/** GET /api/v4/account with the new token: proves it works and names the account. */
-async function verifiedAccountId(client: AmoCrmClient): Promise<number> {
+/** GET /api/v4/account with the new token: proves it works, names the account, gives currency and zone. */
+async function verifiedAccount(client: AmoCrmClient): Promise<AmoAccount> {
   try {
-    const res = await client.request({ method: "GET", path: "/api/v4/account", idempotent: true });
-    const id = Number((res.body as { id?: unknown } | null)?.id);
-    if (!Number.isSafeInteger(id) || id <= 0) throw new Error("GET /api/v4/account answered without an id");
-    return id;
+    const account = await client.getAccount();
+    if (!Number.isSafeInteger(account.id) || account.id <= 0) {
+      throw new Error("GET /api/v4/account answered without an id");
+    }
+    return account;
   } catch (error) {
     if (noSuchAccount(error)) {
       throw new BadRequest(`amoCRM has no account at this address (error 101): check subdomain/apiBaseUrl`);
@@ -125,8 +128,10 @@ async function supersedeRunningBackfills(sql: Sql, userAccountId: string): Promi
 export async function connectAccount(ctx: ConnectContext, req: ConnectRequest) {
   const connectionId = await authorize(ctx, req);
   const client = ctx.clientFor(connectionId);
-  const amocrmAccountId = await verifiedAccountId(client);
+  const account = await verifiedAccount(client);
+  const amocrmAccountId = account.id;
   await ctx.sql`select private.activate_amocrm_connection(${req.userAccountId}, ${amocrmAccountId})`;
+  const accountSettings = await recordAccountSettings(ctx.sql, req.userAccountId, account);
   const webhook = await subscribeWebhook(ctx, client, req, amocrmAccountId);
   const pipelines = await syncPipelines(ctx.sql, client, req.userAccountId);
   await supersedeRunningBackfills(ctx.sql, req.userAccountId);
@@ -136,6 +141,7 @@ export async function connectAccount(ctx: ConnectContext, req: ConnectRequest) {
     connectionId,
     amocrmAccountId,
     tokenKind: req.credential.kind === "code" ? "oauth" : "long_lived",
+    account: accountSettings,
     webhook,
     pipelines,
     backfill,

@@ -7,6 +7,9 @@ select plan(26);
 select tests.create_user('metrics-alice@example.com') as alice \gset
 select tests.create_account('Metrics agency', :'alice') as acc \gset
 select tests.create_account('Mixed currency agency', :'alice') as acc_mixed \gset
+-- Revenue is in the amoCRM account's currency; roi needs it known (analytics_currency_roi covers the rest).
+insert into amocrm.connections (user_account_id, subdomain, account_currency, account_timezone)
+values (:'acc', 'metricsagency', 'RUB', 'UTC');
 
 insert into public.directions (user_account_id, name) values (:'acc', 'Dental') returning id as d1 \gset
 insert into public.directions (user_account_id, name) values (:'acc', 'Ortho') returning id as d2 \gset

@@ -155,7 +155,9 @@ begin
     values (p_user_account_id, v_cre, '2026-11-02', 1234.57, 'RUB');
   insert into public.amocrm_lead_status_history (user_account_id, lead_id, amocrm_lead_id, to_pipeline_id, to_status_id)
     values (p_user_account_id, v_lead, 9001, 100, 142);
-  insert into amocrm.connections (user_account_id, subdomain, state) values (p_user_account_id, p_subdomain, 'active');
+  -- Revenue is in the amoCRM account's currency; ROI needs it known.
+  insert into amocrm.connections (user_account_id, subdomain, state, account_currency)
+  values (p_user_account_id, p_subdomain, 'active', 'RUB');
 end $$;
 
 -- Everything stored about an account, as one hash per relation: every table with a user_account_id column

@@ -13,6 +13,8 @@ import {
 } from "./oauth.ts";
 import { type ApiRequest, apiRequest, type ApiResponse } from "./request.ts";
 import {
+  accountSchema,
+  type AmoAccount,
   type AmoContact,
   type AmoEvent,
   type AmoLead,
@@ -141,6 +143,18 @@ export class AmoCrmClient {
   }
 
   /** All pipelines with their statuses (statuses 142/143 repeat per pipeline: key by pipeline_id + id). */
+  /** GET /api/v4/account?with=datetime_settings: id, currency and time zone of the account. */
+  async getAccount(): Promise<AmoAccount> {
+    const path = "/api/v4/account";
+    const res = await this.request({
+      method: "GET",
+      path,
+      query: { with: "datetime_settings" },
+      idempotent: true,
+    });
+    return parseWith(accountSchema, res.body, path);
+  }
+
   async getPipelines(): Promise<AmoPipeline[]> {
     const pipelines: AmoPipeline[] = [];
     for await (

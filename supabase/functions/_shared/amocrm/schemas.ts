@@ -110,6 +110,24 @@ export const pipelineSchema = z.looseObject({
 });
 export type AmoPipeline = z.infer<typeof pipelineSchema>;
 
+/**
+ * GET /api/v4/account?with=datetime_settings: the account id, its currency (in the SDK's AccountModel, not in
+ * the RU docs' table) and `_embedded.datetime_settings.timezone` (e.g. "Europe/Moscow").
+ */
+export const accountSchema = z.looseObject({
+  id: int,
+  subdomain: z.string().nullish(),
+  currency: z.string().nullish(),
+  currency_symbol: z.string().nullish(),
+  _embedded: z.looseObject({
+    datetime_settings: z.looseObject({
+      timezone: z.string().nullish(),
+      timezone_offset: z.string().nullish(),
+    }).nullish(),
+  }).nullish(),
+});
+export type AmoAccount = z.infer<typeof accountSchema>;
+
 export const eventSchema = z.looseObject({
   // Documented as a string; tolerate a number and normalise.
   id: z.union([z.string(), z.number()]).transform(String),
