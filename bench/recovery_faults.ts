@@ -2,7 +2,8 @@
 // three faults replayed against the running stack (functions host with its worker, pg_cron, the webhook intake)
 // and an in-process amoCRM simulator. Prints figures, asserts nothing.
 //
-//   deno run -A bench/recovery_faults.ts          (after `npm start`; or DATABASE_URL + FUNCTIONS_URL + key)
+//   deno run -A bench/recovery_faults.ts [--only 403|disabled|killed] [--timeout 600]
+//   (after `npm start`; or DATABASE_URL + FUNCTIONS_URL + SUPABASE_SERVICE_ROLE_KEY of another stack)
 //
 //   403 block         amoCRM blocks the account while deals are won and lost; the breaker opens. The clock of
 //                     the one-hour cool-down is set to its end, amoCRM lifts the block; measured from there,
@@ -22,7 +23,10 @@ import {
 } from "../tests/support/connected_account.ts";
 import { differencesFromTruth } from "../tests/support/truth.ts";
 
-const args = parseArgs({ args: Deno.args, options: { timeout: { type: "string", default: "600" } } });
+const args = parseArgs({
+  args: Deno.args,
+  options: { timeout: { type: "string", default: "600" }, only: { type: "string" } },
+});
 const TIMEOUT_MS = Number(args.values.timeout) * 1000;
 Deno.env.set(
   "DATABASE_URL",
@@ -59,13 +63,14 @@ async function secondsUntilTruth(
   leadIds: Map<number, number>,
   t0: number,
 ): Promise<{ seconds: number | null; left: number }> {
-  let left = -1;
+  let left: string[] = [];
   while (Date.now() - t0 < TIMEOUT_MS) {
-    left = (await differencesFromTruth(sql, userAccountId, truth(), leadIds, { history: true })).length;
-    if (left === 0) return { seconds: (Date.now() - t0) / 1000, left };
+    left = await differencesFromTruth(sql, userAccountId, truth(), leadIds, { history: true });
+    if (left.length === 0) return { seconds: (Date.now() - t0) / 1000, left: 0 };
     await sleep(500);
   }
-  return { seconds: null, left };
+  console.error(left.join("\n"));
+  return { seconds: null, left: left.length };
 }
 
 interface Outcome {
@@ -187,6 +192,7 @@ for (
     ["killed worker → sales right after the kill", killedWorker, 60],
   ] as const
 ) {
+  if (args.values.only && !name.includes(args.values.only)) continue;
   const r = await scenario();
   rows.push(
     `| ${name} | ${

@@ -11,7 +11,7 @@ import {
   AmoCrmUnauthorizedError,
   type Sql,
 } from "../_shared/amocrm/mod.ts";
-import { recordAccountSettings } from "../_shared/jobs/account-settings.ts";
+import { recordAccountSettings } from "../_shared/jobs/account_settings.ts";
 import { startBackfill } from "../_shared/jobs/backfill.ts";
 import { syncPipelines } from "../_shared/jobs/sync_pipelines.ts";
 import { subscribeOurWebhook } from "../_shared/jobs/webhook_health.ts";

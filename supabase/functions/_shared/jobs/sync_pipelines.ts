@@ -1,7 +1,7 @@
 // sync_pipelines: GET /api/v4/leads/pipelines → public.amocrm_pipeline_stages (flags kept, vanished stages
 // archived), and GET /api/v4/account → the account's currency and time zone, recorded as a sync run.
 import type { AmoCrmClient, Sql } from "../amocrm/mod.ts";
-import { syncAccountSettings } from "./account-settings.ts";
+import { syncAccountSettings } from "./account_settings.ts";
 
 export async function syncPipelines(sql: Sql, client: AmoCrmClient, userAccountId: string) {
   const [{ id: runId }] = await sql`select private.start_sync_run(${userAccountId}, 'pipelines') as id`;
