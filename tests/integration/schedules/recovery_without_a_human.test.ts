@@ -19,35 +19,34 @@ async function schedulerTick(sql: Sql) {
   await sql`select private.invoke_function('amocrm-worker', '{"reason":"cron"}')`;
 }
 
+/** A simulated account connected through the functions host, with a scenario and its product leads. The clock
+ * starts in the past: the scenario stamps its moves days apart, and intake bounds event times by receipt. */
+async function playingAccount(seed: number, label: string) {
+  const sql = connectDb();
+  const sim = await startSimulator({
+    port: 0,
+    seed,
+    timeScale: 1e6,
+    clockStartMs: Date.now() - 30 * 86_400_000,
+  });
+  const account = await connectSimulatedAccount(sql, sim, { functionsUrl: FUNCTIONS_URL!, label });
+  const run = sim.scenario(account.subdomain, { leads: 40, creatives: 3, directions: 1, managerDeals: 6 });
+  const { leadIds } = await insertProductLeads(sql, account.userAccountId, run.product);
+  const play = async (steps: number) => {
+    for (let i = 0; i < steps && run.step(); i++) await sim.flushWebhooks({ fastForward: true });
+    await sim.flushWebhooks({ fastForward: true });
+  };
+  return { sql, sim, account, run, leadIds, play };
+}
+
 Deno.test({
   name: "after a 403 block, waiting jobs stay alive and one probe after the cool-down heals the account",
   ignore: NO_STACK,
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const sql = connectDb();
-    const sim = await startSimulator({
-      port: 0,
-      seed: 1703,
-      timeScale: 1e6,
-      clockStartMs: Date.now() - 30 * 86_400_000,
-    });
-    const account = await connectSimulatedAccount(sql, sim, {
-      functionsUrl: FUNCTIONS_URL!,
-      label: "blocked",
-    });
+    const { sql, sim, account, run, leadIds, play } = await playingAccount(1703, "blocked");
     try {
-      const run = sim.scenario(account.subdomain, {
-        leads: 40,
-        creatives: 3,
-        directions: 1,
-        managerDeals: 6,
-      });
-      const { leadIds } = await insertProductLeads(sql, account.userAccountId, run.product);
-      const play = async (steps: number) => {
-        for (let i = 0; i < steps && run.step(); i++) await sim.flushWebhooks({ fastForward: true });
-        await sim.flushWebhooks({ fastForward: true });
-      };
       await play(Math.floor(run.total / 3));
       await waitUntilSettled(sql, account.userAccountId);
 
@@ -118,29 +117,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const sql = connectDb();
-    const sim = await startSimulator({
-      port: 0,
-      seed: 1704,
-      timeScale: 1e6,
-      clockStartMs: Date.now() - 30 * 86_400_000,
-    });
-    const account = await connectSimulatedAccount(sql, sim, {
-      functionsUrl: FUNCTIONS_URL!,
-      label: "disabled",
-    });
+    const { sql, sim, account, run, leadIds, play } = await playingAccount(1704, "disabled");
     try {
-      const run = sim.scenario(account.subdomain, {
-        leads: 40,
-        creatives: 3,
-        directions: 1,
-        managerDeals: 6,
-      });
-      const { leadIds } = await insertProductLeads(sql, account.userAccountId, run.product);
-      const play = async (steps: number) => {
-        for (let i = 0; i < steps && run.step(); i++) await sim.flushWebhooks({ fastForward: true });
-        await sim.flushWebhooks({ fastForward: true });
-      };
       // Complete the subscription's settings first, so the repair below is the disable alone.
       assert.equal(
         (await callFunction("amocrm-webhook-health", { userAccountId: account.userAccountId })).status,
