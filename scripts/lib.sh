@@ -126,8 +126,15 @@ EOF
 
 start_db() {
   db_running && return 0
-  as_db_owner "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$STATE_DIR/postgres.log" -w -t 60 start >/dev/null ||
-    die "Postgres did not start; see ${STATE_DIR#$ROOT/}/postgres.log"
+  local try
+  for try in 1 2 3 4 5; do
+    as_db_owner "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$STATE_DIR/postgres.log" -w -t 60 start >/dev/null && return 0
+    # The ports sit in Linux's ephemeral range: a passing client socket can hold one for a moment.
+    tail -n 5 "$STATE_DIR/postgres.log" 2>/dev/null | grep -q "Address already in use" || break
+    log "port $DB_PORT is busy (try $try of 5); retrying"
+    sleep 2
+  done
+  die "Postgres did not start; see ${STATE_DIR#$ROOT/}/postgres.log"
 }
 
 stop_db() {
