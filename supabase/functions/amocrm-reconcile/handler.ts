@@ -5,7 +5,7 @@
 //                                                  connection, so no invocation holds many accounts' work
 import { type AmoCrmClient, createAmoCrmClient, defaultSql, type Sql } from "../_shared/amocrm/mod.ts";
 import { startBackfill } from "../_shared/jobs/backfill.ts";
-import { reconcileAccount } from "../_shared/jobs/reconcile.ts";
+import { enqueueReconcile, reconcileAccount } from "../_shared/jobs/reconcile.ts";
 import type { OperatorSecrets } from "../_shared/ops/auth.ts";
 import {
   BadRequest,
@@ -45,10 +45,10 @@ export function createReconcileHandler(deps: ReconcileDeps) {
     if (mode === "backfill") throw new BadRequest("mode backfill needs a userAccountId");
     const queued = [];
     for (const c of connections) {
-      const [{ id }] = await sql<{ id: string }[]>`
-        select private.enqueue_job('reconcile', ${c.userAccountId}, ${sql.json({ mode })},
-          ${"reconcile:" + c.userAccountId})::text as id`;
-      queued.push({ userAccountId: c.userAccountId, jobId: Number(id) });
+      queued.push({
+        userAccountId: c.userAccountId,
+        jobId: await enqueueReconcile(sql, c.userAccountId, { mode }),
+      });
     }
     return { mode, queued };
   });

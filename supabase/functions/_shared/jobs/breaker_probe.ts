@@ -27,5 +27,8 @@ export async function probeBlockedAccount(
     throw error;
   }
   // The watermark of an incremental reconcile is where the last finished one got to, so it covers the block.
-  return { unblocked: true, reconcileJobId: await enqueueReconcile(sql, userAccountId, "breaker_closed") };
+  return {
+    unblocked: true,
+    reconcileJobId: await enqueueReconcile(sql, userAccountId, { reason: "breaker_closed" }),
+  };
 }

@@ -144,7 +144,7 @@ export async function reconcileAccount(
     if (!complete && (highWater > previous || eventsHighWater > eventsPrevious)) {
       // Not waiting six hours for the rest: the worker picks this up within a minute. A run that made no
       // progress queues nothing (it would only loop); the next cron run tries again.
-      continuationJobId = await enqueueReconcile(sql, userAccountId, "continuation");
+      continuationJobId = await enqueueReconcile(sql, userAccountId, { reason: "continuation" });
     }
     return {
       runId,
@@ -168,12 +168,18 @@ export async function reconcileAccount(
 }
 
 /**
- * Queues an incremental reconcile of one account (merged with one already queued). Its window starts at the
- * high-water of the last finished run, so it covers any stretch in which intake or the API was down.
+ * Queues a reconcile of one account (merged with one already queued), incremental unless told otherwise. An
+ * incremental window starts at the high-water of the last finished run, so it covers any stretch in which
+ * intake or the API was down.
  */
-export async function enqueueReconcile(sql: Sql, userAccountId: string, reason: string): Promise<number> {
+export async function enqueueReconcile(
+  sql: Sql,
+  userAccountId: string,
+  opts: { reason?: string; mode?: ReconcileMode } = {},
+): Promise<number> {
+  const payload = { mode: opts.mode ?? "incremental", reason: opts.reason };
   const [{ job }] = await sql<{ job: string }[]>`
-    select private.enqueue_job('reconcile', ${userAccountId}, ${sql.json({ mode: "incremental", reason })},
+    select private.enqueue_job('reconcile', ${userAccountId}, ${sql.json(payload)},
       ${"reconcile:" + userAccountId})::text as job`;
   return Number(job);
 }

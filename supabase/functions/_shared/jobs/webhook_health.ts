@@ -94,7 +94,7 @@ export async function checkWebhook(
         const repaired = await subscribeOurWebhook(client, destination);
         check = { seen, repaired: true, webhookId: repaired.id ?? null };
         if (LOST_DELIVERIES.includes(seen)) {
-          check.reconcileJobId = await enqueueReconcile(sql, userAccountId, `webhook_${seen}`);
+          check.reconcileJobId = await enqueueReconcile(sql, userAccountId, { reason: `webhook_${seen}` });
         }
       }
     }
