@@ -12,6 +12,7 @@
 // Load comes from child processes (this file with --client) so the server keeps its own event loop.
 // DATABASE_URL defaults to the dev database; the bench creates its own two user accounts + connections and
 // deletes them (cascading to everything written) at the end.
+import { runLoad } from "./lib/load_loop.ts";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { createWebhookHandler } from "../supabase/functions/amocrm-webhook/handler.ts";
@@ -121,24 +122,7 @@ async function runClient(plan: ClientPlan): Promise<ClientResult> {
     latencies.push(performance.now() - scheduledAt);
     statuses[status] = (statuses[status] ?? 0) + 1;
   };
-  const started = performance.now();
-  const endAt = started + plan.durationS * 1000;
-  if (plan.mode === "closed") {
-    await Promise.all(Array.from({ length: plan.concurrency }, async () => {
-      while (performance.now() < endAt) await one(performance.now());
-    }));
-  } else {
-    const inFlight = new Set<Promise<void>>();
-    for (let i = 0;; i++) {
-      const due = started + (i * 1000) / plan.rate;
-      if (due >= endAt) break;
-      const wait = due - performance.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      const p = one(due).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    }
-    await Promise.all(inFlight);
-  }
+  await runLoad(plan, one);
   return { statuses, latenciesMs: latencies, bytes };
 }
 

@@ -11,6 +11,7 @@
 // counts against every request it delays). Load comes from a child process (this file with --client) so the
 // servers keep their own event loop. DATABASE_URL defaults to the dev database; the bench creates its own user
 // account + connection and deletes them (cascading to everything written) at the end.
+import { runLoad } from "./lib/load_loop.ts";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { createWebhookHandler } from "../supabase/functions/amocrm-webhook/handler.ts";
@@ -95,25 +96,7 @@ async function runClient(plan: ClientPlan): Promise<ClientResult> {
     statuses[status] = (statuses[status] ?? 0) + 1;
   };
 
-  const started = performance.now();
-  const endAt = started + plan.durationS * 1000;
-  if (plan.mode === "closed") {
-    await Promise.all(Array.from({ length: plan.concurrency }, async () => {
-      while (performance.now() < endAt) await one(performance.now());
-    }));
-  } else {
-    const interval = 1000 / plan.rate;
-    const inFlight = new Set<Promise<void>>();
-    for (let i = 0;; i++) {
-      const due = started + i * interval;
-      if (due >= endAt) break;
-      const wait = due - performance.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      const p = one(due).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    }
-    await Promise.all(inFlight);
-  }
+  const started = await runLoad(plan, one);
   const seconds = (performance.now() - started) / 1000;
   return { sent, ok, failed: sent - ok, statuses, seconds, latenciesMs: latencies };
 }
