@@ -2504,6 +2504,16 @@ CREATE OR REPLACE FUNCTION private.claim_jobs (
   LANGUAGE sql
   SET search_path TO ''
   AS $function$
+  -- A job whose worker stopped on its last attempt (lock expired) is dead, not retried for ever: only fail_job
+  -- counted attempts, and a job that kills its worker never reaches it.
+  with exhausted as (
+    update amocrm.jobs d set
+      state = 'dead', finished_at = now(), locked_at = null, updated_at = now(),
+      last_error = left(coalesce(d.last_error || '; ', '') || 'its worker stopped during the last attempt', 2000)
+    where d.kind = any (p_kinds) and d.state = 'running' and d.attempts >= d.max_attempts
+      and d.locked_at < now() - make_interval(secs => p_lock_seconds)
+    returning d.id
+  )
   update amocrm.jobs j set
     state = 'running',
     attempts = j.attempts + 1,
@@ -2516,7 +2526,8 @@ CREATE OR REPLACE FUNCTION private.claim_jobs (
       and (
         (c.state in ('queued', 'failed') and c.run_after <= now())
         -- A worker that died mid-job leaves it running; after the lock expires another worker takes it.
-        or (c.state = 'running' and c.locked_at < now() - make_interval(secs => p_lock_seconds))
+        or (c.state = 'running' and c.locked_at < now() - make_interval(secs => p_lock_seconds)
+          and c.attempts < c.max_attempts)
       )
       -- GUARD: an account amoCRM blocked (breaker open) runs nothing but its probe; the rest waits, unclaimed,
       -- so waiting costs no attempt.
@@ -2526,18 +2537,20 @@ CREATE OR REPLACE FUNCTION private.claim_jobs (
     limit p_limit
     for update skip locked
   )
+    and j.id not in (select e.id from exhausted e)
   returning j.*
 $function$;
 
 CREATE OR REPLACE FUNCTION private.complete_job (
-  p_job_id bigint
+  p_job_id bigint,
+  p_worker text   DEFAULT NULL::text
 )
   RETURNS void
   LANGUAGE sql
   SET search_path TO ''
   AS $function$
   update amocrm.jobs set state = 'done', finished_at = now(), last_error = null, locked_at = null, updated_at = now()
-  where id = p_job_id
+  where id = p_job_id and (p_worker is null or (state = 'running' and locked_by = p_worker))
 $function$;
 
 CREATE OR REPLACE FUNCTION private.connection_statuses()
@@ -2661,7 +2674,8 @@ end $function$;
 
 CREATE OR REPLACE FUNCTION private.defer_job (
   p_job_id bigint,
-  p_reason text
+  p_reason text,
+  p_worker text   DEFAULT NULL::text
 )
   RETURNS void
   LANGUAGE sql
@@ -2676,7 +2690,7 @@ CREATE OR REPLACE FUNCTION private.defer_job (
     run_after = now(),
     locked_at = null,
     updated_at = now()
-  where id = p_job_id and state = 'running'
+  where id = p_job_id and state = 'running' and (p_worker is null or locked_by = p_worker)
 $function$;
 
 CREATE OR REPLACE FUNCTION private.drop_superseded_guesses (
@@ -2804,7 +2818,8 @@ end $function$;
 
 CREATE OR REPLACE FUNCTION private.fail_job (
   p_job_id bigint,
-  p_error  text
+  p_error  text,
+  p_worker text   DEFAULT NULL::text
 )
   RETURNS void
   LANGUAGE sql
@@ -2818,7 +2833,7 @@ CREATE OR REPLACE FUNCTION private.fail_job (
     finished_at = case when attempts >= max_attempts then now() end,
     locked_at = null,
     updated_at = now()
-  where id = p_job_id
+  where id = p_job_id and (p_worker is null or (state = 'running' and locked_by = p_worker))
 $function$;
 
 CREATE OR REPLACE FUNCTION private.finish_sync_run (
@@ -6334,9 +6349,9 @@ COMMENT ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer)
 
 COMMENT ON FUNCTION "private"."caller_is_service"() IS 'True when the session runs as service_role or postgres (SET ROLE / login role), never from a JWT claim.';
 
-COMMENT ON FUNCTION "private"."claim_jobs"(text[], integer, text, integer) IS 'Atomically take up to p_limit runnable jobs of the given kinds for one worker (skip locked). A running job whose lock (renewed by heartbeats) is older than p_lock_seconds is taken over; jobs of an account whose circuit breaker is open are left waiting, except its breaker_probe.';
+COMMENT ON FUNCTION "private"."claim_jobs"(text[], integer, text, integer) IS 'Atomically take up to p_limit runnable jobs of the given kinds for one worker (skip locked). A running job whose lock (renewed by heartbeats) is older than p_lock_seconds is taken over (or dead, if that was its last attempt); jobs of an account whose circuit breaker is open are left waiting, except its breaker_probe.';
 
-COMMENT ON FUNCTION "private"."complete_job"(bigint) IS 'Mark a claimed job done.';
+COMMENT ON FUNCTION "private"."complete_job"(bigint, text) IS 'Mark a claimed job done (only if p_worker still holds it).';
 
 COMMENT ON FUNCTION "private"."connection_statuses"() IS 'Per-connection health without secrets, for the caller''s accounts only (the service session: all; see private.caller_is_service).';
 
@@ -6346,7 +6361,7 @@ COMMENT ON FUNCTION "private"."currency_rate"(text, text, date) IS 'How many p_t
 
 COMMENT ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) IS 'True when any stage the deal has been in (history, either side, or where it is now) qualifies (see private.stage_qualifies).';
 
-COMMENT ON FUNCTION "private"."defer_job"(bigint, text) IS 'A claimed job that could not run through no fault of its own (the account''s circuit breaker is open): back to runnable, its attempt given back, the reason recorded. private.claim_jobs leaves it until the breaker closes.';
+COMMENT ON FUNCTION "private"."defer_job"(bigint, text, text) IS 'A claimed job that could not run through no fault of its own (the account''s circuit breaker is open): back to runnable, its attempt given back, the reason recorded. private.claim_jobs leaves it until the breaker closes.';
 
 COMMENT ON FUNCTION "private"."drop_superseded_guesses"(uuid, bigint) IS 'Delete a deal''s guessed (source api) transitions that a real report of entering the same stage, with nothing in between, has superseded. Returns how many went.';
 
@@ -6356,7 +6371,7 @@ COMMENT ON FUNCTION "private"."enqueue_job"(text, uuid, jsonb, text, timestamp w
 
 COMMENT ON FUNCTION "private"."expand_webhook_events"(bigint) IS 'Split one inbox row''s parsed events into amocrm.webhook_events, dropping redeliveries (dedupe key: entity, action, id, amoCRM time and a hash of the content). Idempotent; returns how many events were new.';
 
-COMMENT ON FUNCTION "private"."fail_job"(bigint, text) IS 'Record a failed attempt: retried later with exponential backoff, or dead after max_attempts.';
+COMMENT ON FUNCTION "private"."fail_job"(bigint, text, text) IS 'Record a failed attempt (only if p_worker still holds the job): retried later with exponential backoff, or dead after max_attempts.';
 
 COMMENT ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) IS 'Close a run record as done, or failed with its error.';
 
@@ -6880,13 +6895,13 @@ GRANT EXECUTE ON FUNCTION "private"."claim_jobs"(text[], integer, text, integer)
 
 GRANT EXECUTE ON FUNCTION "private"."claim_jobs"(text[], integer, text, integer) TO "service_role";
 
-REVOKE ALL ON FUNCTION "private"."complete_job"(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION "private"."complete_job"(bigint, text) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION "private"."complete_job"(bigint) FROM "postgres";
+REVOKE ALL ON FUNCTION "private"."complete_job"(bigint, text) FROM "postgres";
 
-GRANT EXECUTE ON FUNCTION "private"."complete_job"(bigint) TO "postgres";
+GRANT EXECUTE ON FUNCTION "private"."complete_job"(bigint, text) TO "postgres";
 
-GRANT EXECUTE ON FUNCTION "private"."complete_job"(bigint) TO "service_role";
+GRANT EXECUTE ON FUNCTION "private"."complete_job"(bigint, text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."connection_statuses"() FROM PUBLIC;
 
@@ -6926,13 +6941,13 @@ GRANT EXECUTE ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) TO "postgr
 
 GRANT EXECUTE ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) TO "service_role";
 
-REVOKE ALL ON FUNCTION "private"."defer_job"(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION "private"."defer_job"(bigint, text, text) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION "private"."defer_job"(bigint, text) FROM "postgres";
+REVOKE ALL ON FUNCTION "private"."defer_job"(bigint, text, text) FROM "postgres";
 
-GRANT EXECUTE ON FUNCTION "private"."defer_job"(bigint, text) TO "postgres";
+GRANT EXECUTE ON FUNCTION "private"."defer_job"(bigint, text, text) TO "postgres";
 
-GRANT EXECUTE ON FUNCTION "private"."defer_job"(bigint, text) TO "service_role";
+GRANT EXECUTE ON FUNCTION "private"."defer_job"(bigint, text, text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."drop_superseded_guesses"(uuid, bigint) FROM PUBLIC;
 
@@ -6966,13 +6981,13 @@ GRANT EXECUTE ON FUNCTION "private"."expand_webhook_events"(bigint) TO "postgres
 
 GRANT EXECUTE ON FUNCTION "private"."expand_webhook_events"(bigint) TO "service_role";
 
-REVOKE ALL ON FUNCTION "private"."fail_job"(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION "private"."fail_job"(bigint, text, text) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION "private"."fail_job"(bigint, text) FROM "postgres";
+REVOKE ALL ON FUNCTION "private"."fail_job"(bigint, text, text) FROM "postgres";
 
-GRANT EXECUTE ON FUNCTION "private"."fail_job"(bigint, text) TO "postgres";
+GRANT EXECUTE ON FUNCTION "private"."fail_job"(bigint, text, text) TO "postgres";
 
-GRANT EXECUTE ON FUNCTION "private"."fail_job"(bigint, text) TO "service_role";
+GRANT EXECUTE ON FUNCTION "private"."fail_job"(bigint, text, text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) FROM PUBLIC;
 

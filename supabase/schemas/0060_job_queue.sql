@@ -53,6 +53,16 @@ language sql
 volatile
 set search_path = ''
 as $$
+  -- A job whose worker stopped on its last attempt (lock expired) is dead, not retried for ever: only fail_job
+  -- counted attempts, and a job that kills its worker never reaches it.
+  with exhausted as (
+    update amocrm.jobs d set
+      state = 'dead', finished_at = now(), locked_at = null, updated_at = now(),
+      last_error = left(coalesce(d.last_error || '; ', '') || 'its worker stopped during the last attempt', 2000)
+    where d.kind = any (p_kinds) and d.state = 'running' and d.attempts >= d.max_attempts
+      and d.locked_at < now() - make_interval(secs => p_lock_seconds)
+    returning d.id
+  )
   update amocrm.jobs j set
     state = 'running',
     attempts = j.attempts + 1,
@@ -65,7 +75,8 @@ as $$
       and (
         (c.state in ('queued', 'failed') and c.run_after <= now())
         -- A worker that died mid-job leaves it running; after the lock expires another worker takes it.
-        or (c.state = 'running' and c.locked_at < now() - make_interval(secs => p_lock_seconds))
+        or (c.state = 'running' and c.locked_at < now() - make_interval(secs => p_lock_seconds)
+          and c.attempts < c.max_attempts)
       )
       -- GUARD: an account amoCRM blocked (breaker open) runs nothing but its probe; the rest waits, unclaimed,
       -- so waiting costs no attempt.
@@ -75,29 +86,32 @@ as $$
     limit p_limit
     for update skip locked
   )
+    and j.id not in (select e.id from exhausted e)
   returning j.*
 $$;
 comment on function private.claim_jobs(text[], integer, text, integer) is
   'Atomically take up to p_limit runnable jobs of the given kinds for one worker (skip locked). A running job '
-  'whose lock (renewed by heartbeats) is older than p_lock_seconds is taken over; jobs of an account whose '
-  'circuit breaker is open are left waiting, except its breaker_probe.';
+  'whose lock (renewed by heartbeats) is older than p_lock_seconds is taken over (or dead, if that was its last '
+  'attempt); jobs of an account whose circuit breaker is open are left waiting, except its breaker_probe.';
 revoke all on function private.claim_jobs(text[],integer,text,integer) from public;
 grant execute on function private.claim_jobs(text[],integer,text,integer) to service_role;
 
-create or replace function private.complete_job(p_job_id bigint)
+-- complete_job, fail_job and defer_job take the worker that claimed the job: a worker that stalled past its lock
+-- (another has taken the job over) then changes nothing. Without a worker they act on the id alone (operators).
+create or replace function private.complete_job(p_job_id bigint, p_worker text default null)
 returns void
 language sql
 volatile
 set search_path = ''
 as $$
   update amocrm.jobs set state = 'done', finished_at = now(), last_error = null, locked_at = null, updated_at = now()
-  where id = p_job_id
+  where id = p_job_id and (p_worker is null or (state = 'running' and locked_by = p_worker))
 $$;
-comment on function private.complete_job(bigint) is 'Mark a claimed job done.';
-revoke all on function private.complete_job(bigint) from public;
-grant execute on function private.complete_job(bigint) to service_role;
+comment on function private.complete_job(bigint, text) is 'Mark a claimed job done (only if p_worker still holds it).';
+revoke all on function private.complete_job(bigint, text) from public;
+grant execute on function private.complete_job(bigint, text) to service_role;
 
-create or replace function private.fail_job(p_job_id bigint, p_error text)
+create or replace function private.fail_job(p_job_id bigint, p_error text, p_worker text default null)
 returns void
 language sql
 volatile
@@ -111,12 +125,13 @@ as $$
     finished_at = case when attempts >= max_attempts then now() end,
     locked_at = null,
     updated_at = now()
-  where id = p_job_id
+  where id = p_job_id and (p_worker is null or (state = 'running' and locked_by = p_worker))
 $$;
-comment on function private.fail_job(bigint, text) is
-  'Record a failed attempt: retried later with exponential backoff, or dead after max_attempts.';
-revoke all on function private.fail_job(bigint,text) from public;
-grant execute on function private.fail_job(bigint,text) to service_role;
+comment on function private.fail_job(bigint, text, text) is
+  'Record a failed attempt (only if p_worker still holds the job): retried later with exponential backoff, or '
+  'dead after max_attempts.';
+revoke all on function private.fail_job(bigint, text, text) from public;
+grant execute on function private.fail_job(bigint, text, text) to service_role;
 
 create or replace function private.heartbeat_jobs(p_job_ids bigint[], p_worker text)
 returns integer
@@ -136,7 +151,7 @@ comment on function private.heartbeat_jobs(bigint[], text) is
 revoke all on function private.heartbeat_jobs(bigint[], text) from public;
 grant execute on function private.heartbeat_jobs(bigint[], text) to service_role;
 
-create or replace function private.defer_job(p_job_id bigint, p_reason text)
+create or replace function private.defer_job(p_job_id bigint, p_reason text, p_worker text default null)
 returns void
 language sql
 volatile
@@ -151,13 +166,13 @@ as $$
     run_after = now(),
     locked_at = null,
     updated_at = now()
-  where id = p_job_id and state = 'running'
+  where id = p_job_id and state = 'running' and (p_worker is null or locked_by = p_worker)
 $$;
-comment on function private.defer_job(bigint, text) is
+comment on function private.defer_job(bigint, text, text) is
   'A claimed job that could not run through no fault of its own (the account''s circuit breaker is open): back to '
   'runnable, its attempt given back, the reason recorded. private.claim_jobs leaves it until the breaker closes.';
-revoke all on function private.defer_job(bigint, text) from public;
-grant execute on function private.defer_job(bigint, text) to service_role;
+revoke all on function private.defer_job(bigint, text, text) from public;
+grant execute on function private.defer_job(bigint, text, text) to service_role;
 
 create or replace function private.requeue_dead_jobs(p_user_account_id uuid default null)
 returns integer

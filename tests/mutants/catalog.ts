@@ -450,7 +450,7 @@ export const mutants: Mutant[] = [
   {
     id: "deferred-job-spends-an-attempt",
     fault: "a job deferred by the open breaker keeps the attempt its claim took",
-    target: { kind: "function", signature: "private.defer_job(bigint, text)" },
+    target: { kind: "function", signature: "private.defer_job(bigint, text, text)" },
     find: "attempts = greatest(attempts - 1, 0)",
     replace: "attempts = attempts",
     tests: ["job_queue_waits_out_a_blocked_account.test.sql"],
@@ -467,7 +467,7 @@ export const mutants: Mutant[] = [
   {
     id: "job-dead-one-attempt-late",
     fault: "a job gets one attempt more than max_attempts",
-    target: { kind: "function", signature: "private.fail_job(bigint, text)" },
+    target: { kind: "function", signature: "private.fail_job(bigint, text, text)" },
     find: "case when attempts >= max_attempts then 'dead'",
     replace: "case when attempts > max_attempts then 'dead'",
     tests: ["job_queue.test.sql"],
@@ -517,7 +517,7 @@ export const mutants: Mutant[] = [
   {
     id: "job-backoff-removed",
     fault: "a failed job is retried at once, without backoff",
-    target: { kind: "function", signature: "private.fail_job(bigint, text)" },
+    target: { kind: "function", signature: "private.fail_job(bigint, text, text)" },
     find: "run_after = now() + make_interval(",
     replace: "run_after = now() - 0 * make_interval(",
     tests: ["job_queue.test.sql"],

@@ -97,20 +97,20 @@ async function runOne(
       client: clientFor(connection.id),
       job,
     });
-    await opts.sql`select private.complete_job(${job.id})`;
+    await opts.sql`select private.complete_job(${job.id}, ${opts.worker})`;
     report.done++;
     report.results.push({ id: job.id, kind: job.kind, outcome });
   } catch (error) {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     if (error instanceof AmoCrmCircuitOpenError || error instanceof AmoCrmForbiddenError) {
       // Not the job's fault: it waits, unclaimed, until the breaker's probe succeeds.
-      await opts.sql`select private.defer_job(${job.id}, ${"waiting: " + message})`;
+      await opts.sql`select private.defer_job(${job.id}, ${"waiting: " + message}, ${opts.worker})`;
       report.deferred++;
       report.results.push({ id: job.id, kind: job.kind, outcome: { deferred: message } });
       opts.log?.({ job: job.id, kind: job.kind, deferred: message });
       return;
     }
-    await opts.sql`select private.fail_job(${job.id}, ${message})`;
+    await opts.sql`select private.fail_job(${job.id}, ${message}, ${opts.worker})`;
     report.failed++;
     report.results.push({ id: job.id, kind: job.kind, outcome: { error: message } });
     opts.log?.({ job: job.id, kind: job.kind, attempts: job.attempts, error: message });
