@@ -4,7 +4,8 @@
 //   deno run -A bench/analytics.ts                 1M leads in one account (≈ 5 min on 2 cores)
 //   deno run -A bench/analytics.ts --accounts 10   10 accounts x 1M leads = 10M (measured on the first)
 //   options: --leads N (per account), --runs N (per read query, default 200), --reuse (keep data from a
-//            previous --keep run), --keep (leave the bench database), --no-alternatives
+//            previous --keep run), --keep (leave the bench database), --no-alternatives, --fast-others (load
+//            accounts after the first with triggers off, then rebuild their rollups: same data, less time)
 //
 // DATABASE_URL (default: the dev database) names the server. The data goes to a separate, throwaway database
 // on it (see bench/lib/bench_db.ts for why it is called contrib_regression); the dev database is not written.
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     reuse: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     "no-alternatives": { type: "boolean", default: false },
+    "fast-others": { type: "boolean", default: false },
   },
 });
 const LEADS = Number(args.leads);
@@ -37,6 +39,7 @@ const log = (msg: string) =>
 
 type Sql = postgres.Sql;
 const report: string[] = [];
+let stageFoldSeconds = 0;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data
@@ -54,6 +57,14 @@ async function prepareData(): Promise<{ url: string; account: GeneratedAccount; 
         where a.name = 'bench account 1'`;
       if (row) {
         log("reusing the existing bench database");
+        // --accounts above what it holds: the missing accounts are added (with --fast-others, quickly).
+        const [{ n }] = await sql<{ n: number }[]>`
+          select count(*)::int as n from public.user_accounts where name like 'bench account %'`;
+        const others = await loadAccounts(sql, n + 1, ACCOUNTS);
+        if (others.length) {
+          await rebuildOthers(sql, others);
+          await sql`vacuum analyze`;
+        }
         return { url, account: { accountId: row.account_id, memberId: row.member_id }, loadSeconds: 0 };
       }
     } finally {
@@ -63,24 +74,66 @@ async function prepareData(): Promise<{ url: string; account: GeneratedAccount; 
   const url = await createBenchDatabase(ADMIN_URL, log);
   const sql = postgres(url, { max: 1, prepare: false, onnotice: () => {} });
   try {
-    let first: GeneratedAccount | undefined;
-    for (let i = 1; i <= ACCOUNTS; i++) {
-      log(`account ${i}/${ACCOUNTS}: ${LEADS.toLocaleString("en")} leads`);
-      const account = await generateAccount(sql, {
-        name: `bench account ${i}`,
-        leads: LEADS,
-        creatives: 300,
-        directions: 20,
-        days: 365,
-        creativeLifetime: 60,
-      }, log);
-      first ??= account;
-    }
+    const loaded = await loadAccounts(sql, 1, ACCOUNTS);
+    const first = loaded.first;
+    if (loaded.length) await rebuildOthers(sql, loaded);
+    // The load marked every lead dirty for the stage rollups; fold them as cron would, chunk by chunk (with
+    // statistics of the loaded tables: without them the fold's plans are off by orders of magnitude).
+    log("analyze");
+    await sql`analyze`;
+    const f0 = performance.now();
+    log("stage rollups: folding the load");
+    // One transaction per chunk, as cron's runs would commit them.
+    while ((await sql`select private.analytics_stage_fold() as n`)[0].n > 0) { /* next chunk */ }
+    stageFoldSeconds = (performance.now() - f0) / 1000;
+    log(`stage rollups folded in ${stageFoldSeconds.toFixed(0)} s`);
     log("vacuum analyze");
     await sql`vacuum analyze`;
     return { url, account: first!, loadSeconds: (performance.now() - t0) / 1000 };
   } finally {
     await sql.end();
+  }
+}
+
+/**
+ * Generate accounts from..to. --fast-others: accounts after the measured one are loaded with triggers off and
+ * their rollups rebuilt from scratch afterwards (private.analytics_rebuild): several times faster than the
+ * trigger path, and the same rows, except that their phones stay unnormalized (their product purchases are not
+ * credited). Returns the fast-loaded account ids (and the first account generated).
+ */
+async function loadAccounts(
+  sql: Sql,
+  from: number,
+  to: number,
+): Promise<string[] & { first?: GeneratedAccount }> {
+  const fastLoaded: string[] & { first?: GeneratedAccount } = [];
+  for (let i = from; i <= to; i++) {
+    const fast = i > 1 && args["fast-others"];
+    log(`account ${i}/${to}: ${LEADS.toLocaleString("en")} leads${fast ? " (triggers off)" : ""}`);
+    if (fast) await sql`set session_replication_role = replica`;
+    const account = await generateAccount(sql, {
+      name: `bench account ${i}`,
+      leads: LEADS,
+      creatives: 300,
+      directions: 20,
+      days: 365,
+      creativeLifetime: 60,
+    }, log);
+    if (fast) {
+      await sql`set session_replication_role = origin`;
+      fastLoaded.push(account.accountId);
+    }
+    fastLoaded.first ??= account;
+  }
+  return fastLoaded;
+}
+
+async function rebuildOthers(sql: Sql, ids: string[]): Promise<void> {
+  log("analyze");
+  await sql`analyze`;
+  for (const id of ids) {
+    log(`rebuilding the rollups of ${id} from scratch`);
+    await sql`select private.analytics_rebuild(${id})`;
   }
 }
 
@@ -100,7 +153,10 @@ async function describeData(sql: Sql, accountId: string, loadSeconds: number): P
     `Data: ${n(c.leads)} leads in the measured account (${n(c.leads_total)} in ${ACCOUNTS} account(s)), ` +
       `${n(c.history)} history rows, ${n(c.sales)} sales, ${n(c.purchases)} product purchases ` +
       `(${n(c.credits)} credited), ${n(c.spend_rows)} spend rows; rollup: ${n(c.rollup_rows)} rows.` +
-      (loadSeconds ? ` Load with triggers on: ${loadSeconds.toFixed(0)} s.` : ""),
+      (loadSeconds
+        ? ` Load with triggers on: ${loadSeconds.toFixed(0)} s (of which folding the stage rollups ` +
+          `${stageFoldSeconds.toFixed(0)} s).`
+        : ""),
   );
 }
 
@@ -130,7 +186,25 @@ async function measure(label: string, runs: number, fn: () => Promise<unknown>):
   return [label, String(s.runs), String(rows), ms(s.p50), ms(s.p95), ms(s.max)];
 }
 
-async function measureReads(member: Sql, accountId: string): Promise<void> {
+/** Mark n leads of the account dirty (as writes not folded yet would), run fn, then fold them. */
+async function withStageBacklog(
+  sql: Sql,
+  accountId: string,
+  n: number,
+  fn: () => Promise<void>,
+): Promise<void> {
+  await sql`
+    insert into private.analytics_stage_dirty (lead_id, user_account_id)
+    select id, user_account_id from public.leads where user_account_id = ${accountId}
+    order by md5(id::text || 'backlog') limit ${n}`;
+  try {
+    await fn();
+  } finally {
+    await sql`select private.analytics_stage_fold()`;
+  }
+}
+
+async function measureReads(member: Sql, sql: Sql, accountId: string): Promise<void> {
   const [{ today, from30 }] = await member<{ today: string; from30: string }[]>`
     select (now() at time zone 'Europe/Moscow')::date::text as today,
       ((now() at time zone 'Europe/Moscow')::date - 29)::text as from30`;
@@ -239,28 +313,52 @@ async function measureReads(member: Sql, accountId: string): Promise<void> {
       () => member`select * from public.account_revenue_totals where user_account_id = ${accountId}::uuid`,
     ),
   );
-  rows.push(
-    await measure(
+  const [{ creative }] = await member<{ creative: string }[]>`
+    select creative_id::text as creative from private.analytics_stage_counts
+    where user_account_id = ${accountId}::uuid and day = 'infinity' and creative_id is not null
+    group by 1 order by sum(entered) desc limit 1`;
+  const stageReads: [string, () => Promise<unknown>][] = [
+    [
       "stage_funnel, last 30 days",
-      3,
       () =>
         member`select * from public.stage_funnel(${accountId}::uuid, 100, ${from30}::date, ${today}::date)`,
-    ),
-  );
-  rows.push(
-    await measure(
-      "stage_funnel, all time",
-      3,
-      () => member`select * from public.stage_funnel(${accountId}::uuid, 100)`,
-    ),
-  );
-  rows.push(
-    await measure(
+    ],
+    ["stage_funnel, all time", () => member`select * from public.stage_funnel(${accountId}::uuid, 100)`],
+    [
+      "stage_funnel, last 30 days, one creative",
+      () =>
+        member`select * from public.stage_funnel(${accountId}::uuid, 100, ${from30}::date, ${today}::date, ${creative}::uuid)`,
+    ],
+    [
+      "stage_funnel, whole history as a range (daily rows)",
+      () =>
+        member`select * from public.stage_funnel(${accountId}::uuid, 100, '2000-01-01'::date, ${today}::date)`,
+    ],
+    [
+      "stage_durations, last 30 days",
+      () =>
+        member`select * from public.stage_durations(${accountId}::uuid, 100, ${from30}::date, ${today}::date)`,
+    ],
+    [
       "stage_durations, all time",
-      3,
       () => member`select * from public.stage_durations(${accountId}::uuid, 100)`,
-    ),
-  );
+    ],
+    [
+      "stage_durations, all time, one creative",
+      () =>
+        member`select * from public.stage_durations(${accountId}::uuid, 100, null, null, ${creative}::uuid)`,
+    ],
+    [
+      "pipeline_stage_funnel view (all time)",
+      () => member`select * from public.pipeline_stage_funnel where user_account_id = ${accountId}::uuid`,
+    ],
+  ];
+  for (const [label, fn] of stageReads) rows.push(await measure(label, RUNS, fn));
+  // Reads add the change of leads not folded yet themselves: the cost of a backlog of 500 such leads.
+  await withStageBacklog(sql, accountId, 500, async () => {
+    rows.push(await measure("stage_funnel, all time, 500 leads not folded yet", few, stageReads[1][1]));
+    rows.push(await measure("stage_durations, all time, 500 leads not folded yet", few, stageReads[5][1]));
+  });
   // What the rollup saves: the same per-creative counts aggregated from the base tables on every request.
   const scratch = (from: string | null, to: string | null) =>
     member`
@@ -388,7 +486,7 @@ async function measureWrites(sql: Sql, accountId: string, sets: WriteSets): Prom
       table(
         ["statement", "client p50 ms", "client mean ms", "server µs/stmt"],
         [
-          ["update leads set current_status_id (plain)", ms(p.p50), ms(p.mean), us(server.plain)],
+          ["update leads set current_status_id (stage mark only)", ms(p.p50), ms(p.mean), us(server.plain)],
           ["... same + is_qualified = true (rollup kept fresh)", ms(f.p50), ms(f.mean), us(server.flip)],
           [
             "ratio",
@@ -408,6 +506,78 @@ async function measureWrites(sql: Sql, accountId: string, sets: WriteSets): Prom
       ),
   );
   return p.p50;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Stage rollups: what an applied stage event pays (the dirty mark) and what folding it costs afterwards
+// ---------------------------------------------------------------------------------------------------------------
+
+const STAGE_TRIGGERS = [
+  ["public.amocrm_lead_status_history", "analytics_stage_history_inserted"],
+  ["public.leads", "analytics_stage_lead_updated"],
+];
+
+async function setStageTriggers(sql: Sql, enabled: boolean): Promise<void> {
+  for (const [table, trigger] of STAGE_TRIGGERS) {
+    await sql.unsafe(`alter table ${table} ${enabled ? "enable" : "disable"} trigger ${trigger}`);
+  }
+}
+
+/** Server µs per event of a stage move as the apply writes it: the history row, then the lead's new stage. */
+function stageMove(accountId: string, to: number): string {
+  return `insert into public.amocrm_lead_status_history (user_account_id, lead_id, amocrm_lead_id, from_pipeline_id,
+      from_status_id, to_pipeline_id, to_status_id, changed_at, source)
+    select l.user_account_id, l.id, l.id, l.current_pipeline_id, l.current_status_id, 100, ${to}, now(), 'webhook'
+    from public.leads l where l.id = v_id and l.user_account_id = '${accountId}';
+    update public.leads set current_status_id = ${to} where id = v_id`;
+}
+
+async function measureStageUpkeep(sql: Sql, accountId: string): Promise<void> {
+  const ROUND = 100;
+  const ids = (await sql<{ id: string }[]>`
+    select id::text from public.leads where user_account_id = ${accountId} and current_status_id in (10, 20)
+    order by md5(id::text || 'stage-upkeep') limit ${3 * WRITES}`).map((r) => r.id);
+  const plain: number[] = [], bare: number[] = [], kept: number[] = [], fold: number[] = [];
+  // Rounds alternate the three, so drift hits them alike; triggers are toggled between rounds only.
+  for (let r = 0; r * ROUND < WRITES; r++) {
+    const slice = (k: number) => ids.slice(k * WRITES + r * ROUND, k * WRITES + (r + 1) * ROUND);
+    await setStageTriggers(sql, false);
+    try {
+      plain.push(
+        await serverMicros(sql, "update public.leads set current_status_id = 30 where id = v_id", slice(0)),
+      );
+      bare.push(await serverMicros(sql, stageMove(accountId, 30), slice(1)));
+    } finally {
+      await setStageTriggers(sql, true);
+      // What changed while the marks were off must still reach the rollups (the final check compares them).
+      await sql`insert into private.analytics_stage_dirty (lead_id, user_account_id)
+        select id, user_account_id from public.leads where id = any(${[...slice(0), ...slice(1)]}::bigint[])`;
+      await sql`select private.analytics_stage_fold()`;
+    }
+    kept.push(await serverMicros(sql, stageMove(accountId, 30), slice(2)));
+    // The fold the intake runs after that apply, for the events just marked (batches of 20, as one POST).
+    const [{ us }] = await sql<{ us: string }[]>`
+      select (extract(epoch from clock_timestamp() - t0) * 1e6 / ${ROUND})::text as us
+      from (select clock_timestamp() as t0) t, lateral (select private.analytics_stage_fold()) f`;
+    fold.push(Number(us));
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const p = mean(plain), b = mean(bare), k = mean(kept), f = mean(fold);
+  const us = (x: number) => x.toFixed(1);
+  const times = (x: number) => (x / p).toFixed(2) + "x";
+  report.push(
+    "\nStage rollups on the write path (server µs per event, one DO block per round of " + ROUND +
+      " events, rounds interleaved)\n" +
+      table(["what", "µs / event", "vs plain lead UPDATE"], [
+        ["plain lead UPDATE (current_status_id; no rollup work)", us(p), "1.00x"],
+        ["stage move: history row + lead UPDATE, stage triggers off", us(b), times(b)],
+        ["stage move with the stage rollups kept (dirty mark)", us(k), times(k)],
+        ["  upkeep = the difference, per applied event", us(k - b), ""],
+        ["  plain UPDATE + upkeep", us(p + k - b), times(p + k - b)],
+        ["fold afterwards (one call for the round), per event", us(f), times(f)],
+        ["  plain UPDATE + upkeep + fold", us(p + k - b + f), times(p + k - b + f)],
+      ]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -553,6 +723,68 @@ async function measureAlternatives(sql: Sql, accountId: string): Promise<void> {
   );
 }
 
+/**
+ * The stage rollups after every write above: (1) the rollup rows equal a rebuild from scratch (compared inside a
+ * transaction that is rolled back), (2) the tiles equal the scanning definitions (the median within its bucket).
+ */
+async function checkStageRollups(sql: Sql, accountId: string): Promise<string> {
+  log("stage rollups: folding what is left, then comparing with a rebuild and with the history scan");
+  while ((await sql`select private.analytics_stage_fold() as n`)[0].n > 0) { /* next chunk */ }
+  // The rebuild runs in a transaction that is rolled back (by throwing the result out of it).
+  class Outcome {
+    constructor(readonly text: string) {}
+  }
+  const rowsDiff = await sql.begin(async (tx) => {
+    await tx`create temp table stage_before on commit drop as
+      select 'c' as t, to_jsonb(r) as r from private.analytics_stage_counts r
+      where user_account_id = ${accountId} and (in_stage, entered, furthest, open_visits) <> (0, 0, 0, 0)
+      union all
+      select 'h', to_jsonb(r) from private.analytics_stage_hist r
+      where user_account_id = ${accountId} and (visits, seconds_sum) <> (0, 0)`;
+    await tx`select private.analytics_stage_rebuild(${accountId})`;
+    const [{ n, rows }] = await tx<{ n: string; rows: string }[]>`
+      with after as (
+        select 'c' as t, to_jsonb(r) as r from private.analytics_stage_counts r where user_account_id = ${accountId}
+        union all
+        select 'h', to_jsonb(r) from private.analytics_stage_hist r where user_account_id = ${accountId})
+      select (select count(*) from ((table stage_before except all table after)
+          union all (table after except all table stage_before)) d)::text as n,
+        (select count(*) from stage_before)::text as rows`;
+    throw new Outcome(`${n} of ${Number(rows).toLocaleString("en")}`);
+  }).then(() => "n/a", (e) => e instanceof Outcome ? e.text : Promise.reject(e));
+  const [{ today, from30 }] = await sql<{ today: string; from30: string }[]>`
+    select (now() at time zone 'Europe/Moscow')::date::text as today,
+      ((now() at time zone 'Europe/Moscow')::date - 29)::text as from30`;
+  const tiles = async (from: string | null, to: string | null) => {
+    const [{ funnel, durations }] = await sql<{ funnel: string; durations: string }[]>`
+      select
+        (select count(*) from (
+          (select * from public.stage_funnel(${accountId}, null, ${from}::date, ${to}::date)
+           except all select * from private.stage_funnel_from_history(${accountId}, null, ${from}::date, ${to}::date))
+          union all
+          (select * from private.stage_funnel_from_history(${accountId}, null, ${from}::date, ${to}::date)
+           except all select * from public.stage_funnel(${accountId}, null, ${from}::date, ${to}::date))) d)::text
+          as funnel,
+        (select count(*)
+         from public.stage_durations(${accountId}, null, ${from}::date, ${to}::date) n
+         full join private.stage_durations_from_history(${accountId}, null, ${from}::date, ${to}::date) o
+           using (pipeline_id, status_id)
+         where (n.completed_visits, n.open_visits, n.avg_hours) is distinct from
+             (o.completed_visits, o.open_visits, o.avg_hours)
+           or abs(n.median_hours - o.median_hours) > 0.19 * 1.19 * (o.median_hours + 1 / 60.0) + 0.01)::text
+          as durations`;
+    return `funnel ${funnel}, durations ${durations}`;
+  };
+  return `Stage rollups after all writes: rollup rows vs a rebuild from scratch: ${rowsDiff} rows differ; ` +
+    `tiles vs the history scan (differing rows): all time ${await tiles(
+      null,
+      null,
+    )}; last 30 days ${await tiles(
+      from30,
+      today,
+    )}.`;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -561,9 +793,10 @@ async function main(): Promise<void> {
   const member = await memberConnection(url, account.memberId);
   try {
     await describeData(sql, account.accountId, loadSeconds);
-    await measureReads(member, account.accountId);
+    await measureReads(member, sql, account.accountId);
     const sets = await pickLeads(sql, account.accountId);
     await measureWrites(sql, account.accountId, sets);
+    await measureStageUpkeep(sql, account.accountId);
     if (!args["no-alternatives"]) await measureAlternatives(sql, account.accountId);
     // The writes above went through the triggers; the rollup must still equal the from-scratch numbers.
     const [{ diff }] = await sql<{ diff: string }[]>`
@@ -592,6 +825,7 @@ async function main(): Promise<void> {
       `\nRollup vs from-scratch aggregate after all writes: ${diff} differing daily rows, ` +
         `${totals_diff} totals rows differing from the daily sums.`,
     );
+    report.push(await checkStageRollups(sql, account.accountId));
   } finally {
     await member.end();
     await sql.end();

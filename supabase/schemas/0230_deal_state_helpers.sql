@@ -81,17 +81,28 @@ grant execute on function private.pipeline_of_status(uuid,integer) to service_ro
 -- and the product's lead insert (trigger) then see each other's committed rows instead of racing past, and
 -- always lock in the same order (this, then the deal row), so they cannot deadlock. Deals share 1024 lock
 -- slots per account, so a bulk insert of many leads holds at most 1024 locks (the shared lock table is small).
+-- Inside an apply entry point the deals were taken up front in key order (0232): a deal needed beyond those
+-- is only tried, since waiting for it while holding other locks could close a cycle.
 create or replace function private.lock_deal(p_user_account_id uuid, p_amocrm_lead_id bigint)
 returns void
 language plpgsql
 volatile
 set search_path = ''
 as $$
+declare
+  v_key bigint := private.deal_lock_key(p_user_account_id, p_amocrm_lead_id);
 begin
-  perform pg_advisory_xact_lock(hashtextextended(p_user_account_id::text || ':' || (p_amocrm_lead_id % 1024)::text, 0));
+  if private.apply_depth() = 0 or current_setting('amo_roi.deal_locks', true) is distinct from txid_current()::text then
+    perform pg_advisory_xact_lock(v_key);
+  elsif not pg_try_advisory_xact_lock(v_key) then
+    raise exception using errcode = '55P03', message = format(
+      'deal %s of account %s is being applied by another transaction (not locked up front; retried later)',
+      p_amocrm_lead_id, p_user_account_id);
+  end if;
 end $$;
 comment on function private.lock_deal(uuid, bigint) is
-  'Serialize work on one deal of one account until the end of the transaction (advisory lock).';
+  'Serialize work on one deal of one account until the end of the transaction (advisory lock); inside an apply '
+  'entry point that took its deals up front (private.lock_deals) it only tries, raising lock_not_available.';
 revoke all on function private.lock_deal(uuid,bigint) from public;
 grant execute on function private.lock_deal(uuid,bigint) to service_role;
 
@@ -279,12 +290,19 @@ volatile
 set search_path = ''
 as $$
 begin
+  -- While applying, the shared job row is written at the end, with the other shared rows (0232).
+  if private.apply_depth() > 0 then
+    perform private.buffer_job('confirm_deals', p_user_account_id, array[p_amocrm_lead_id],
+      'confirm_deals:' || p_user_account_id, now());
+    return;
+  end if;
   perform private.enqueue_job(
     'confirm_deals', p_user_account_id, jsonb_build_object('ids', jsonb_build_array(p_amocrm_lead_id)),
     'confirm_deals:' || p_user_account_id
   );
 end $$;
 comment on function private.enqueue_deal_confirmation(uuid, bigint) is
-  'Queue a deal for API confirmation; all deals of an account share one queued job, fetched in bulk.';
+  'Queue a deal for API confirmation; all deals of an account share one queued job, fetched in bulk. Inside an '
+  'apply entry point the job is written when the apply ends (private.flush_apply_writes).';
 revoke all on function private.enqueue_deal_confirmation(uuid,bigint) from public;
 grant execute on function private.enqueue_deal_confirmation(uuid,bigint) to service_role;

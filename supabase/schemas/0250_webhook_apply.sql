@@ -26,10 +26,11 @@ begin
     return next; -- already processed (or quarantined): nothing to do
     return;
   end if;
-  -- The first slice splits the row; later ones find its events already there (a row whose events were all
-  -- redeliveries has none, and is finished by the first slice).
-  if not exists (select 1 from amocrm.webhook_events e where e.inbox_id = p_inbox_id) then
-    perform private.expand_webhook_events(p_inbox_id);
+  -- GUARD: lock order (0232): the deals of this slice first, in key order; shared rows at the end.
+  perform private.begin_apply();
+  perform private.prepare_webhook_rows(array[p_inbox_id]);
+  if current_setting('amo_roi.deal_locks', true) is distinct from txid_current()::text then
+    perform private.lock_webhook_deals(array[p_inbox_id], p_max_events);
   end if;
   v_latest := extract(epoch from v_received + private.webhook_clock_tolerance())::bigint;
   for v_event in
@@ -85,6 +86,7 @@ begin
   if pending = 0 then
     update amocrm.webhook_inbox set state = 'processed' where id = p_inbox_id and state = 'received';
   end if;
+  perform private.end_apply();
   return next;
 end $$;
 comment on function private.apply_webhook_events_slice(bigint, integer, interval) is
@@ -92,9 +94,98 @@ comment on function private.apply_webhook_events_slice(bigint, integer, interval
   '(null = no limit) has passed, expanding the row first '
   'if needed; each event isolated (a failing one is quarantined with its error), an event whose amoCRM time is '
   'beyond private.webhook_clock_tolerance() after receipt quarantined. Returns events applied, quarantined and '
-  'still pending (0 = the row is processed).';
+  'still pending (0 = the row is processed). An apply entry point (0232): its deals are locked up front, its '
+  'shared-row writes made when the outermost entry point ends.';
 revoke all on function private.apply_webhook_events_slice(bigint, integer, interval) from public;
 grant execute on function private.apply_webhook_events_slice(bigint, integer, interval) to service_role;
+
+-- The first slice splits a row; later ones find its events already there (a row whose events were all
+-- redeliveries has none, and is finished by the first slice).
+create or replace function private.prepare_webhook_rows(p_inbox_ids bigint[])
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  perform private.expand_webhook_events(i.id)
+  from amocrm.webhook_inbox i
+  where i.id = any (p_inbox_ids) and i.state = 'received'
+    and not exists (select 1 from amocrm.webhook_events e where e.inbox_id = i.id);
+end $$;
+comment on function private.prepare_webhook_rows(bigint[]) is
+  'Split the received inbox rows among these that have no events yet (private.expand_webhook_events).';
+revoke all on function private.prepare_webhook_rows(bigint[]) from public;
+grant execute on function private.prepare_webhook_rows(bigint[]) to service_role;
+
+-- The deals the next slices of these rows will lock (at most p_max_events events per row, in the slice's
+-- order): a lead event's deal, a contact event's linked leads as its payload names them.
+create or replace function private.lock_webhook_deals(p_inbox_ids bigint[], p_max_events integer default null)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_accounts uuid[];
+  v_deals bigint[];
+begin
+  select array_agg(e.user_account_id), array_agg(x.deal_id) into v_accounts, v_deals
+  from unnest(p_inbox_ids) as r (inbox_id)
+  cross join lateral (
+    select w.user_account_id, w.entity, w.amocrm_id, w.payload
+    from amocrm.webhook_events w
+    where w.inbox_id = r.inbox_id and w.state = 'pending'
+    order by w.amocrm_id, w.amocrm_ts, case w.action when 'add' then 0 when 'status' then 1 else 2 end, w.id
+    limit p_max_events
+  ) e
+  cross join lateral (
+    select e.amocrm_id where e.entity = 'lead'
+    union all
+    select private.webhook_int(k)
+    from jsonb_object_keys(case when e.entity = 'contact' and jsonb_typeof(e.payload -> 'linked_leads_id') = 'object'
+      then e.payload -> 'linked_leads_id' else '{}'::jsonb end) k
+  ) x (deal_id);
+  perform private.lock_deals(v_accounts, v_deals);
+end $$;
+comment on function private.lock_webhook_deals(bigint[], integer) is
+  'Lock up front, in key order (private.lock_deals), the deals of the next p_max_events pending events of '
+  'each of these inbox rows.';
+revoke all on function private.lock_webhook_deals(bigint[], integer) from public;
+grant execute on function private.lock_webhook_deals(bigint[], integer) to service_role;
+
+-- Several POSTs' slices in one transaction (the intake's apply queue): all their deals are locked up front
+-- together, and the shared rows are written once at the end, so the rows never lock out of order.
+create or replace function private.apply_webhook_events_slices(
+  p_inbox_ids bigint[],
+  p_max_events integer,
+  p_budget interval default null
+)
+returns table (inbox_id bigint, applied integer, quarantined integer, pending integer)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_slice record;
+begin
+  perform private.begin_apply();
+  perform private.prepare_webhook_rows(p_inbox_ids);
+  perform private.lock_webhook_deals(p_inbox_ids, p_max_events);
+  for inbox_id in select u.id from unnest(p_inbox_ids) with ordinality as u (id, n) order by u.n loop
+    select * into v_slice from private.apply_webhook_events_slice(inbox_id, p_max_events, p_budget);
+    applied := v_slice.applied;
+    quarantined := v_slice.quarantined;
+    pending := v_slice.pending;
+    return next;
+  end loop;
+  perform private.end_apply();
+end $$;
+comment on function private.apply_webhook_events_slices(bigint[], integer, interval) is
+  'private.apply_webhook_events_slice for each of these inbox rows, in order, in one apply: their deals locked '
+  'up front together, shared rows written once at the end. One result row per inbox row.';
+revoke all on function private.apply_webhook_events_slices(bigint[], integer, interval) from public;
+grant execute on function private.apply_webhook_events_slices(bigint[], integer, interval) to service_role;
 
 -- Applies every pending event of one inbox row. Each event runs in its own
 -- subtransaction: a bad one is quarantined with its reason and the rest still apply.
@@ -108,12 +199,17 @@ declare
   v_slice record;
   v_total integer := 0;
 begin
+  -- GUARD: lock order (0232): every pending event's deal up front, shared rows once at the end.
+  perform private.begin_apply();
+  perform private.prepare_webhook_rows(array[p_inbox_id]);
+  perform private.lock_webhook_deals(array[p_inbox_id]);
   loop
     select * into v_slice from private.apply_webhook_events_slice(p_inbox_id, 500);
     v_total := v_total + v_slice.applied;
     -- Done, or what is left is held by another applier / hit contention: the next pass takes it.
     exit when v_slice.pending = 0 or v_slice.applied + v_slice.quarantined = 0;
   end loop;
+  perform private.end_apply();
   return v_total;
 end $$;
 comment on function private.apply_webhook_events(bigint) is
@@ -133,16 +229,22 @@ as $$
 declare
   v_deadline timestamptz := clock_timestamp() + p_budget;
   v_inbox_id bigint;
+  v_inbox_ids bigint[];
   v_slice record;
   v_batch integer;
   v_total integer := 0;
   v_after bigint := 0;
 begin
+  perform private.begin_apply();
   loop
     v_batch := 0;
     -- Keyset over the backlog: a row left received (an event hit contention) waits for the next run.
-    for v_inbox_id in
-      select i.id from amocrm.webhook_inbox i where i.state = 'received' and i.id > v_after order by i.id limit 200
+    v_inbox_ids := array(
+      select i.id from amocrm.webhook_inbox i where i.state = 'received' and i.id > v_after order by i.id limit 200);
+    -- GUARD: lock order (0232): the batch's deals up front (only the first batch may wait for them).
+    perform private.prepare_webhook_rows(v_inbox_ids);
+    perform private.lock_webhook_deals(v_inbox_ids, 200);
+    foreach v_inbox_id in array v_inbox_ids
     loop
       loop
         select * into v_slice from private.apply_webhook_events_slice(v_inbox_id, 200);
@@ -156,6 +258,7 @@ begin
     end loop;
     exit when v_batch = 0 or clock_timestamp() > v_deadline;
   end loop;
+  perform private.end_apply();
   return v_total;
 end $$;
 comment on function private.apply_pending_webhook_events(interval) is

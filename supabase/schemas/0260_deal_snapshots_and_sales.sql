@@ -129,7 +129,9 @@ begin
     raise exception using errcode = '22023',
       message = format('lead %s has no status_id/pipeline_id and is not deleted', v_id);
   end if;
-  perform private.lock_deal(p_user_account_id, v_id);
+  -- GUARD: lock order (0232): the deal first; the shared rows (rollups, re-read job) when the apply ends.
+  perform private.begin_apply();
+  perform private.lock_deals(array[p_user_account_id], array[v_id]);
   insert into public.amocrm_deals (user_account_id, amocrm_lead_id) values (p_user_account_id, v_id)
   on conflict do nothing;
   select * into v_deal from public.amocrm_deals
@@ -184,12 +186,13 @@ begin
     stale_api_reads = case when v_webhook_ahead then least(stale_api_reads + 1, private.max_stale_api_reads()) else 0 end
   where user_account_id = p_user_account_id and amocrm_lead_id = v_id;
   if v_webhook_ahead and v_deal.stale_api_reads < private.max_stale_api_reads() then
-    perform private.enqueue_job('confirm_deals', p_user_account_id, jsonb_build_object('ids', jsonb_build_array(v_id)),
+    perform private.buffer_job('confirm_deals', p_user_account_id, array[v_id],
       'confirm_deals_reread:' || p_user_account_id,
       now() + make_interval(secs => 5 * power(3, v_deal.stale_api_reads)));
     raise log 'amo-roi: deal % of account % read older than a webhook (% of %), re-read queued',
       v_id, p_user_account_id, v_deal.stale_api_reads + 1, private.max_stale_api_reads();
     perform private.link_deal_to_lead(p_user_account_id, v_id);
+    perform private.end_apply();
     return 'reread';
   end if;
   if v_webhook_ahead then
@@ -205,6 +208,7 @@ begin
 
   perform private.link_deal_to_lead(p_user_account_id, v_id);
   perform private.settle_sale(p_user_account_id, v_id);
+  perform private.end_apply();
   return case when v_webhook_ahead then 'unconfirmed'
     when v_is_newer or v_deletion = 'changed' then 'applied' else 'stale' end;
 end $$;
@@ -212,7 +216,8 @@ comment on function private.apply_deal_snapshot(uuid, jsonb, text, text, timesta
   'Apply a deal as the amoCRM API returns it (state authoritative at equal amoCRM times, deletion as of when the '
   'read began, exact amount from price_with_minor_units), keep it as the API copy, attribute it, settle its sale; '
   'a read older than a webhook''s money state is re-read later (bounded) instead of settled. A trash snapshot '
-  'without status_id/pipeline_id (the documented with=only_deleted model) is a deletion observation only.';
+  'without status_id/pipeline_id (the documented with=only_deleted model) is a deletion observation only. An '
+  'apply entry point (0232): the deal locked first, rollups and jobs written when the outermost apply ends.';
 revoke all on function private.apply_deal_snapshot(uuid,jsonb,text,text,timestamp with time zone) from public;
 grant execute on function private.apply_deal_snapshot(uuid,jsonb,text,text,timestamp with time zone) to service_role;
 
@@ -227,10 +232,16 @@ language plpgsql
 volatile
 set search_path = ''
 as $$
+declare
+  v_outcome text;
 begin
-  perform private.lock_deal(p_user_account_id, p_amocrm_lead_id);
+  -- GUARD: lock order (0232): the deal first; the rollups when the apply ends.
+  perform private.begin_apply();
+  perform private.lock_deals(array[p_user_account_id], array[p_amocrm_lead_id]);
   perform private.observe_deletion(p_user_account_id, p_amocrm_lead_id, true, p_read_at);
-  return private.settle_sale(p_user_account_id, p_amocrm_lead_id);
+  v_outcome := private.settle_sale(p_user_account_id, p_amocrm_lead_id);
+  perform private.end_apply();
+  return v_outcome;
 end $$;
 comment on function private.mark_deal_missing(uuid, bigint, timestamptz) is
   'A deal the API no longer returned in a read begun at p_read_at is deleted (unless observed alive since); '

@@ -56,6 +56,17 @@ volatile
 set search_path = ''
 as $$
 begin
+  -- While applying, the delta waits in the buffer and the rows are written in key order at the end (0232).
+  if private.apply_depth() > 0 then
+    insert into private.apply_write_buffer (
+      xact_id, kind, user_account_id, creative_id, direction_id, day, leads, qualified_leads, converted_leads,
+      paid_sales, revenue, repeat_purchases, repeat_revenue
+    ) values (
+      txid_current(), 'lead', p_user_account_id, p_creative_id, p_direction_id, p_day, p_leads, p_qualified_leads,
+      p_converted_leads, p_paid_sales, p_revenue, p_repeat_purchases, p_repeat_revenue
+    );
+    return;
+  end if;
   insert into private.analytics_lead_daily as r (
     user_account_id, creative_id, direction_id, day, leads, qualified_leads, converted_leads, paid_sales, revenue,
     repeat_purchases, repeat_revenue
@@ -90,7 +101,8 @@ begin
 end $$;
 comment on function private.analytics_bump(uuid, uuid, uuid, date, integer, integer, integer, integer, numeric, integer, numeric) is
   'Add deltas to one lead bucket: its daily rollup row and its all-time totals row, creating them when missing. '
-  'Internal to the analytics triggers.';
+  'Internal to the analytics triggers. Inside an apply entry point the deltas are buffered and written when '
+  'the apply ends (private.flush_apply_writes).';
 revoke all on function private.analytics_bump(uuid,uuid,uuid,date,integer,integer,integer,integer,numeric,integer,numeric) from public;
 
 create or replace function private.analytics_apply_lead_money(

@@ -127,6 +127,7 @@ begin
   group by 1, 2, 3;
 
   perform private.analytics_rebuild_sale_dates(p_user_account_id);
+  perform private.analytics_stage_rebuild(p_user_account_id);
 end $$;
 comment on function private.analytics_rebuild(uuid) is
   'Replace one account''s funnel rollups (daily, totals, spend totals, sale-date rollup), lead money and '

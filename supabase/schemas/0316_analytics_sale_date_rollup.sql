@@ -109,10 +109,21 @@ create or replace function private.analytics_sale_bump(
   p_first_sales integer
 )
 returns void
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
+begin
+  -- While applying, the delta waits in the buffer and the row is written in key order at the end (0232).
+  if private.apply_depth() > 0 then
+    insert into private.apply_write_buffer (
+      xact_id, kind, user_account_id, day, attributed, creative_id, direction_id, paid_sales, revenue, first_sales
+    ) values (
+      txid_current(), 'sale', p_user_account_id, p_day, p_attributed, p_creative_id, p_direction_id, p_paid_sales,
+      p_revenue, p_first_sales
+    );
+    return;
+  end if;
   insert into private.analytics_sale_daily as r (
     user_account_id, day, attributed, creative_id, direction_id, paid_sales, revenue, first_sales
   ) values (
@@ -121,10 +132,11 @@ as $$
   on conflict (user_account_id, day, attributed, creative_id, direction_id) do update set
     paid_sales = r.paid_sales + excluded.paid_sales,
     revenue = r.revenue + excluded.revenue,
-    first_sales = r.first_sales + excluded.first_sales
-$$;
+    first_sales = r.first_sales + excluded.first_sales;
+end $$;
 comment on function private.analytics_sale_bump(uuid, date, boolean, uuid, uuid, integer, numeric, integer) is
-  'Add deltas to one sale-date rollup row, creating it when missing. Internal to the sale-date triggers.';
+  'Add deltas to one sale-date rollup row, creating it when missing. Internal to the sale-date triggers. Inside '
+  'an apply entry point the delta is buffered and written when the apply ends (private.flush_apply_writes).';
 revoke all on function private.analytics_sale_bump(uuid,date,boolean,uuid,uuid,integer,numeric,integer) from public;
 
 create or replace function private.analytics_unbook_sale(p_sale_id text)

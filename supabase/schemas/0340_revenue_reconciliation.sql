@@ -9,9 +9,18 @@
 --                                   and the amoCRM side (won deals in the mirror) to compare with
 --   public.revenue_totals(account, from, to)  the same reconciliation for a period by sale date (local close days)
 --   amocrm_deals_won_idx            partial index: won deals of an account without scanning all its deals
+--   sales_paid_totals_idx, purchases_product_totals_idx   covering indexes for the account totals
 -- Both views are security_invoker (RLS of sales, amocrm_deals, purchases and the rollup applies).
 create index amocrm_deals_won_idx on public.amocrm_deals (user_account_id)
   where status_id = 142 and not is_deleted;
+
+-- account_revenue_totals sums every paid sale and product purchase of an account: index-only scans of these
+-- (no heap visit per row) keep it in milliseconds as the account grows.
+create index sales_paid_totals_idx on public.sales (user_account_id) include (amount, lead_id)
+  where status = 'paid';
+
+create index purchases_product_totals_idx on public.purchases (user_account_id) include (amount)
+  where amocrm_deal_id is null;
 
 create or replace view public.unattributed_revenue with (security_invoker = true) as
 select s.user_account_id, 'paid_sale'::text as source, s.amocrm_deal_id, d.name as deal_name,

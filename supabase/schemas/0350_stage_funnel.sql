@@ -1,23 +1,128 @@
--- The amoCRM pipeline as a funnel of product leads, and how long leads stay in each stage, from the status
--- history (public.amocrm_lead_status_history) and the stage catalog (public.amocrm_pipeline_stages).
+-- The amoCRM pipeline as a funnel of product leads, and how long leads stay in each stage: dashboard tiles read
+-- from the stage rollups (0341..0343), never from the history of every lead.
 --   public.stage_funnel(account, pipeline, from, to, creative, direction)
---       per stage, in stage order (as amoCRM shows them: Unsorted first, then sort, then status id — the
---       order private.stage_order_key defines for qualification, written out here because the funnel runs
---       as the caller): leads_in_stage (there now), leads_entered (ever there), leads_reached (got this
---       far: the furthest open stage a lead was ever in is this one or later, or it was won — a won deal passed
---       every stage; for the lost stage, the leads that were lost), reached_rate (% of the pipeline's first
---       stage) and step_rate (% of the previous stage; null for lost)
---   public.stage_durations(account, pipeline, from, to)
---       per stage: completed visits (the deal entered and later left it), open visits (still there), avg and
---       median hours of the completed ones; a visit lasts from its transition into the stage to the deal's next
---       transition
+--       per stage, in stage order (Unsorted first, then sort, then status id — the order
+--       private.stage_order_key defines for qualification, written out here because the funnel runs as the
+--       caller): leads_in_stage (there now), leads_entered (ever there), leads_reached (got this far: the
+--       furthest open stage a lead was ever in is this one or later, or it was won — a won deal passed every
+--       stage; for the lost stage, the leads that were lost), reached_rate (% of the pipeline's first stage) and
+--       step_rate (% of the previous stage; null for lost)
+--   public.stage_durations(account, pipeline, from, to, creative, direction)
+--       per stage: completed visits (the deal entered and later left it), open visits (still there), avg hours
+--       (exact) and median hours of the completed ones (the mean of the duration bucket holding the middle
+--       visit: exact when that bucket's visits have one length, else within the bucket — at most 19 % wide
+--       above an hour, see private.analytics_stage_bucket); a visit lasts from its transition into the stage
+--       to the deal's next transition
 --   public.pipeline_stage_funnel / public.pipeline_stage_durations   all-time views per visible account
--- Scope: product leads (history rows with a lead), created in the date range (UTC days, inclusive) for the
--- funnel; visits that started in the range for durations. Both read the history of the scoped leads directly,
--- so they cost O(history in scope): at 1M leads / 2.5M history rows (bench/analytics.ts) the funnel takes
--- 0.37 s for 30 days and 7.5 s for all time, durations 6 s for all time. Fine for a report, too slow for an
--- all-time dashboard tile; a trigger-kept per-lead stage rollup (like the funnel rollup) is the next step.
--- security invoker: RLS of leads, history and stages scopes them.
+-- Scope of both: product leads created on the local days from..to (inclusive, the account's analytics zone, as
+-- the other funnel tiles), of the creative / direction when given; durations are the visits of those leads.
+-- Each read = the rollup rows in scope + the not-yet-folded change of dirty leads (computed here from their
+-- history), so a move is visible as soon as it commits. The scanning definitions are private.*_from_history.
+-- security invoker: RLS of the rollups, leads, history and stages scopes them.
+create or replace function private.stage_pending_parts(p_user_account_id uuid)
+returns table (
+  creative_id uuid, direction_id uuid, day date, pipeline_id integer, status_id integer, bucket smallint,
+  in_stage integer, entered integer, furthest integer, open_visits integer, completed_visits integer,
+  seconds_sum numeric
+)
+language sql
+stable
+set search_path = ''
+set jit = off
+as $$
+  with dirty as materialized (
+    select distinct d.lead_id from private.analytics_stage_dirty d where d.user_account_id = p_user_account_id
+  )
+  select c.creative_id, c.direction_id, c.day, p.pipeline_id, p.status_id, p.bucket, p.in_stage, p.entered,
+    p.furthest, p.open_visits, p.completed_visits, p.seconds_sum
+  from private.analytics_stage_contributions(array(select d.lead_id from dirty d)) c
+  cross join lateral unnest(c.parts) p
+  where c.user_account_id = p_user_account_id
+  union all
+  select s.creative_id, s.direction_id, s.day, p.pipeline_id, p.status_id, p.bucket, -p.in_stage, -p.entered,
+    -p.furthest, -p.open_visits, -p.completed_visits, -p.seconds_sum
+  from private.analytics_stage_leads s
+  join dirty d on d.lead_id = s.lead_id
+  cross join lateral unnest(s.parts) p
+  where s.user_account_id = p_user_account_id
+$$;
+comment on function private.stage_pending_parts(uuid) is
+  'The change not folded into the stage rollups yet: for each dirty lead of the account, its parts now minus the '
+  'parts the rollups hold for it (with the lead''s key now / then). Runs as the caller.';
+revoke all on function private.stage_pending_parts(uuid) from public;
+grant execute on function private.stage_pending_parts(uuid) to authenticated, service_role;
+
+-- Which duration rows a scope reads: account-wide rows without a creative/direction filter, per-creative ones
+-- with it; the all-time row, or the lead days of the range. One branch per shape, so each is an index range
+-- (a single query with "or" between the shapes scans every row of the account).
+create or replace function private.stage_hist_rows(
+  p_user_account_id uuid, p_pipeline_id integer, p_from date, p_to date, p_creative_id uuid, p_direction_id uuid
+)
+returns table (pipeline_id integer, status_id integer, bucket smallint, visits integer, seconds_sum numeric)
+language plpgsql
+stable
+set search_path = ''
+set jit = off
+as $$
+begin
+  if p_creative_id is null and p_direction_id is null then
+    if p_from is null and p_to is null then
+      return query
+        select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
+        from private.analytics_stage_hist r
+        where r.user_account_id = p_user_account_id and not r.per_creative
+          and r.day = 'infinity'
+          and (p_direction_id is null or r.direction_id = p_direction_id)
+          and (p_pipeline_id is null or r.pipeline_id = p_pipeline_id);
+    else
+      return query
+        select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
+        from private.analytics_stage_hist r
+        where r.user_account_id = p_user_account_id and not r.per_creative
+          and r.day >= coalesce(p_from, '-infinity') and r.day <= coalesce(p_to, 'infinity') and r.day < 'infinity'
+          and (p_direction_id is null or r.direction_id = p_direction_id)
+          and (p_pipeline_id is null or r.pipeline_id = p_pipeline_id);
+    end if;
+  elsif p_creative_id is not null then
+    if p_from is null and p_to is null then
+      return query
+        select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
+        from private.analytics_stage_hist r
+        where r.user_account_id = p_user_account_id and r.per_creative and r.creative_id = p_creative_id
+          and r.day = 'infinity'
+          and (p_direction_id is null or r.direction_id = p_direction_id)
+          and (p_pipeline_id is null or r.pipeline_id = p_pipeline_id);
+    else
+      return query
+        select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
+        from private.analytics_stage_hist r
+        where r.user_account_id = p_user_account_id and r.per_creative and r.creative_id = p_creative_id
+          and r.day >= coalesce(p_from, '-infinity') and r.day <= coalesce(p_to, 'infinity') and r.day < 'infinity'
+          and (p_direction_id is null or r.direction_id = p_direction_id)
+          and (p_pipeline_id is null or r.pipeline_id = p_pipeline_id);
+    end if;
+  elsif p_from is null and p_to is null then
+    return query
+      select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
+      from private.analytics_stage_hist r
+      where r.user_account_id = p_user_account_id and r.per_creative and r.direction_id = p_direction_id
+        and r.day = 'infinity'
+        and (p_pipeline_id is null or r.pipeline_id = p_pipeline_id);
+  else
+    return query
+      select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
+      from private.analytics_stage_hist r
+      where r.user_account_id = p_user_account_id and r.per_creative and r.direction_id = p_direction_id
+        and r.day >= coalesce(p_from, '-infinity') and r.day <= coalesce(p_to, 'infinity') and r.day < 'infinity'
+        and (p_pipeline_id is null or r.pipeline_id = p_pipeline_id);
+  end if;
+end $$;
+comment on function private.stage_hist_rows(uuid, integer, date, date, uuid, uuid) is
+  'The completed-visit bucket rows a stage_durations scope reads (account-wide or per creative/direction, all '
+  'time or lead days). Runs as the caller.';
+revoke all on function private.stage_hist_rows(uuid, integer, date, date, uuid, uuid) from public;
+grant execute on function private.stage_hist_rows(uuid, integer, date, date, uuid, uuid) to authenticated, service_role;
+
 create or replace function public.stage_funnel(
   p_user_account_id uuid,
   p_pipeline_id integer default null,
@@ -45,80 +150,65 @@ set search_path = ''
 -- Short OLTP-style reads: JIT compilation (triggered by generic-plan cost estimates) only adds latency.
 set jit = off
 as $$
-  with scoped as materialized (
-    select l.id, l.current_pipeline_id, l.current_status_id
-    from public.leads l
-    where l.user_account_id = p_user_account_id
-      and l.created_at >= (coalesce(p_from, '-infinity'::date)::timestamp at time zone 'UTC')
-      and l.created_at < (case when p_to is null then 'infinity'::timestamp else (p_to + 1)::timestamp end at time zone 'UTC')
-      and (p_creative_id is null or l.creative_id = p_creative_id)
-      and (p_direction_id is null or l.direction_id = p_direction_id)
-  ), stages as materialized (
+  with stages as materialized (
     select st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order,
       coalesce(st.is_qualified_stage, false) as is_qualified_stage,
       array[case when st.status_type = 1 then 0 else 1 end, st.sort_order, st.status_id] as ord
     from public.amocrm_pipeline_stages st
     where st.user_account_id = p_user_account_id and (p_pipeline_id is null or st.pipeline_id = p_pipeline_id)
-  ), visits as materialized (
-    -- Every (lead, stage) the lead has been in: transitions into it, out of it (the first stage of a deal
-    -- created before tracking started only shows up as a "from"), and where it is now. One history scan.
-    select distinct v.lead_id, st.pipeline_id, st.status_id, st.ord
+  ), counts as materialized (
+    select c.pipeline_id, c.status_id, sum(c.in_stage) as in_stage, sum(c.entered) as entered,
+      sum(c.furthest) as furthest
     from (
-      select h.lead_id, x.pipeline_id, x.status_id
-      from public.amocrm_lead_status_history h
-      join scoped s on s.id = h.lead_id
-      cross join lateral (values (h.to_pipeline_id, h.to_status_id), (h.from_pipeline_id, h.from_status_id))
-        as x (pipeline_id, status_id)
-      where h.user_account_id = p_user_account_id and x.status_id is not null
+      select r.pipeline_id, r.status_id, r.in_stage, r.entered, r.furthest
+      from private.analytics_stage_counts r
+      where p_from is null and p_to is null
+        and r.user_account_id = p_user_account_id and r.day = 'infinity'
+        and (p_creative_id is null or r.creative_id = p_creative_id)
+        and (p_direction_id is null or r.direction_id = p_direction_id)
       union all
-      select s.id, s.current_pipeline_id, s.current_status_id
-      from scoped s
-      where s.current_status_id is not null
-    ) v
-    join stages st on st.pipeline_id = v.pipeline_id and st.status_id = v.status_id
-  ), entered as (
-    select v.pipeline_id, v.status_id, count(*) as n from visits v group by 1, 2
-  ), depth_counts as (
-    -- How far each lead got in each pipeline (a win passes every stage; lost, sorted last, passes nothing),
-    -- then how many leads stopped at each depth.
-    select d.pipeline_id, d.depth, count(*) as n
-    from (
-      select v.pipeline_id,
-        case when bool_or(v.status_id = 142) then array[2, 0, 0]
-          else max(v.ord) filter (where v.status_id <> 143) end as depth
-      from visits v
-      group by v.lead_id, v.pipeline_id
-    ) d
-    where d.depth is not null
+      select r.pipeline_id, r.status_id, r.in_stage, r.entered, r.furthest
+      from private.analytics_stage_counts r
+      where (p_from is not null or p_to is not null)
+        and r.user_account_id = p_user_account_id
+        and r.day >= coalesce(p_from, '-infinity') and r.day <= coalesce(p_to, 'infinity') and r.day < 'infinity'
+        and (p_creative_id is null or r.creative_id = p_creative_id)
+        and (p_direction_id is null or r.direction_id = p_direction_id)
+      union all
+      select p.pipeline_id, p.status_id, p.in_stage, p.entered, p.furthest
+      from private.stage_pending_parts(p_user_account_id) p
+      where p.bucket = -1
+        and p.day >= coalesce(p_from, '-infinity') and p.day <= coalesce(p_to, 'infinity')
+        and (p_creative_id is null or p.creative_id = p_creative_id)
+        and (p_direction_id is null or p.direction_id = p_direction_id)
+    ) c
     group by 1, 2
   ), reached as (
+    -- A lead whose furthest stage is T reached every stage up to T; a won lead reached them all.
     select st.pipeline_id, st.status_id,
-      case when st.status_id = 143 then coalesce(max(e.n), 0)
-        else coalesce(sum(c.n), 0) end::bigint as n
+      case when st.status_id = 143 then coalesce(max(c.entered) filter (where c.status_id = 143), 0)
+        else coalesce(sum(c.furthest) filter (
+          where (case when t.status_id = 142 then array[2, 0, 0] else t.ord end) >= st.ord), 0) end::bigint as n
     from stages st
-    left join depth_counts c on c.pipeline_id = st.pipeline_id and c.depth >= st.ord and st.status_id <> 143
-    left join entered e on e.pipeline_id = st.pipeline_id and e.status_id = st.status_id and st.status_id = 143
+    left join stages t on t.pipeline_id = st.pipeline_id
+    left join counts c on c.pipeline_id = t.pipeline_id and c.status_id = t.status_id
     group by st.pipeline_id, st.status_id
-  ), in_stage as (
-    select s.current_pipeline_id as pipeline_id, s.current_status_id as status_id, count(*) as n
-    from scoped s group by 1, 2
   )
   select st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order, st.is_qualified_stage,
-    coalesce(i.n, 0), coalesce(e.n, 0), r.n,
+    coalesce(c.in_stage, 0)::bigint, coalesce(c.entered, 0)::bigint, r.n,
     private.percent_of(r.n, first_value(r.n) over w),
     case when st.status_id = 143 then null else private.percent_of(r.n, lag(r.n) over w) end
   from stages st
   join reached r on r.pipeline_id = st.pipeline_id and r.status_id = st.status_id
-  left join entered e on e.pipeline_id = st.pipeline_id and e.status_id = st.status_id
-  left join in_stage i on i.pipeline_id = st.pipeline_id and i.status_id = st.status_id
+  left join counts c on c.pipeline_id = st.pipeline_id and c.status_id = st.status_id
   window w as (partition by st.pipeline_id order by st.ord)
   order by st.pipeline_id, st.ord
 $$;
 comment on function public.stage_funnel(uuid, integer, date, date, uuid, uuid) is
-  'Pipeline funnel of product leads created in the range (UTC days, inclusive; optional pipeline, creative and '
-  'direction filters): per stage in sort order leads_in_stage, leads_entered, leads_reached (this stage or '
+  'Pipeline funnel of product leads created on the local days from..to (inclusive; optional pipeline, creative '
+  'and direction filters): per stage in stage order leads_in_stage, leads_entered, leads_reached (this stage or '
   'further, wins pass every stage, lost counts only itself), reached_rate (% of first stage), step_rate '
-  '(% of previous stage). Runs as the caller.';
+  '(% of previous stage). Reads the stage rollups; runs as the caller.';
 revoke all on function stage_funnel(uuid,integer,date,date,uuid,uuid) from public;
 grant execute on function stage_funnel(uuid,integer,date,date,uuid,uuid) to authenticated;
 grant execute on function stage_funnel(uuid,integer,date,date,uuid,uuid) to service_role;
@@ -127,7 +217,9 @@ create or replace function public.stage_durations(
   p_user_account_id uuid,
   p_pipeline_id integer default null,
   p_from date default null,
-  p_to date default null
+  p_to date default null,
+  p_creative_id uuid default null,
+  p_direction_id uuid default null
 )
 returns table (
   pipeline_id integer,
@@ -145,36 +237,76 @@ stable
 set search_path = ''
 set jit = off
 as $$
-  with history as (
-    select h.to_pipeline_id as pipeline_id, h.to_status_id as status_id, h.changed_at,
-      lead(h.changed_at) over (partition by h.amocrm_lead_id, h.lead_id order by h.changed_at, h.created_at) as left_at
-    from public.amocrm_lead_status_history h
-    -- No pipeline filter here: a visit ends with the deal's next transition, whichever pipeline it goes to.
-    where h.user_account_id = p_user_account_id and h.lead_id is not null
-  ), spans as (
-    select h.pipeline_id, h.status_id, h.left_at is null as still_there,
-      extract(epoch from (h.left_at - h.changed_at)) / 3600.0 as hours
-    from history h
-    where h.changed_at >= (coalesce(p_from, '-infinity'::date)::timestamp at time zone 'UTC')
-      and h.changed_at < (case when p_to is null then 'infinity'::timestamp else (p_to + 1)::timestamp end at time zone 'UTC')
+  with pending as materialized (
+    select * from private.stage_pending_parts(p_user_account_id) p
+    where p.day >= coalesce(p_from, '-infinity') and p.day <= coalesce(p_to, 'infinity')
+      and (p_creative_id is null or p.creative_id = p_creative_id)
+      and (p_direction_id is null or p.direction_id = p_direction_id)
+  ), buckets as materialized (
+    select b.pipeline_id, b.status_id, b.bucket, sum(b.visits) as visits, sum(b.seconds_sum) as seconds_sum
+    from (
+      select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
+      from private.stage_hist_rows(p_user_account_id, p_pipeline_id, p_from, p_to, p_creative_id, p_direction_id) r
+      union all
+      select p.pipeline_id, p.status_id, p.bucket, p.completed_visits, p.seconds_sum
+      from pending p where p.bucket >= 0
+    ) b
+    group by 1, 2, 3
+    having sum(b.visits) <> 0
+  ), open_visits as (
+    select p.pipeline_id, p.status_id, sum(p.open_visits) as n
+    from (
+      select r.pipeline_id, r.status_id, r.open_visits
+      from private.analytics_stage_counts r
+      where p_from is null and p_to is null
+        and r.user_account_id = p_user_account_id and r.day = 'infinity'
+        and (p_creative_id is null or r.creative_id = p_creative_id)
+        and (p_direction_id is null or r.direction_id = p_direction_id)
+      union all
+      select r.pipeline_id, r.status_id, r.open_visits
+      from private.analytics_stage_counts r
+      where (p_from is not null or p_to is not null)
+        and r.user_account_id = p_user_account_id
+        and r.day >= coalesce(p_from, '-infinity') and r.day <= coalesce(p_to, 'infinity') and r.day < 'infinity'
+        and (p_creative_id is null or r.creative_id = p_creative_id)
+        and (p_direction_id is null or r.direction_id = p_direction_id)
+      union all
+      select p.pipeline_id, p.status_id, p.open_visits from pending p where p.bucket = -1
+    ) p
+    group by 1, 2
+  ), ranked as (
+    select b.pipeline_id, b.status_id, b.visits, b.seconds_sum,
+      sum(b.visits) over (partition by b.pipeline_id, b.status_id order by b.bucket) as upto,
+      sum(b.visits) over (partition by b.pipeline_id, b.status_id) as total
+    from buckets b
+  ), median as (
+    -- The middle visit(s) — position (n+1)/2, or n/2 and n/2+1 — each valued at the mean of its bucket: exact
+    -- when a bucket's visits have one length, otherwise within that bucket.
+    select r.pipeline_id, r.status_id, max(r.total) as total, sum(r.seconds_sum) as seconds_total,
+      sum(r.seconds_sum::float8 / r.visits * (
+        (r.upto - r.visits < k.k1 and k.k1 <= r.upto)::integer + (r.upto - r.visits < k.k2 and k.k2 <= r.upto)::integer
+      )) / 2 as median_seconds
+    from ranked r
+    cross join lateral (select floor((r.total + 1) / 2.0) as k1, floor(r.total / 2.0) + 1 as k2) k
+    group by r.pipeline_id, r.status_id
   )
   select st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order,
-    count(sp.hours), count(*) filter (where sp.still_there),
-    round(avg(sp.hours)::numeric, 2),
-    round((percentile_cont(0.5) within group (order by sp.hours))::numeric, 2)
+    coalesce(m.total, 0)::bigint, coalesce(o.n, 0)::bigint,
+    round((m.seconds_total / m.total / 3600.0)::numeric, 2),
+    round((m.median_seconds / 3600.0)::numeric, 2)
   from public.amocrm_pipeline_stages st
-  left join spans sp on sp.pipeline_id = st.pipeline_id and sp.status_id = st.status_id
+  left join median m on m.pipeline_id = st.pipeline_id and m.status_id = st.status_id
+  left join open_visits o on o.pipeline_id = st.pipeline_id and o.status_id = st.status_id
   where st.user_account_id = p_user_account_id and (p_pipeline_id is null or st.pipeline_id = p_pipeline_id)
-  group by st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order, st.status_type
   order by st.pipeline_id, case when st.status_type = 1 then 0 else 1 end, st.sort_order, st.status_id
 $$;
-comment on function public.stage_durations(uuid, integer, date, date) is
-  'Time in stage from the status history of product leads: per stage, completed visits (entered in the range, '
-  'UTC days inclusive, and left since), visits still open, avg and median hours of the completed ones. Runs as '
-  'the caller.';
-revoke all on function stage_durations(uuid,integer,date,date) from public;
-grant execute on function stage_durations(uuid,integer,date,date) to authenticated;
-grant execute on function stage_durations(uuid,integer,date,date) to service_role;
+comment on function public.stage_durations(uuid, integer, date, date, uuid, uuid) is
+  'Time in stage of the product leads created on the local days from..to (inclusive; optional pipeline, '
+  'creative, direction): per stage completed visits, visits still open, avg hours (exact) and median hours '
+  '(within one duration bucket) of the completed ones. Reads the stage rollups; runs as the caller.';
+revoke all on function stage_durations(uuid,integer,date,date,uuid,uuid) from public;
+grant execute on function stage_durations(uuid,integer,date,date,uuid,uuid) to authenticated;
+grant execute on function stage_durations(uuid,integer,date,date,uuid,uuid) to service_role;
 
 create or replace view public.pipeline_stage_funnel with (security_invoker = true) as
 select a.id as user_account_id, f.pipeline_id, f.pipeline_name, f.status_id, f.status_name, f.sort_order,

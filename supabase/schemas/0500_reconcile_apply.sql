@@ -125,7 +125,11 @@ declare
   v_after text;
   v_result text;
 begin
-  -- Ascending ids: concurrent pages and webhook applies lock deals in a consistent order.
+  -- GUARD: lock order (0232): the page's deals up front in key order, shared rows once at the end.
+  perform private.begin_apply();
+  perform private.lock_deals(
+    array(select p_user_account_id from jsonb_array_elements(coalesce(p_leads, '[]'::jsonb)) l),
+    array(select private.webhook_int(l.value ->> 'id') from jsonb_array_elements(coalesce(p_leads, '[]'::jsonb)) l));
   for v_lead in
     select l.value from jsonb_array_elements(coalesce(p_leads, '[]'::jsonb)) l
     order by private.webhook_int(l.value ->> 'id') nulls last
@@ -153,6 +157,7 @@ begin
     outcome := v_result;
     return next;
   end loop;
+  perform private.end_apply();
 end $$;
 comment on function private.reconcile_deal_snapshots(uuid, jsonb, jsonb, text, timestamptz) is
   'Apply a page of API leads (reconcile, backfill) read at p_read_at through apply_deal_snapshot, each isolated; per lead '

@@ -360,6 +360,40 @@ export const mutants: Mutant[] = [
     replace: "when false",
     tests: ["webhook_intake_refuses_a_body_claiming_another_account.test.sql"],
   },
+  {
+    id: "apply-confirmation-job-written-mid-batch",
+    fault:
+      "a batch queues its confirmation job when the event applies, holding the job row while it waits for later deals",
+    target: { kind: "function", signature: "private.enqueue_deal_confirmation(uuid, bigint)" },
+    find: "if private.apply_depth() > 0 then",
+    replace: "if false then",
+    tests: [],
+    denoTests: ["tests/integration/webhook/apply_lock_order.test.ts"],
+  },
+  {
+    id: "apply-rollup-bumped-mid-batch",
+    fault:
+      "a batch bumps the funnel rollup rows when the event applies, holding them while it waits for later deals",
+    target: {
+      kind: "function",
+      signature:
+        "private.analytics_bump(uuid, uuid, uuid, date, integer, integer, integer, integer, numeric, integer, numeric)",
+    },
+    find: "if private.apply_depth() > 0 then",
+    replace: "if false then",
+    tests: [],
+    denoTests: ["tests/integration/webhook/apply_lock_order.test.ts"],
+  },
+  {
+    id: "apply-deals-not-waited-for-up-front",
+    fault:
+      "a batch only tries its deals' locks up front, so an event whose deal is busy fails instead of waiting",
+    target: { kind: "function", signature: "private.lock_deals(uuid[], bigint[])" },
+    find: "perform pg_advisory_xact_lock(v_key);",
+    replace: "perform pg_try_advisory_xact_lock(v_key);",
+    tests: [],
+    denoTests: ["tests/integration/webhook/apply_lock_order.test.ts"],
+  },
 
   // --- money -----------------------------------------------------------------------------------------------
   {
@@ -636,6 +670,47 @@ export const mutants: Mutant[] = [
     tests: ["analytics_metrics.test.sql"],
   },
 
+  // --- stage rollups ----------------------------------------------------------------------------------------
+  {
+    id: "stage-fold-keeps-old-contribution",
+    fault: "the fold adds a lead's new contribution without taking back the one the rollups hold",
+    target: { kind: "function", signature: "private.analytics_stage_apply(bigint[])" },
+    find: "s.day, p.*, -1",
+    replace: "s.day, p.*, 0",
+    tests: ["analytics_stage_rollups.test.sql"],
+  },
+  {
+    id: "stage-reads-ignore-unfolded",
+    fault: "the tiles read the rollup rows only, so a change is invisible until the fold runs",
+    target: { kind: "function", signature: "private.stage_pending_parts(uuid)" },
+    find: "where c.user_account_id = p_user_account_id",
+    replace: "where false",
+    tests: ["analytics_stage_rollups.test.sql"],
+  },
+  {
+    id: "stage-lost-counts-as-furthest",
+    fault: "lost (143, sorted last) becomes a lead's furthest stage, as if it passed every open stage",
+    target: { kind: "function", signature: "private.analytics_stage_contributions(bigint[])" },
+    find: "where v.status_id <> 143",
+    replace: "where v.status_id <> -143",
+    tests: ["analytics_stage_rollups.test.sql", "analytics_stage_funnel.test.sql"],
+  },
+  {
+    id: "stage-history-delete-unmarked",
+    fault: "deleting a history row does not mark its lead, so the rollups keep the deleted visit",
+    target: { kind: "function", signature: "private.analytics_stage_mark_history()" },
+    find: "if tg_op <> 'INSERT' and old.lead_id is not null",
+    replace: "if tg_op = 'UPDATE' and old.lead_id is not null",
+    tests: ["analytics_stage_rollups.test.sql"],
+  },
+  {
+    id: "stage-catalog-resort-unmarked",
+    fault: "moving a stage in stage order does not refold the account's leads (furthest stage goes stale)",
+    target: { kind: "function", signature: "private.analytics_stage_mark_catalog()" },
+    find: "o.status_id, o.sort_order, o.status_type",
+    replace: "o.status_id, n.sort_order, o.status_type",
+    tests: ["analytics_stage_rollups.test.sql"],
+  },
   // --- access (RLS) ----------------------------------------------------------------------------------------
   {
     id: "rls-membership-helper-answers-for-all",

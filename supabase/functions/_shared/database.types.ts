@@ -684,7 +684,7 @@ isOneToOne: false
             }[]
                            },
 "stage_durations":
-{ Args: { "p_from"?: string,"p_pipeline_id"?: number,"p_to"?: string,"p_user_account_id": string }; Returns: {
+{ Args: { "p_creative_id"?: string,"p_direction_id"?: string,"p_from"?: string,"p_pipeline_id"?: number,"p_to"?: string,"p_user_account_id": string }; Returns: {
               "avg_hours": number,"completed_visits": number,"median_hours": number,"open_visits": number,"pipeline_id": number,"pipeline_name": string,"sort_order": number,"status_id": number,"status_name": string
             }[]
                            },

@@ -74,7 +74,7 @@ export interface WebhookStore {
   receiveManyIfConnected(requests: readonly ReceiveRequest[]): Promise<(ReceiveResult | null)[]>;
   /**
    * Apply at most `maxEvents` pending events of each of these inbox rows, none after `budgetMs` per row
-   * (private.apply_webhook_events_slice), in one statement; per row, in order: events applied or quarantined
+   * (private.apply_webhook_events_slices), in one statement; per row, in order: events applied or quarantined
    * now, and events still pending.
    */
   applySlices(inboxIds: readonly number[], maxEvents: number, budgetMs: number): Promise<AppliedSlice[]>;
@@ -137,12 +137,16 @@ export function createWebhookStore(sql: Sql): WebhookStore {
     },
     async applySlices(inboxIds, maxEvents, budgetMs) {
       // The ids are numbers: the array literal is built here rather than by the driver.
+      // One apply for all rows: their deals are locked up front together and the shared rows (jobs, rollups)
+      // written once at the end, so concurrent appliers never lock in different orders.
       const rows = await sql<{ settled: number; pending: number }[]>`
         select s.applied + s.quarantined as settled, s.pending
-          from unnest(${`{${inboxIds.join(",")}}`}::bigint[]) with ordinality as x (id, n)
-         cross join lateral private.apply_webhook_events_slice(x.id, ${maxEvents}::integer,
-           make_interval(secs => ${budgetMs / 1000})) s
-         order by x.n`;
+          from private.apply_webhook_events_slices(${`{${
+        inboxIds.join(",")
+      }}`}::bigint[], ${maxEvents}::integer,
+            make_interval(secs => ${budgetMs / 1000})) with ordinality as s
+         order by s.ordinality`;
+      await foldStageRollups(sql);
       return rows.map((row) => ({ settled: row.settled, pending: row.pending }));
     },
     async applyPending(budgetMs) {
@@ -151,6 +155,18 @@ export function createWebhookStore(sql: Sql): WebhookStore {
       return applied;
     },
   };
+}
+
+/**
+ * Fold the leads the apply just marked into the stage rollups, in its own transaction (tiles already show the
+ * change: they add what is not folded yet; folding keeps that part small). Best-effort: cron folds the rest.
+ */
+async function foldStageRollups(sql: postgres.Sql): Promise<void> {
+  try {
+    await sql`select private.analytics_stage_fold()`;
+  } catch (error) {
+    console.error(`stage rollup fold failed (cron retries): ${(error as Error).message}`);
+  }
 }
 
 const nullableText = (text: string | null) => text === null ? null : storableText(text);

@@ -2,12 +2,12 @@
 -- through (private.invoke_function) queues a pg_net request to the functions URL from Vault, carrying the
 -- cron secret from Vault — or nothing at all when Vault lacks either secret.
 begin;
-select plan(15);
+select plan(16);
 
 select results_eq(
   $$select jobname::text collate "default", schedule::text collate "default" from cron.job where jobname like 'amocrm-%' order by jobname$$,
   $$values ('amocrm-drain-queue', '* * * * *'), ('amocrm-drain-queue-half-minute', '* * * * *'),
-           ('amocrm-prune-api-calls', '53 4 * * *'),
+           ('amocrm-fold-stage-rollups', '* * * * *'), ('amocrm-prune-api-calls', '53 4 * * *'),
            ('amocrm-reconcile', '17 */6 * * *'), ('amocrm-sync-pipelines', '7 */12 * * *'),
            ('amocrm-token-keepalive', '41 3 * * *'), ('amocrm-webhook-health', '*/30 * * * *')$$,
   'every schedule exists once, with its spec');
@@ -25,6 +25,8 @@ select ok((select command like '%private.apply_pending_webhook_events()%'
   from cron.job where jobname = 'amocrm-drain-queue'), 'the drain applies leftover events in SQL and kicks the worker');
 select ok((select command like '%private.amocrm_prune_api_calls()%' from cron.job where jobname = 'amocrm-prune-api-calls'),
   'traces are pruned in SQL');
+select ok((select command like '%private.analytics_stage_fold_all()%' from cron.job
+  where jobname = 'amocrm-fold-stage-rollups'), 'stage marks left unfolded are folded in SQL');
 select ok((select bool_and(active) from cron.job where jobname like 'amocrm-%'), 'every schedule is active');
 
 -- Known Vault values for this transaction only (the local seed has them too; a hosted project sets its own).
