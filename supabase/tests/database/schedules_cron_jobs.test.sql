@@ -7,7 +7,7 @@ select plan(16);
 select results_eq(
   $$select jobname::text collate "default", schedule::text collate "default" from cron.job where jobname like 'amocrm-%' order by jobname$$,
   $$values ('amocrm-drain-queue', '* * * * *'), ('amocrm-drain-queue-half-minute', '* * * * *'),
-           ('amocrm-fold-stage-rollups', '* * * * *'), ('amocrm-prune-api-calls', '53 4 * * *'),
+           ('amocrm-prune-api-calls', '53 4 * * *'),
            ('amocrm-reconcile', '17 */6 * * *'), ('amocrm-sync-pipelines', '7 */12 * * *'),
            ('amocrm-token-keepalive', '41 3 * * *'), ('amocrm-webhook-health', '*/30 * * * *')$$,
   'every schedule exists once, with its spec');
@@ -25,8 +25,8 @@ select ok((select command like '%private.apply_pending_webhook_events()%'
   from cron.job where jobname = 'amocrm-drain-queue'), 'the drain applies leftover events in SQL and kicks the worker');
 select ok((select command like '%private.amocrm_prune_api_calls()%' from cron.job where jobname = 'amocrm-prune-api-calls'),
   'traces are pruned in SQL');
-select ok((select command like '%private.analytics_stage_fold_all()%' from cron.job
-  where jobname = 'amocrm-fold-stage-rollups'), 'stage marks left unfolded are folded in SQL');
+select ok((select command like '%private.analytics_stage_fold_all(%' from cron.job
+  where jobname = 'amocrm-drain-queue'), 'the drain also folds the stage marks the intake left');
 select ok((select bool_and(active) from cron.job where jobname like 'amocrm-%'), 'every schedule is active');
 
 -- Known Vault values for this transaction only (the local seed has them too; a hosted project sets its own).
