@@ -29,12 +29,14 @@ Deno.test({
       const [{ jobid }] = await sql`select cron.schedule(${jobName}, '* * * * *', ${command}) as jobid`;
       const scheduledAt = new Date();
 
+      // Up to a minute until the next run, and this pg_cron records a run's end only once the half-minute job's
+      // 30 s sleep (amocrm-drain-queue-half-minute) is over: 60 + 30 s and a margin.
       const run = await eventually("the cron job to run", async () => {
         const [row] = await sql`
           select status, return_message from cron.job_run_details
           where jobid = ${jobid} and status in ('succeeded', 'failed') order by runid limit 1`;
         return row;
-      }, 70_000);
+      }, 100_000);
       assert.equal(run.status, "succeeded", run.return_message);
 
       const syncRun = await eventually("the function's sync run", async () => {
