@@ -6754,12 +6754,12 @@ CREATE VIEW "public"."account_revenue_totals" WITH (security_invoker=true) AS  S
             sum(x.repeat_revenue) AS repeat_revenue
            FROM private.analytics_lead_totals x
           WHERE (x.user_account_id = a.id)) r ON (true))
-     LEFT JOIN LATERAL ( SELECT count(*) AS paid_sales,
-            sum(COALESCE(x.amount, (0)::numeric)) AS paid_revenue,
-            count(*) FILTER (WHERE (x.lead_id IS NULL)) AS unattributed_paid_sales,
-            sum(COALESCE(x.amount, (0)::numeric)) FILTER (WHERE (x.lead_id IS NULL)) AS unattributed_revenue
-           FROM public.sales x
-          WHERE ((x.user_account_id = a.id) AND (x.status = 'paid'::text))) s ON (true))
+     LEFT JOIN LATERAL ( SELECT sum(x.paid_sales) AS paid_sales,
+            sum(x.revenue) AS paid_revenue,
+            sum(x.paid_sales) FILTER (WHERE (NOT x.attributed)) AS unattributed_paid_sales,
+            sum(x.revenue) FILTER (WHERE (NOT x.attributed)) AS unattributed_revenue
+           FROM private.analytics_sale_daily x
+          WHERE (x.user_account_id = a.id)) s ON (true))
      LEFT JOIN LATERAL ( SELECT count(*) AS won_deals,
             sum(COALESCE(x.price, (0)::numeric)) AS won_amount,
             count(*) FILTER (WHERE (x.lead_id IS NULL)) AS won_unattributed_deals,
@@ -7025,9 +7025,6 @@ CREATE UNIQUE INDEX sales_account_deal_key ON public.sales USING btree (user_acc
 CREATE INDEX sales_client_phone_e164_idx ON public.sales USING btree (user_account_id, client_phone_e164);
 
 CREATE INDEX sales_lead_id_idx ON public.sales USING btree (lead_id, user_account_id);
-
-CREATE INDEX sales_paid_totals_idx ON public.sales USING btree (user_account_id) INCLUDE (amount, lead_id)
-  WHERE (status = 'paid'::text);
 
 CREATE INDEX sales_user_account_id_idx ON public.sales USING btree (user_account_id);
 

@@ -9,16 +9,12 @@
 --                                   and the amoCRM side (won deals in the mirror) to compare with
 --   public.revenue_totals(account, from, to)  the same reconciliation for a period by sale date (local close days)
 --   amocrm_deals_won_idx            partial index: won deals of an account without scanning all its deals
---   sales_paid_totals_idx, purchases_product_totals_idx   covering indexes for the account totals
+--   purchases_product_totals_idx    covering index for the account totals
 -- Both views are security_invoker (RLS of sales, amocrm_deals, purchases and the rollup applies).
 create index amocrm_deals_won_idx on public.amocrm_deals (user_account_id)
   where status_id = 142 and not is_deleted;
 
--- account_revenue_totals sums every paid sale and product purchase of an account: index-only scans of these
--- (no heap visit per row) keep it in milliseconds as the account grows.
-create index sales_paid_totals_idx on public.sales (user_account_id) include (amount, lead_id)
-  where status = 'paid';
-
+-- account_revenue_totals sums every product purchase of an account: an index-only scan (no heap visit per row).
 create index purchases_product_totals_idx on public.purchases (user_account_id) include (amount)
   where amocrm_deal_id is null;
 
@@ -69,11 +65,14 @@ left join lateral (
   where x.user_account_id = a.id
 ) r on true
 left join lateral (
-  select count(*) as paid_sales, sum(coalesce(x.amount, 0)) as paid_revenue,
-    count(*) filter (where x.lead_id is null) as unattributed_paid_sales,
-    sum(coalesce(x.amount, 0)) filter (where x.lead_id is null) as unattributed_revenue
-  from public.sales x
-  where x.user_account_id = a.id and x.status = 'paid'
+  -- The sale-date rollup holds every paid sale once (on its close day, attributed or not), kept by its own
+  -- triggers apart from the lead-date one: summing its days is O(days), not O(sales), and still an independent
+  -- check of the lead rollup (unreconciled_revenue).
+  select sum(x.paid_sales)::bigint as paid_sales, sum(x.revenue) as paid_revenue,
+    sum(x.paid_sales) filter (where not x.attributed)::bigint as unattributed_paid_sales,
+    sum(x.revenue) filter (where not x.attributed) as unattributed_revenue
+  from private.analytics_sale_daily x
+  where x.user_account_id = a.id
 ) s on true
 left join lateral (
   select count(*) as won_deals, sum(coalesce(x.price, 0)) as won_amount,
