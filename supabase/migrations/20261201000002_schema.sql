@@ -316,95 +316,6 @@ ALTER TABLE "private"."analytics_spend_totals"
 ALTER TABLE "private"."analytics_spend_totals"
   SET (fillfactor=70);
 
-CREATE TABLE "private"."analytics_stage_counts" (
-  "user_account_id" uuid    NOT NULL,
-  "creative_id"     uuid,
-  "direction_id"    uuid,
-  "day"             date    NOT NULL,
-  "pipeline_id"     integer NOT NULL,
-  "status_id"       integer NOT NULL,
-  "in_stage"        integer NOT NULL DEFAULT 0,
-  "entered"         integer NOT NULL DEFAULT 0,
-  "furthest"        integer NOT NULL DEFAULT 0,
-  "open_visits"     integer NOT NULL DEFAULT 0,
-  CONSTRAINT "analytics_stage_counts_key" UNIQUE NULLS NOT DISTINCT (user_account_id, day, creative_id, direction_id, pipeline_id, status_id)
-);
-
-ALTER TABLE "private"."analytics_stage_counts"
-  ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE "private"."analytics_stage_counts"
-  SET (fillfactor=80);
-
-CREATE TABLE "private"."analytics_stage_dirty" (
-  "lead_id"         bigint NOT NULL,
-  "user_account_id" uuid   NOT NULL
-);
-
-ALTER TABLE "private"."analytics_stage_dirty"
-  ENABLE ROW LEVEL SECURITY;
-
-CREATE TABLE "private"."analytics_stage_hist" (
-  "user_account_id" uuid     NOT NULL,
-  "per_creative"    boolean  NOT NULL,
-  "creative_id"     uuid,
-  "direction_id"    uuid,
-  "day"             date     NOT NULL,
-  "pipeline_id"     integer  NOT NULL,
-  "status_id"       integer  NOT NULL,
-  "bucket"          smallint NOT NULL,
-  "visits"          integer  NOT NULL DEFAULT 0,
-  "seconds_sum"     numeric  NOT NULL DEFAULT 0,
-  CONSTRAINT "analytics_stage_hist_key" UNIQUE NULLS NOT DISTINCT (user_account_id, per_creative, day, creative_id, direction_id, pipeline_id, status_id, bucket)
-);
-
-ALTER TABLE "private"."analytics_stage_hist"
-  ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE "private"."analytics_stage_hist"
-  SET (fillfactor=80);
-
-CREATE TABLE "private"."analytics_stage_leads" (
-  "lead_id"         bigint NOT NULL,
-  "user_account_id" uuid   NOT NULL,
-  "creative_id"     uuid,
-  "direction_id"    uuid,
-  "day"             date   NOT NULL,
-  CONSTRAINT "analytics_stage_leads_pkey" PRIMARY KEY (lead_id)
-);
-
-ALTER TABLE "private"."analytics_stage_leads"
-  ENABLE ROW LEVEL SECURITY;
-
-CREATE TABLE "private"."apply_write_buffer" (
-  "xact_id"          bigint                   NOT NULL,
-  "kind"             text                     NOT NULL,
-  "user_account_id"  uuid                     NOT NULL,
-  "job_kind"         text,
-  "dedupe_key"       text,
-  "run_after"        timestamp with time zone,
-  "deal_id"          bigint,
-  "creative_id"      uuid,
-  "direction_id"     uuid,
-  "day"              date,
-  "attributed"       boolean,
-  "leads"            integer                  NOT NULL DEFAULT 0,
-  "qualified_leads"  integer                  NOT NULL DEFAULT 0,
-  "converted_leads"  integer                  NOT NULL DEFAULT 0,
-  "paid_sales"       integer                  NOT NULL DEFAULT 0,
-  "revenue"          numeric                  NOT NULL DEFAULT 0,
-  "repeat_purchases" integer                  NOT NULL DEFAULT 0,
-  "repeat_revenue"   numeric                  NOT NULL DEFAULT 0,
-  "first_sales"      integer                  NOT NULL DEFAULT 0,
-  CONSTRAINT "apply_write_buffer_kind_check" CHECK ((kind = ANY (ARRAY['job'::text, 'lead'::text, 'sale'::text])))
-);
-
-ALTER TABLE "private"."apply_write_buffer"
-  ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE "private"."apply_write_buffer"
-  SET (autovacuum_vacuum_scale_factor=0.01);
-
 CREATE TABLE "public"."ad_spend_daily" (
   "id"              uuid                     NOT NULL DEFAULT gen_random_uuid(),
   "user_account_id" uuid                     NOT NULL,
@@ -597,21 +508,6 @@ ALTER TABLE "public"."user_accounts"
 
 ALTER TABLE "public"."user_accounts"
   ADD COLUMN "analytics_timezone" text;
-
-CREATE TYPE "private"."analytics_stage_part" AS (
-  "pipeline_id"      integer,
-  "status_id"        integer,
-  "bucket"           smallint,
-  "in_stage"         integer,
-  "entered"          integer,
-  "furthest"         integer,
-  "open_visits"      integer,
-  "completed_visits" integer,
-  "seconds_sum"      numeric
-);
-
-ALTER TABLE "private"."analytics_stage_leads"
-  ADD COLUMN "parts" private.analytics_stage_part[] NOT NULL;
 
 CREATE OR REPLACE FUNCTION private.account_money_settings (
   p_user_account_id uuid
@@ -1095,17 +991,6 @@ CREATE OR REPLACE FUNCTION private.analytics_bump (
   SET search_path TO ''
   AS $function$
 begin
-  -- While applying, the delta waits in the buffer and the rows are written in key order at the end (0232).
-  if private.apply_depth() > 0 then
-    insert into private.apply_write_buffer (
-      xact_id, kind, user_account_id, creative_id, direction_id, day, leads, qualified_leads, converted_leads,
-      paid_sales, revenue, repeat_purchases, repeat_revenue
-    ) values (
-      txid_current(), 'lead', p_user_account_id, p_creative_id, p_direction_id, p_day, p_leads, p_qualified_leads,
-      p_converted_leads, p_paid_sales, p_revenue, p_repeat_purchases, p_repeat_revenue
-    );
-    return;
-  end if;
   insert into private.analytics_lead_daily as r (
     user_account_id, creative_id, direction_id, day, leads, qualified_leads, converted_leads, paid_sales, revenue,
     repeat_purchases, repeat_revenue
@@ -1635,7 +1520,6 @@ begin
   group by 1, 2, 3;
 
   perform private.analytics_rebuild_sale_dates(p_user_account_id);
-  perform private.analytics_stage_rebuild(p_user_account_id);
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.analytics_rebuild_sale_dates (
@@ -1805,20 +1689,9 @@ CREATE OR REPLACE FUNCTION private.analytics_sale_bump (
   p_first_sales     integer
 )
   RETURNS void
-  LANGUAGE plpgsql
+  LANGUAGE sql
   SET search_path TO ''
   AS $function$
-begin
-  -- While applying, the delta waits in the buffer and the row is written in key order at the end (0232).
-  if private.apply_depth() > 0 then
-    insert into private.apply_write_buffer (
-      xact_id, kind, user_account_id, day, attributed, creative_id, direction_id, paid_sales, revenue, first_sales
-    ) values (
-      txid_current(), 'sale', p_user_account_id, p_day, p_attributed, p_creative_id, p_direction_id, p_paid_sales,
-      p_revenue, p_first_sales
-    );
-    return;
-  end if;
   insert into private.analytics_sale_daily as r (
     user_account_id, day, attributed, creative_id, direction_id, paid_sales, revenue, first_sales
   ) values (
@@ -1827,8 +1700,8 @@ begin
   on conflict (user_account_id, day, attributed, creative_id, direction_id) do update set
     paid_sales = r.paid_sales + excluded.paid_sales,
     revenue = r.revenue + excluded.revenue,
-    first_sales = r.first_sales + excluded.first_sales;
-end $function$;
+    first_sales = r.first_sales + excluded.first_sales
+$function$;
 
 CREATE OR REPLACE FUNCTION private.analytics_sale_changed()
   RETURNS TRIGGER
@@ -1925,361 +1798,6 @@ begin
   return null;
 end $function$;
 
-CREATE OR REPLACE FUNCTION private.analytics_stage_apply (
-  p_lead_ids bigint[]
-)
-  RETURNS void
-  LANGUAGE plpgsql
-  SET search_path TO ''
-  AS $function$
-declare
-  v_done integer;
-begin
-  -- Marks made later in this transaction must not be skipped as "already marked" (mark_history/mark_lead).
-  perform set_config('amo_roi.stage_dirty_lead', '', true);
-  with fresh as materialized (
-    select c.* from private.analytics_stage_contributions(p_lead_ids) c
-    -- GUARD: an account being deleted keeps nothing.
-    where exists (select 1 from public.user_accounts a where a.id = c.user_account_id)
-  ), held as materialized (
-    select s.* from private.analytics_stage_leads s where s.lead_id = any (p_lead_ids)
-  ), delta as materialized (
-    select f.user_account_id, f.creative_id, f.direction_id, f.day, p.*, 1 as sign
-    from fresh f cross join lateral unnest(f.parts) p
-    union all
-    select s.user_account_id, s.creative_id, s.direction_id, s.day, p.*, -1
-    from held s cross join lateral unnest(s.parts) p
-  ), counts as (
-    select d.user_account_id, g.day, d.creative_id, d.direction_id, d.pipeline_id, d.status_id,
-      sum(d.sign * d.in_stage)::integer as in_stage, sum(d.sign * d.entered)::integer as entered,
-      sum(d.sign * d.furthest)::integer as furthest, sum(d.sign * d.open_visits)::integer as open_visits
-    from delta d
-    cross join lateral (values (d.day), ('infinity'::date)) g (day)
-    where d.bucket = -1
-    group by 1, 2, 3, 4, 5, 6
-    having sum(d.sign * d.in_stage) <> 0 or sum(d.sign * d.entered) <> 0 or sum(d.sign * d.furthest) <> 0
-      or sum(d.sign * d.open_visits) <> 0
-  ), counts_written as (
-    insert into private.analytics_stage_counts as r (
-      user_account_id, day, creative_id, direction_id, pipeline_id, status_id, in_stage, entered, furthest,
-      open_visits
-    )
-    select * from counts
-    where exists (select 1 from public.user_accounts a where a.id = counts.user_account_id)
-    order by 1, 2, 3, 4, 5, 6
-    on conflict (user_account_id, day, creative_id, direction_id, pipeline_id, status_id) do update set
-      in_stage = r.in_stage + excluded.in_stage,
-      entered = r.entered + excluded.entered,
-      furthest = r.furthest + excluded.furthest,
-      open_visits = r.open_visits + excluded.open_visits
-    returning 1
-  ), hist as (
-    select d.user_account_id, g.per_creative, g.day,
-      case when g.per_creative then d.creative_id end as creative_id,
-      case when g.per_creative then d.direction_id end as direction_id,
-      d.pipeline_id, d.status_id, d.bucket,
-      sum(d.sign * d.completed_visits)::integer as visits, sum(d.sign * d.seconds_sum) as seconds_sum
-    from delta d
-    cross join lateral (values (true, d.day), (true, 'infinity'::date), (false, d.day), (false, 'infinity'::date))
-      g (per_creative, day)
-    where d.bucket >= 0
-    group by 1, 2, 3, 4, 5, 6, 7, 8
-    having sum(d.sign * d.completed_visits) <> 0 or sum(d.sign * d.seconds_sum) <> 0
-  ), hist_written as (
-    insert into private.analytics_stage_hist as r (
-      user_account_id, per_creative, day, creative_id, direction_id, pipeline_id, status_id, bucket, visits,
-      seconds_sum
-    )
-    select * from hist
-    where exists (select 1 from public.user_accounts a where a.id = hist.user_account_id)
-    order by 1, 2, 3, 4, 5, 6, 7, 8
-    on conflict (user_account_id, per_creative, day, creative_id, direction_id, pipeline_id, status_id, bucket)
-    do update set visits = r.visits + excluded.visits, seconds_sum = r.seconds_sum + excluded.seconds_sum
-    returning 1
-  ), kept as (
-    insert into private.analytics_stage_leads as s (lead_id, user_account_id, creative_id, direction_id, day, parts)
-    select f.lead_id, f.user_account_id, f.creative_id, f.direction_id, f.day, f.parts
-    from fresh f where f.parts <> '{}'
-    on conflict (lead_id) do update set user_account_id = excluded.user_account_id,
-      creative_id = excluded.creative_id, direction_id = excluded.direction_id, day = excluded.day,
-      parts = excluded.parts
-    returning 1
-  ), dropped as (
-    -- Leads that count no more (deleted, or without stage and history now).
-    delete from private.analytics_stage_leads s
-    using (
-      select u.id from unnest(p_lead_ids) u (id)
-      left join fresh f on f.lead_id = u.id and f.parts <> '{}'
-      where f.lead_id is null
-    ) gone
-    where s.lead_id = gone.id
-    returning 1
-  )
-  -- Data-modifying CTEs run to completion whether or not this reads them.
-  select 1 into v_done;
-end $function$;
-
-CREATE OR REPLACE FUNCTION private.analytics_stage_bucket (
-  p_seconds numeric
-)
-  RETURNS smallint
-  LANGUAGE sql
-  IMMUTABLE
-  PARALLEL SAFE
-  SET search_path TO ''
-  AS $function$
-  -- Quarter-octaves of (1 + minutes): bucket b holds 2^(b/4) <= 1 + minutes < 2^((b+1)/4), so above an hour a
-  -- bucket is at most 19 % wide (2^(1/4)), below a minute at most 12 s. 95 = 2^24 minutes (32 years) and more.
-  select least(95, floor(4 * ln(1 + greatest(p_seconds, 0)::float8 / 60) / ln(2.0)))::smallint
-$function$;
-
-CREATE OR REPLACE FUNCTION private.analytics_stage_contributions (
-  p_lead_ids bigint[]
-)
-  RETURNS TABLE (
-    lead_id         bigint,
-    user_account_id uuid,
-    creative_id     uuid,
-    direction_id    uuid,
-    day             date,
-    parts           private.analytics_stage_part[]
-  )
-  LANGUAGE plpgsql
-  STABLE
-  SET search_path TO ''
-  SET jit TO 'off'
-  SET plan_cache_mode TO 'force_generic_plan'
-  AS $function$
-begin
-  return query
-
-  with zones as materialized (
-    -- One zone lookup per account, not per lead.
-    select a.id, private.analytics_time_zone_of_visible(a.id) as tz
-    from (select distinct l.user_account_id as id from public.leads l where l.id = any (p_lead_ids)) a
-    where a.id is not null
-  ), l as materialized (
-    -- ::bigint: products that had leads before amo-roi may have an integer id.
-    select l.id::bigint as id, l.user_account_id, l.creative_id, l.direction_id, l.current_pipeline_id,
-      l.current_status_id, private.analytics_day(l.created_at, z.tz) as day
-    from public.leads l
-    join zones z on z.id = l.user_account_id
-    where l.id = any (p_lead_ids)
-  ), h as materialized (
-    select h.lead_id, h.from_pipeline_id, h.from_status_id, h.to_pipeline_id, h.to_status_id,
-      extract(epoch from lead(h.changed_at) over w - h.changed_at) as seconds,
-      lead(h.id) over w is null as still_there
-    from l
-    join public.amocrm_lead_status_history h on h.lead_id = l.id and h.user_account_id = l.user_account_id
-    window w as (partition by h.lead_id, h.amocrm_lead_id order by h.changed_at, h.created_at, h.id)
-  ), visited as (
-    select distinct v.lead_id, v.pipeline_id, v.status_id
-    from (
-      select h.lead_id, h.to_pipeline_id as pipeline_id, h.to_status_id as status_id from h
-      union all
-      select h.lead_id, h.from_pipeline_id, h.from_status_id from h
-      union all
-      select l.id, l.current_pipeline_id, l.current_status_id from l
-    ) v
-    where v.pipeline_id is not null and v.status_id is not null
-  ), furthest as (
-    -- Per lead and pipeline, the catalog stage with the greatest depth (won above all, lost never).
-    select distinct on (v.lead_id, v.pipeline_id) v.lead_id, v.pipeline_id, v.status_id
-    from visited v
-    join l on l.id = v.lead_id
-    join public.amocrm_pipeline_stages st
-      on st.user_account_id = l.user_account_id and st.pipeline_id = v.pipeline_id and st.status_id = v.status_id
-    where v.status_id <> 143
-    order by v.lead_id, v.pipeline_id, v.status_id = 142 desc,
-      case when st.status_type = 1 then 0 else 1 end desc, st.sort_order desc, st.status_id desc
-  ), parts as (
-    select x.lead_id, x.pipeline_id, x.status_id, x.bucket,
-      sum(x.in_stage)::integer as in_stage, sum(x.entered)::integer as entered, sum(x.furthest)::integer as furthest,
-      sum(x.open_visits)::integer as open_visits, sum(x.completed_visits)::integer as completed_visits,
-      sum(x.seconds_sum) as seconds_sum
-    from (
-      select v.lead_id, v.pipeline_id, v.status_id, -1::smallint as bucket,
-        0 as in_stage, 1 as entered, 0 as furthest, 0 as open_visits, 0 as completed_visits, 0::numeric as seconds_sum
-      from visited v
-      union all
-      select l.id, l.current_pipeline_id, l.current_status_id, -1::smallint, 1, 0, 0, 0, 0, 0
-      from l where l.current_pipeline_id is not null and l.current_status_id is not null
-      union all
-      select f.lead_id, f.pipeline_id, f.status_id, -1::smallint, 0, 0, 1, 0, 0, 0 from furthest f
-      union all
-      select h.lead_id, h.to_pipeline_id, h.to_status_id,
-        case when h.still_there then -1 else private.analytics_stage_bucket(h.seconds) end,
-        0, 0, 0, h.still_there::integer, (not h.still_there)::integer,
-        case when h.still_there then 0 else h.seconds end
-      from h where h.to_pipeline_id is not null and h.to_status_id is not null
-    ) x
-    group by x.lead_id, x.pipeline_id, x.status_id, x.bucket
-  )
-  select l.id, l.user_account_id, l.creative_id, l.direction_id, l.day, coalesce(a.parts, '{}')
-  from l
-  left join (
-    select p.lead_id,
-      array_agg(row (p.pipeline_id, p.status_id, p.bucket, p.in_stage, p.entered, p.furthest, p.open_visits,
-          p.completed_visits, p.seconds_sum)::private.analytics_stage_part
-        order by p.pipeline_id, p.status_id, p.bucket) as parts
-    from parts p
-    group by p.lead_id
-  ) a on a.lead_id = l.id;
-end
-$function$;
-
-CREATE OR REPLACE FUNCTION private.analytics_stage_fold (
-  p_max_rows integer DEFAULT 20000
-)
-  RETURNS integer
-  LANGUAGE plpgsql
-  SECURITY DEFINER
-  SET search_path TO ''
-  AS $function$
-declare
-  v_lead_ids bigint[];
-begin
-  -- GUARD: one fold at a time, so rollup rows have a single writer; a second caller leaves the work to it.
-  if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('analytics_stage_fold')) then
-    return 0;
-  end if;
-  with taken as (
-    delete from private.analytics_stage_dirty d
-    where d.ctid = any (array(select x.ctid from private.analytics_stage_dirty x limit p_max_rows))
-    returning d.lead_id
-  )
-  select coalesce(array_agg(distinct t.lead_id), '{}') into v_lead_ids from taken t;
-  if cardinality(v_lead_ids) > 0 then
-    perform private.analytics_stage_apply(v_lead_ids);
-  end if;
-  return cardinality(v_lead_ids);
-end $function$;
-
-CREATE OR REPLACE FUNCTION private.analytics_stage_fold_all (
-  p_budget interval DEFAULT '00:00:50'::interval
-)
-  RETURNS integer
-  LANGUAGE plpgsql
-  SECURITY DEFINER
-  SET search_path TO ''
-  AS $function$
-declare
-  v_deadline timestamptz := clock_timestamp() + p_budget;
-  v_folded integer;
-  v_total integer := 0;
-begin
-  loop
-    v_folded := private.analytics_stage_fold();
-    v_total := v_total + v_folded;
-    exit when v_folded = 0 or clock_timestamp() > v_deadline;
-  end loop;
-  return v_total;
-end $function$;
-
-CREATE OR REPLACE FUNCTION private.analytics_stage_mark_catalog()
-  RETURNS TRIGGER
-  LANGUAGE plpgsql
-  SECURITY DEFINER
-  SET search_path TO ''
-  AS $function$
-declare
-  v_accounts uuid[];
-begin
-  -- Stage order decides each lead's furthest stage: an account whose stages were added, removed or moved in
-  -- stage order has all its counted leads refolded. A sync that rewrites the same order changes nothing.
-  if tg_op = 'INSERT' then
-    select array_agg(distinct n.user_account_id) into v_accounts from changed_new n;
-  elsif tg_op = 'DELETE' then
-    select array_agg(distinct o.user_account_id) into v_accounts from changed_old o;
-  else
-    select array_agg(distinct n.user_account_id) into v_accounts
-    from changed_new n join changed_old o on o.id = n.id
-    where (n.user_account_id, n.pipeline_id, n.status_id, n.sort_order, n.status_type)
-      is distinct from (o.user_account_id, o.pipeline_id, o.status_id, o.sort_order, o.status_type);
-  end if;
-  insert into private.analytics_stage_dirty (lead_id, user_account_id)
-  select s.lead_id, s.user_account_id from private.analytics_stage_leads s
-  where s.user_account_id = any (v_accounts);
-  return null;
-end $function$;
-
-CREATE OR REPLACE FUNCTION private.analytics_stage_mark_history()
-  RETURNS TRIGGER
-  LANGUAGE plpgsql
-  SECURITY DEFINER
-  SET search_path TO ''
-  AS $function$
-begin
-  -- One mark per lead per transaction is enough (the fold reads the lead's final state): the usual apply writes
-  -- a history row and then the lead, both for the same lead.
-  if tg_op <> 'DELETE' and new.lead_id is not null
-    and current_setting('amo_roi.stage_dirty_lead', true) is distinct from new.lead_id::text then
-    insert into private.analytics_stage_dirty (lead_id, user_account_id) values (new.lead_id, new.user_account_id);
-    perform set_config('amo_roi.stage_dirty_lead', new.lead_id::text, true);
-  end if;
-  if tg_op <> 'INSERT' and old.lead_id is not null
-    and (tg_op = 'DELETE' or old.lead_id is distinct from new.lead_id) then
-    insert into private.analytics_stage_dirty (lead_id, user_account_id) values (old.lead_id, old.user_account_id);
-  end if;
-  return null;
-end $function$;
-
-CREATE OR REPLACE FUNCTION private.analytics_stage_mark_lead()
-  RETURNS TRIGGER
-  LANGUAGE plpgsql
-  SECURITY DEFINER
-  SET search_path TO ''
-  AS $function$
-begin
-  insert into private.analytics_stage_dirty (lead_id, user_account_id)
-  select new.id, coalesce(new.user_account_id, old.user_account_id);
-  perform set_config('amo_roi.stage_dirty_lead', new.id::text, true);
-  return null;
-end $function$;
-
-CREATE OR REPLACE FUNCTION private.analytics_stage_mark_leads()
-  RETURNS TRIGGER
-  LANGUAGE plpgsql
-  SECURITY DEFINER
-  SET search_path TO ''
-  AS $function$
-begin
-  if tg_op = 'INSERT' then
-    -- A new lead counts once it has a stage (its history, inserted later, marks it again).
-    insert into private.analytics_stage_dirty (lead_id, user_account_id)
-    select n.id, n.user_account_id from new_leads n
-    where n.user_account_id is not null and n.current_status_id is not null;
-  else
-    -- GUARD: during an account's cascade delete its rollups go with it.
-    insert into private.analytics_stage_dirty (lead_id, user_account_id)
-    select o.id, o.user_account_id from old_leads o
-    where exists (select 1 from private.analytics_stage_leads s where s.lead_id = o.id)
-      and exists (select 1 from public.user_accounts a where a.id = o.user_account_id);
-  end if;
-  return null;
-end $function$;
-
-CREATE OR REPLACE FUNCTION private.analytics_stage_rebuild (
-  p_user_account_id uuid
-)
-  RETURNS void
-  LANGUAGE plpgsql
-  SECURITY DEFINER
-  SET search_path TO ''
-  AS $function$
-declare
-  v_lead_ids bigint[];
-begin
-  -- The fold must not interleave with a rebuild of the same rows.
-  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('analytics_stage_fold'));
-  delete from private.analytics_stage_counts where user_account_id = p_user_account_id;
-  delete from private.analytics_stage_hist where user_account_id = p_user_account_id;
-  delete from private.analytics_stage_leads where user_account_id = p_user_account_id;
-  delete from private.analytics_stage_dirty where user_account_id = p_user_account_id;
-  select coalesce(array_agg(l.id), '{}') into v_lead_ids from public.leads l where l.user_account_id = p_user_account_id;
-  perform private.analytics_stage_apply(v_lead_ids);
-end $function$;
-
 CREATE OR REPLACE FUNCTION private.analytics_time_zone (
   p_user_account_id uuid
 )
@@ -2295,30 +1813,6 @@ CREATE OR REPLACE FUNCTION private.analytics_time_zone (
      where a.id = p_user_account_id),
     'UTC')
 $function$;
-
-CREATE OR REPLACE FUNCTION private.analytics_time_zone_of_visible (
-  p_user_account_id uuid
-)
-  RETURNS text
-  LANGUAGE plpgsql
-  STABLE
-  SECURITY DEFINER
-  SET search_path TO ''
-  AS $function$
-begin
-  -- GUARD: a member learns the zone of their own accounts only.
-  if not private.caller_is_service() and not exists (
-    select 1 from public.user_account_members m
-    where m.user_account_id = p_user_account_id and m.user_id = (select auth.uid())
-  ) then
-    return null;
-  end if;
-  return (
-    select coalesce(a.analytics_timezone, c.account_timezone, 'UTC')
-    from public.user_accounts a
-    left join amocrm.connections c on c.user_account_id = a.id
-    where a.id = p_user_account_id);
-end $function$;
 
 CREATE OR REPLACE FUNCTION private.analytics_unbook_sale (
   p_sale_id text
@@ -2460,9 +1954,7 @@ begin
     raise exception using errcode = '22023',
       message = format('lead %s has no status_id/pipeline_id and is not deleted', v_id);
   end if;
-  -- GUARD: lock order (0232): the deal first; the shared rows (rollups, re-read job) when the apply ends.
-  perform private.begin_apply();
-  perform private.lock_deals(array[p_user_account_id], array[v_id]);
+  perform private.lock_deal(p_user_account_id, v_id);
   insert into public.amocrm_deals (user_account_id, amocrm_lead_id) values (p_user_account_id, v_id)
   on conflict do nothing;
   select * into v_deal from public.amocrm_deals
@@ -2517,13 +2009,12 @@ begin
     stale_api_reads = case when v_webhook_ahead then least(stale_api_reads + 1, private.max_stale_api_reads()) else 0 end
   where user_account_id = p_user_account_id and amocrm_lead_id = v_id;
   if v_webhook_ahead and v_deal.stale_api_reads < private.max_stale_api_reads() then
-    perform private.buffer_job('confirm_deals', p_user_account_id, array[v_id],
+    perform private.enqueue_job('confirm_deals', p_user_account_id, jsonb_build_object('ids', jsonb_build_array(v_id)),
       'confirm_deals_reread:' || p_user_account_id,
       now() + make_interval(secs => 5 * power(3, v_deal.stale_api_reads)));
     raise log 'amo-roi: deal % of account % read older than a webhook (% of %), re-read queued',
       v_id, p_user_account_id, v_deal.stale_api_reads + 1, private.max_stale_api_reads();
     perform private.link_deal_to_lead(p_user_account_id, v_id);
-    perform private.end_apply();
     return 'reread';
   end if;
   if v_webhook_ahead then
@@ -2539,23 +2030,8 @@ begin
 
   perform private.link_deal_to_lead(p_user_account_id, v_id);
   perform private.settle_sale(p_user_account_id, v_id);
-  perform private.end_apply();
   return case when v_webhook_ahead then 'unconfirmed'
     when v_is_newer or v_deletion = 'changed' then 'applied' else 'stale' end;
-end $function$;
-
-CREATE OR REPLACE FUNCTION private.apply_depth()
-  RETURNS integer
-  LANGUAGE plpgsql
-  SET search_path TO ''
-  AS $function$
-declare
-  v_state text := current_setting('amo_roi.apply_depth', true);
-begin
-  if v_state is null or v_state = '' or split_part(v_state, ':', 1) <> txid_current()::text then
-    return 0;
-  end if;
-  return split_part(v_state, ':', 2)::integer;
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.apply_lead_event (
@@ -2762,22 +2238,16 @@ CREATE OR REPLACE FUNCTION private.apply_pending_webhook_events (
 declare
   v_deadline timestamptz := clock_timestamp() + p_budget;
   v_inbox_id bigint;
-  v_inbox_ids bigint[];
   v_slice record;
   v_batch integer;
   v_total integer := 0;
   v_after bigint := 0;
 begin
-  perform private.begin_apply();
   loop
     v_batch := 0;
     -- Keyset over the backlog: a row left received (an event hit contention) waits for the next run.
-    v_inbox_ids := array(
-      select i.id from amocrm.webhook_inbox i where i.state = 'received' and i.id > v_after order by i.id limit 200);
-    -- GUARD: lock order (0232): the batch's deals up front (only the first batch may wait for them).
-    perform private.prepare_webhook_rows(v_inbox_ids);
-    perform private.lock_webhook_deals(v_inbox_ids, 200);
-    foreach v_inbox_id in array v_inbox_ids
+    for v_inbox_id in
+      select i.id from amocrm.webhook_inbox i where i.state = 'received' and i.id > v_after order by i.id limit 200
     loop
       loop
         select * into v_slice from private.apply_webhook_events_slice(v_inbox_id, 200);
@@ -2791,7 +2261,6 @@ begin
     end loop;
     exit when v_batch = 0 or clock_timestamp() > v_deadline;
   end loop;
-  perform private.end_apply();
   return v_total;
 end $function$;
 
@@ -2893,17 +2362,12 @@ declare
   v_slice record;
   v_total integer := 0;
 begin
-  -- GUARD: lock order (0232): every pending event's deal up front, shared rows once at the end.
-  perform private.begin_apply();
-  perform private.prepare_webhook_rows(array[p_inbox_id]);
-  perform private.lock_webhook_deals(array[p_inbox_id]);
   loop
     select * into v_slice from private.apply_webhook_events_slice(p_inbox_id, 500);
     v_total := v_total + v_slice.applied;
     -- Done, or what is left is held by another applier / hit contention: the next pass takes it.
     exit when v_slice.pending = 0 or v_slice.applied + v_slice.quarantined = 0;
   end loop;
-  perform private.end_apply();
   return v_total;
 end $function$;
 
@@ -2936,11 +2400,10 @@ begin
     return next; -- already processed (or quarantined): nothing to do
     return;
   end if;
-  -- GUARD: lock order (0232): the deals of this slice first, in key order; shared rows at the end.
-  perform private.begin_apply();
-  perform private.prepare_webhook_rows(array[p_inbox_id]);
-  if current_setting('amo_roi.deal_locks', true) is distinct from txid_current()::text then
-    perform private.lock_webhook_deals(array[p_inbox_id], p_max_events);
+  -- The first slice splits the row; later ones find its events already there (a row whose events were all
+  -- redeliveries has none, and is finished by the first slice).
+  if not exists (select 1 from amocrm.webhook_events e where e.inbox_id = p_inbox_id) then
+    perform private.expand_webhook_events(p_inbox_id);
   end if;
   v_latest := extract(epoch from v_received + private.webhook_clock_tolerance())::bigint;
   for v_event in
@@ -2996,38 +2459,7 @@ begin
   if pending = 0 then
     update amocrm.webhook_inbox set state = 'processed' where id = p_inbox_id and state = 'received';
   end if;
-  perform private.end_apply();
   return next;
-end $function$;
-
-CREATE OR REPLACE FUNCTION private.apply_webhook_events_slices (
-  p_inbox_ids  bigint[],
-  p_max_events integer,
-  p_budget     interval DEFAULT NULL::interval
-)
-  RETURNS TABLE (
-    inbox_id    bigint,
-    applied     integer,
-    quarantined integer,
-    pending     integer
-  )
-  LANGUAGE plpgsql
-  SET search_path TO ''
-  AS $function$
-declare
-  v_slice record;
-begin
-  perform private.begin_apply();
-  perform private.prepare_webhook_rows(p_inbox_ids);
-  perform private.lock_webhook_deals(p_inbox_ids, p_max_events);
-  for inbox_id in select u.id from unnest(p_inbox_ids) with ordinality as u (id, n) order by u.n loop
-    select * into v_slice from private.apply_webhook_events_slice(inbox_id, p_max_events, p_budget);
-    applied := v_slice.applied;
-    quarantined := v_slice.quarantined;
-    pending := v_slice.pending;
-    return next;
-  end loop;
-  perform private.end_apply();
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.backfill_missing_lead_ids (
@@ -3051,33 +2483,6 @@ CREATE OR REPLACE FUNCTION private.backfill_missing_lead_ids (
   order by 1
   limit p_limit
 $function$;
-
-CREATE OR REPLACE FUNCTION private.begin_apply()
-  RETURNS void
-  LANGUAGE plpgsql
-  SET search_path TO ''
-  AS $function$
-begin
-  perform set_config('amo_roi.apply_depth', txid_current() || ':' || (private.apply_depth() + 1), false);
-end $function$;
-
-CREATE OR REPLACE FUNCTION private.buffer_job (
-  p_kind            text,
-  p_user_account_id uuid,
-  p_ids             bigint[],
-  p_dedupe_key      text,
-  p_run_after       timestamp with time zone
-)
-  RETURNS void
-  LANGUAGE plpgsql
-  SECURITY DEFINER
-  SET search_path TO ''
-  AS $function$
-begin
-  insert into private.apply_write_buffer (xact_id, kind, user_account_id, job_kind, dedupe_key, run_after, deal_id)
-  select txid_current(), 'job', p_user_account_id, p_kind, p_dedupe_key, p_run_after, i
-  from unnest(p_ids) i;
-end $function$;
 
 CREATE OR REPLACE FUNCTION private.caller_is_service()
   RETURNS boolean
@@ -3267,19 +2672,6 @@ begin
   ), false);
 end $function$;
 
-CREATE OR REPLACE FUNCTION private.deal_lock_key (
-  p_user_account_id uuid,
-  p_amocrm_lead_id  bigint
-)
-  RETURNS bigint
-  LANGUAGE plpgsql
-  IMMUTABLE
-  SET search_path TO ''
-  AS $function$
-begin
-  return hashtextextended(p_user_account_id::text || ':' || (p_amocrm_lead_id % 1024)::text, 0);
-end $function$;
-
 CREATE OR REPLACE FUNCTION private.defer_job (
   p_job_id bigint,
   p_reason text,
@@ -3327,20 +2719,6 @@ begin
   return v_dropped;
 end $function$;
 
-CREATE OR REPLACE FUNCTION private.end_apply()
-  RETURNS void
-  LANGUAGE plpgsql
-  SET search_path TO ''
-  AS $function$
-declare
-  v_depth integer := private.apply_depth() - 1;
-begin
-  perform set_config('amo_roi.apply_depth', txid_current() || ':' || greatest(v_depth, 0), false);
-  if v_depth <= 0 then
-    perform private.flush_apply_writes();
-  end if;
-end $function$;
-
 CREATE OR REPLACE FUNCTION private.enqueue_deal_confirmation (
   p_user_account_id uuid,
   p_amocrm_lead_id  bigint
@@ -3350,12 +2728,6 @@ CREATE OR REPLACE FUNCTION private.enqueue_deal_confirmation (
   SET search_path TO ''
   AS $function$
 begin
-  -- While applying, the shared job row is written at the end, with the other shared rows (0232).
-  if private.apply_depth() > 0 then
-    perform private.buffer_job('confirm_deals', p_user_account_id, array[p_amocrm_lead_id],
-      'confirm_deals:' || p_user_account_id, now());
-    return;
-  end if;
   perform private.enqueue_job(
     'confirm_deals', p_user_account_id, jsonb_build_object('ids', jsonb_build_array(p_amocrm_lead_id)),
     'confirm_deals:' || p_user_account_id
@@ -3481,103 +2853,6 @@ CREATE OR REPLACE FUNCTION private.finish_sync_run (
     details = details || p_details
   where id = p_run_id
 $function$;
-
-CREATE OR REPLACE FUNCTION private.flush_apply_writes()
-  RETURNS void
-  LANGUAGE plpgsql
-  SECURITY DEFINER
-  SET search_path TO ''
-  AS $function$
-declare
-  v_xact bigint := txid_current();
-  v_job record;
-  v_jobs boolean;
-  v_leads boolean;
-  v_sales boolean;
-begin
-  -- What there is to write (a statement per kind saved when it has nothing).
-  select coalesce(bool_or(b.kind = 'job'), false), coalesce(bool_or(b.kind = 'lead'), false),
-    coalesce(bool_or(b.kind = 'sale'), false)
-    into v_jobs, v_leads, v_sales
-  from private.apply_write_buffer b where b.xact_id = v_xact;
-  if not (v_jobs or v_leads or v_sales) then
-    return;
-  end if;
-  -- STEP: confirmation (and re-read) jobs, by dedupe key; every buffered deal id goes into the payload.
-  for v_job in
-    select b.job_kind, b.user_account_id, b.dedupe_key, min(b.run_after) as run_after,
-      jsonb_agg(distinct b.deal_id) as ids
-    from private.apply_write_buffer b
-    where v_jobs and b.xact_id = v_xact and b.kind = 'job'
-    group by b.dedupe_key, b.job_kind, b.user_account_id
-    order by b.dedupe_key, b.job_kind, b.user_account_id
-  loop
-    perform private.enqueue_job(v_job.job_kind, v_job.user_account_id, jsonb_build_object('ids', v_job.ids),
-      v_job.dedupe_key, v_job.run_after);
-  end loop;
-
-  -- STEP: lead rollups, daily rows then totals rows, each in key order (as analytics_leads_inserted).
-  if v_leads then
-    insert into private.analytics_lead_daily as r (
-      user_account_id, creative_id, direction_id, day, leads, qualified_leads, converted_leads, paid_sales, revenue,
-      repeat_purchases, repeat_revenue
-    )
-    select b.user_account_id, b.creative_id, b.direction_id, b.day, sum(b.leads)::integer,
-      sum(b.qualified_leads)::integer, sum(b.converted_leads)::integer, sum(b.paid_sales)::integer, sum(b.revenue),
-      sum(b.repeat_purchases)::integer, sum(b.repeat_revenue)
-    from private.apply_write_buffer b
-    where b.xact_id = v_xact and b.kind = 'lead'
-    group by 1, 2, 3, 4
-    order by 1, 2, 3, 4
-    on conflict (user_account_id, creative_id, direction_id, day) do update set
-      leads = r.leads + excluded.leads,
-      qualified_leads = r.qualified_leads + excluded.qualified_leads,
-      converted_leads = r.converted_leads + excluded.converted_leads,
-      paid_sales = r.paid_sales + excluded.paid_sales,
-      revenue = r.revenue + excluded.revenue,
-      repeat_purchases = r.repeat_purchases + excluded.repeat_purchases,
-      repeat_revenue = r.repeat_revenue + excluded.repeat_revenue;
-
-    insert into private.analytics_lead_totals as t (
-      user_account_id, creative_id, direction_id, leads, qualified_leads, converted_leads, paid_sales, revenue,
-      repeat_purchases, repeat_revenue
-    )
-    select b.user_account_id, b.creative_id, b.direction_id, sum(b.leads)::integer,
-      sum(b.qualified_leads)::integer, sum(b.converted_leads)::integer, sum(b.paid_sales)::integer, sum(b.revenue),
-      sum(b.repeat_purchases)::integer, sum(b.repeat_revenue)
-    from private.apply_write_buffer b
-    where b.xact_id = v_xact and b.kind = 'lead'
-    group by 1, 2, 3
-    order by 1, 2, 3
-    on conflict (user_account_id, creative_id, direction_id) do update set
-      leads = t.leads + excluded.leads,
-      qualified_leads = t.qualified_leads + excluded.qualified_leads,
-      converted_leads = t.converted_leads + excluded.converted_leads,
-      paid_sales = t.paid_sales + excluded.paid_sales,
-      revenue = t.revenue + excluded.revenue,
-      repeat_purchases = t.repeat_purchases + excluded.repeat_purchases,
-      repeat_revenue = t.repeat_revenue + excluded.repeat_revenue;
-  end if;
-
-  -- STEP: sale-date rollup rows, in key order.
-  if v_sales then
-    insert into private.analytics_sale_daily as r (
-      user_account_id, day, attributed, creative_id, direction_id, paid_sales, revenue, first_sales
-    )
-    select b.user_account_id, b.day, b.attributed, b.creative_id, b.direction_id, sum(b.paid_sales)::integer,
-      sum(b.revenue), sum(b.first_sales)::integer
-    from private.apply_write_buffer b
-    where b.xact_id = v_xact and b.kind = 'sale'
-    group by 1, 2, 3, 4, 5
-    order by 1, 2, 3, 4, 5
-    on conflict (user_account_id, day, attributed, creative_id, direction_id) do update set
-      paid_sales = r.paid_sales + excluded.paid_sales,
-      revenue = r.revenue + excluded.revenue,
-      first_sales = r.first_sales + excluded.first_sales;
-  end if;
-
-  delete from private.apply_write_buffer b where b.xact_id = v_xact;
-end $function$;
 
 CREATE OR REPLACE FUNCTION private.funnel_basis (
   p_basis text
@@ -3824,75 +3099,8 @@ CREATE OR REPLACE FUNCTION private.lock_deal (
   LANGUAGE plpgsql
   SET search_path TO ''
   AS $function$
-declare
-  v_key bigint := private.deal_lock_key(p_user_account_id, p_amocrm_lead_id);
 begin
-  if private.apply_depth() = 0 or current_setting('amo_roi.deal_locks', true) is distinct from txid_current()::text then
-    perform pg_advisory_xact_lock(v_key);
-  elsif not pg_try_advisory_xact_lock(v_key) then
-    raise exception using errcode = '55P03', message = format(
-      'deal %s of account %s is being applied by another transaction (not locked up front; retried later)',
-      p_amocrm_lead_id, p_user_account_id);
-  end if;
-end $function$;
-
-CREATE OR REPLACE FUNCTION private.lock_deals (
-  p_user_account_ids uuid[],
-  p_amocrm_lead_ids  bigint[]
-)
-  RETURNS void
-  LANGUAGE plpgsql
-  SET search_path TO ''
-  AS $function$
-declare
-  v_key bigint;
-  v_xact text := txid_current()::text;
-  v_may_wait boolean := current_setting('amo_roi.deal_locks', true) is distinct from v_xact;
-begin
-  for v_key in
-    select distinct private.deal_lock_key(u.user_account_id, u.amocrm_lead_id)
-    from unnest(p_user_account_ids, p_amocrm_lead_ids) as u (user_account_id, amocrm_lead_id)
-    where u.user_account_id is not null and u.amocrm_lead_id is not null
-    order by 1
-  loop
-    if v_may_wait then
-      perform pg_advisory_xact_lock(v_key);
-    else
-      perform pg_try_advisory_xact_lock(v_key);
-    end if;
-  end loop;
-  perform set_config('amo_roi.deal_locks', v_xact, false);
-end $function$;
-
-CREATE OR REPLACE FUNCTION private.lock_webhook_deals (
-  p_inbox_ids  bigint[],
-  p_max_events integer  DEFAULT NULL::integer
-)
-  RETURNS void
-  LANGUAGE plpgsql
-  SET search_path TO ''
-  AS $function$
-declare
-  v_accounts uuid[];
-  v_deals bigint[];
-begin
-  select array_agg(e.user_account_id), array_agg(x.deal_id) into v_accounts, v_deals
-  from unnest(p_inbox_ids) as r (inbox_id)
-  cross join lateral (
-    select w.user_account_id, w.entity, w.amocrm_id, w.payload
-    from amocrm.webhook_events w
-    where w.inbox_id = r.inbox_id and w.state = 'pending'
-    order by w.amocrm_id, w.amocrm_ts, case w.action when 'add' then 0 when 'status' then 1 else 2 end, w.id
-    limit p_max_events
-  ) e
-  cross join lateral (
-    select e.amocrm_id where e.entity = 'lead'
-    union all
-    select private.webhook_int(k)
-    from jsonb_object_keys(case when e.entity = 'contact' and jsonb_typeof(e.payload -> 'linked_leads_id') = 'object'
-      then e.payload -> 'linked_leads_id' else '{}'::jsonb end) k
-  ) x (deal_id);
-  perform private.lock_deals(v_accounts, v_deals);
+  perform pg_advisory_xact_lock(hashtextextended(p_user_account_id::text || ':' || (p_amocrm_lead_id % 1024)::text, 0));
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.mark_deal_missing (
@@ -3904,16 +3112,10 @@ CREATE OR REPLACE FUNCTION private.mark_deal_missing (
   LANGUAGE plpgsql
   SET search_path TO ''
   AS $function$
-declare
-  v_outcome text;
 begin
-  -- GUARD: lock order (0232): the deal first; the rollups when the apply ends.
-  perform private.begin_apply();
-  perform private.lock_deals(array[p_user_account_id], array[p_amocrm_lead_id]);
+  perform private.lock_deal(p_user_account_id, p_amocrm_lead_id);
   perform private.observe_deletion(p_user_account_id, p_amocrm_lead_id, true, p_read_at);
-  v_outcome := private.settle_sale(p_user_account_id, p_amocrm_lead_id);
-  perform private.end_apply();
-  return v_outcome;
+  return private.settle_sale(p_user_account_id, p_amocrm_lead_id);
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.max_stale_api_reads()
@@ -4687,20 +3889,6 @@ begin
   );
 end $function$;
 
-CREATE OR REPLACE FUNCTION private.prepare_webhook_rows (
-  p_inbox_ids bigint[]
-)
-  RETURNS void
-  LANGUAGE plpgsql
-  SET search_path TO ''
-  AS $function$
-begin
-  perform private.expand_webhook_events(i.id)
-  from amocrm.webhook_inbox i
-  where i.id = any (p_inbox_ids) and i.state = 'received'
-    and not exists (select 1 from amocrm.webhook_events e where e.inbox_id = i.id);
-end $function$;
-
 CREATE OR REPLACE FUNCTION private.receive_webhook (
   p_user_account_id   uuid,
   p_content_type      text,
@@ -4835,11 +4023,7 @@ declare
   v_after text;
   v_result text;
 begin
-  -- GUARD: lock order (0232): the page's deals up front in key order, shared rows once at the end.
-  perform private.begin_apply();
-  perform private.lock_deals(
-    array(select p_user_account_id from jsonb_array_elements(coalesce(p_leads, '[]'::jsonb)) l),
-    array(select private.webhook_int(l.value ->> 'id') from jsonb_array_elements(coalesce(p_leads, '[]'::jsonb)) l));
+  -- Ascending ids: concurrent pages and webhook applies lock deals in a consistent order.
   for v_lead in
     select l.value from jsonb_array_elements(coalesce(p_leads, '[]'::jsonb)) l
     order by private.webhook_int(l.value ->> 'id') nulls last
@@ -4867,7 +4051,6 @@ begin
     outcome := v_result;
     return next;
   end loop;
-  perform private.end_apply();
 end $function$;
 
 CREATE OR REPLACE FUNCTION private.reconcile_events_high_water (
@@ -5339,210 +4522,6 @@ begin
   return v_status;
 end $function$;
 
-CREATE OR REPLACE FUNCTION private.stage_durations_from_history (
-  p_user_account_id uuid,
-  p_pipeline_id     integer DEFAULT NULL::integer,
-  p_from            date    DEFAULT NULL::date,
-  p_to              date    DEFAULT NULL::date,
-  p_creative_id     uuid    DEFAULT NULL::uuid,
-  p_direction_id    uuid    DEFAULT NULL::uuid
-)
-  RETURNS TABLE (
-    pipeline_id      integer,
-    pipeline_name    text,
-    status_id        integer,
-    status_name      text,
-    sort_order       integer,
-    completed_visits bigint,
-    open_visits      bigint,
-    avg_hours        numeric,
-    median_hours     numeric
-  )
-  LANGUAGE sql
-  STABLE
-  SET search_path TO ''
-  AS $function$
-  with scoped as materialized (
-    select * from private.stage_scope_leads(p_user_account_id, p_from, p_to, p_creative_id, p_direction_id)
-  ), spans as (
-    -- No pipeline filter here: a visit ends with the deal's next transition, whichever pipeline it goes to.
-    select h.to_pipeline_id as pipeline_id, h.to_status_id as status_id,
-      lead(h.changed_at) over w is null as still_there,
-      extract(epoch from lead(h.changed_at) over w - h.changed_at) as seconds,
-      extract(epoch from lead(h.changed_at) over w - h.changed_at) / 3600.0 as hours
-    from public.amocrm_lead_status_history h
-    join scoped s on s.id = h.lead_id
-    where h.user_account_id = p_user_account_id
-    window w as (partition by h.lead_id, h.amocrm_lead_id order by h.changed_at, h.created_at, h.id)
-  )
-  select st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order,
-    count(sp.hours), count(*) filter (where sp.still_there),
-    -- Mean of the exact seconds, then hours (dividing each visit first could round a .xx5 the other way).
-    round((avg(sp.seconds) / 3600)::numeric, 2),
-    round((percentile_cont(0.5) within group (order by sp.hours))::numeric, 2)
-  from public.amocrm_pipeline_stages st
-  left join spans sp on sp.pipeline_id = st.pipeline_id and sp.status_id = st.status_id
-  where st.user_account_id = p_user_account_id and (p_pipeline_id is null or st.pipeline_id = p_pipeline_id)
-  group by st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order, st.status_type
-  order by st.pipeline_id, case when st.status_type = 1 then 0 else 1 end, st.sort_order, st.status_id
-$function$;
-
-CREATE OR REPLACE FUNCTION private.stage_funnel_from_history (
-  p_user_account_id uuid,
-  p_pipeline_id     integer DEFAULT NULL::integer,
-  p_from            date    DEFAULT NULL::date,
-  p_to              date    DEFAULT NULL::date,
-  p_creative_id     uuid    DEFAULT NULL::uuid,
-  p_direction_id    uuid    DEFAULT NULL::uuid
-)
-  RETURNS TABLE (
-    pipeline_id        integer,
-    pipeline_name      text,
-    status_id          integer,
-    status_name        text,
-    sort_order         integer,
-    is_qualified_stage boolean,
-    leads_in_stage     bigint,
-    leads_entered      bigint,
-    leads_reached      bigint,
-    reached_rate       numeric,
-    step_rate          numeric
-  )
-  LANGUAGE sql
-  STABLE
-  SET search_path TO ''
-  AS $function$
-  with scoped as materialized (
-    select * from private.stage_scope_leads(p_user_account_id, p_from, p_to, p_creative_id, p_direction_id)
-  ), stages as materialized (
-    select st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order,
-      coalesce(st.is_qualified_stage, false) as is_qualified_stage,
-      array[case when st.status_type = 1 then 0 else 1 end, st.sort_order, st.status_id] as ord
-    from public.amocrm_pipeline_stages st
-    where st.user_account_id = p_user_account_id and (p_pipeline_id is null or st.pipeline_id = p_pipeline_id)
-  ), visits as materialized (
-    select distinct v.lead_id, st.pipeline_id, st.status_id, st.ord
-    from (
-      select h.lead_id, x.pipeline_id, x.status_id
-      from public.amocrm_lead_status_history h
-      join scoped s on s.id = h.lead_id
-      cross join lateral (values (h.to_pipeline_id, h.to_status_id), (h.from_pipeline_id, h.from_status_id))
-        as x (pipeline_id, status_id)
-      where h.user_account_id = p_user_account_id and x.status_id is not null
-      union all
-      select s.id, s.current_pipeline_id, s.current_status_id from scoped s where s.current_status_id is not null
-    ) v
-    join stages st on st.pipeline_id = v.pipeline_id and st.status_id = v.status_id
-  ), entered as (
-    select v.pipeline_id, v.status_id, count(*) as n from visits v group by 1, 2
-  ), depth_counts as (
-    select d.pipeline_id, d.depth, count(*) as n
-    from (
-      select v.pipeline_id,
-        case when bool_or(v.status_id = 142) then array[2, 0, 0]
-          else max(v.ord) filter (where v.status_id <> 143) end as depth
-      from visits v
-      group by v.lead_id, v.pipeline_id
-    ) d
-    where d.depth is not null
-    group by 1, 2
-  ), reached as (
-    select st.pipeline_id, st.status_id,
-      case when st.status_id = 143 then coalesce(max(e.n), 0) else coalesce(sum(c.n), 0) end::bigint as n
-    from stages st
-    left join depth_counts c on c.pipeline_id = st.pipeline_id and c.depth >= st.ord and st.status_id <> 143
-    left join entered e on e.pipeline_id = st.pipeline_id and e.status_id = st.status_id and st.status_id = 143
-    group by st.pipeline_id, st.status_id
-  ), in_stage as (
-    select s.current_pipeline_id as pipeline_id, s.current_status_id as status_id, count(*) as n
-    from scoped s group by 1, 2
-  )
-  select st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order, st.is_qualified_stage,
-    coalesce(i.n, 0), coalesce(e.n, 0), r.n,
-    private.percent_of(r.n, first_value(r.n) over w),
-    case when st.status_id = 143 then null else private.percent_of(r.n, lag(r.n) over w) end
-  from stages st
-  join reached r on r.pipeline_id = st.pipeline_id and r.status_id = st.status_id
-  left join entered e on e.pipeline_id = st.pipeline_id and e.status_id = st.status_id
-  left join in_stage i on i.pipeline_id = st.pipeline_id and i.status_id = st.status_id
-  window w as (partition by st.pipeline_id order by st.ord)
-  order by st.pipeline_id, st.ord
-$function$;
-
-CREATE OR REPLACE FUNCTION private.stage_hist_rows (
-  p_user_account_id uuid,
-  p_pipeline_id     integer,
-  p_from            date,
-  p_to              date,
-  p_creative_id     uuid,
-  p_direction_id    uuid
-)
-  RETURNS TABLE (
-    pipeline_id integer,
-    status_id   integer,
-    bucket      smallint,
-    visits      integer,
-    seconds_sum numeric
-  )
-  LANGUAGE plpgsql
-  STABLE
-  SET search_path TO ''
-  SET jit TO 'off'
-  AS $function$
-begin
-  if p_creative_id is null and p_direction_id is null then
-    if p_from is null and p_to is null then
-      return query
-        select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
-        from private.analytics_stage_hist r
-        where r.user_account_id = p_user_account_id and not r.per_creative
-          and r.day = 'infinity'
-          and (p_direction_id is null or r.direction_id = p_direction_id)
-          and (p_pipeline_id is null or r.pipeline_id = p_pipeline_id);
-    else
-      return query
-        select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
-        from private.analytics_stage_hist r
-        where r.user_account_id = p_user_account_id and not r.per_creative
-          and r.day >= coalesce(p_from, '-infinity') and r.day <= coalesce(p_to, 'infinity') and r.day < 'infinity'
-          and (p_direction_id is null or r.direction_id = p_direction_id)
-          and (p_pipeline_id is null or r.pipeline_id = p_pipeline_id);
-    end if;
-  elsif p_creative_id is not null then
-    if p_from is null and p_to is null then
-      return query
-        select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
-        from private.analytics_stage_hist r
-        where r.user_account_id = p_user_account_id and r.per_creative and r.creative_id = p_creative_id
-          and r.day = 'infinity'
-          and (p_direction_id is null or r.direction_id = p_direction_id)
-          and (p_pipeline_id is null or r.pipeline_id = p_pipeline_id);
-    else
-      return query
-        select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
-        from private.analytics_stage_hist r
-        where r.user_account_id = p_user_account_id and r.per_creative and r.creative_id = p_creative_id
-          and r.day >= coalesce(p_from, '-infinity') and r.day <= coalesce(p_to, 'infinity') and r.day < 'infinity'
-          and (p_direction_id is null or r.direction_id = p_direction_id)
-          and (p_pipeline_id is null or r.pipeline_id = p_pipeline_id);
-    end if;
-  elsif p_from is null and p_to is null then
-    return query
-      select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
-      from private.analytics_stage_hist r
-      where r.user_account_id = p_user_account_id and r.per_creative and r.direction_id = p_direction_id
-        and r.day = 'infinity'
-        and (p_pipeline_id is null or r.pipeline_id = p_pipeline_id);
-  else
-    return query
-      select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
-      from private.analytics_stage_hist r
-      where r.user_account_id = p_user_account_id and r.per_creative and r.direction_id = p_direction_id
-        and r.day >= coalesce(p_from, '-infinity') and r.day <= coalesce(p_to, 'infinity') and r.day < 'infinity'
-        and (p_pipeline_id is null or r.pipeline_id = p_pipeline_id);
-  end if;
-end $function$;
-
 CREATE OR REPLACE FUNCTION private.stage_order (
   p_user_account_id uuid,
   p_pipeline_id     integer,
@@ -5576,45 +4555,6 @@ begin
   return array[case when p_status_type = 1 then 0 else 1 end, p_sort_order, p_status_id];
 end $function$;
 
-CREATE OR REPLACE FUNCTION private.stage_pending_parts (
-  p_user_account_id uuid
-)
-  RETURNS TABLE (
-    creative_id      uuid,
-    direction_id     uuid,
-    day              date,
-    pipeline_id      integer,
-    status_id        integer,
-    bucket           smallint,
-    in_stage         integer,
-    entered          integer,
-    furthest         integer,
-    open_visits      integer,
-    completed_visits integer,
-    seconds_sum      numeric
-  )
-  LANGUAGE sql
-  STABLE
-  SET search_path TO ''
-  SET jit TO 'off'
-  AS $function$
-  with dirty as materialized (
-    select distinct d.lead_id from private.analytics_stage_dirty d where d.user_account_id = p_user_account_id
-  )
-  select c.creative_id, c.direction_id, c.day, p.pipeline_id, p.status_id, p.bucket, p.in_stage, p.entered,
-    p.furthest, p.open_visits, p.completed_visits, p.seconds_sum
-  from private.analytics_stage_contributions(array(select d.lead_id from dirty d)) c
-  cross join lateral unnest(c.parts) p
-  where c.user_account_id = p_user_account_id
-  union all
-  select s.creative_id, s.direction_id, s.day, p.pipeline_id, p.status_id, p.bucket, -p.in_stage, -p.entered,
-    -p.furthest, -p.open_visits, -p.completed_visits, -p.seconds_sum
-  from private.analytics_stage_leads s
-  join dirty d on d.lead_id = s.lead_id
-  cross join lateral unnest(s.parts) p
-  where s.user_account_id = p_user_account_id
-$function$;
-
 CREATE OR REPLACE FUNCTION private.stage_qualifies (
   p_user_account_id uuid,
   p_pipeline_id     integer,
@@ -5638,31 +4578,6 @@ begin
     ),
     false);
 end $function$;
-
-CREATE OR REPLACE FUNCTION private.stage_scope_leads (
-  p_user_account_id uuid,
-  p_from            date,
-  p_to              date,
-  p_creative_id     uuid,
-  p_direction_id    uuid
-)
-  RETURNS TABLE (
-    id                  bigint,
-    current_pipeline_id integer,
-    current_status_id   integer
-  )
-  LANGUAGE sql
-  STABLE
-  SET search_path TO ''
-  AS $function$
-  select l.id::bigint, l.current_pipeline_id, l.current_status_id
-  from public.leads l
-  cross join (select private.analytics_time_zone_of_visible(p_user_account_id) as tz) z
-  where l.user_account_id = p_user_account_id
-    and private.analytics_day(l.created_at, z.tz) between coalesce(p_from, '-infinity') and coalesce(p_to, 'infinity')
-    and (p_creative_id is null or l.creative_id = p_creative_id)
-    and (p_direction_id is null or l.direction_id = p_direction_id)
-$function$;
 
 CREATE OR REPLACE FUNCTION private.stage_sort (
   p_user_account_id uuid,
@@ -6420,9 +5335,7 @@ CREATE OR REPLACE FUNCTION public.stage_durations (
   p_user_account_id uuid,
   p_pipeline_id     integer DEFAULT NULL::integer,
   p_from            date    DEFAULT NULL::date,
-  p_to              date    DEFAULT NULL::date,
-  p_creative_id     uuid    DEFAULT NULL::uuid,
-  p_direction_id    uuid    DEFAULT NULL::uuid
+  p_to              date    DEFAULT NULL::date
 )
   RETURNS TABLE (
     pipeline_id      integer,
@@ -6440,71 +5353,31 @@ CREATE OR REPLACE FUNCTION public.stage_durations (
   SET search_path TO ''
   SET jit TO 'off'
   AS $function$
-  with pending as materialized (
-    select * from private.stage_pending_parts(p_user_account_id) p
-    where p.day >= coalesce(p_from, '-infinity') and p.day <= coalesce(p_to, 'infinity')
-      and (p_creative_id is null or p.creative_id = p_creative_id)
-      and (p_direction_id is null or p.direction_id = p_direction_id)
-  ), buckets as materialized (
-    select b.pipeline_id, b.status_id, b.bucket, sum(b.visits) as visits, sum(b.seconds_sum) as seconds_sum
-    from (
-      select r.pipeline_id, r.status_id, r.bucket, r.visits, r.seconds_sum
-      from private.stage_hist_rows(p_user_account_id, p_pipeline_id, p_from, p_to, p_creative_id, p_direction_id) r
-      union all
-      select p.pipeline_id, p.status_id, p.bucket, p.completed_visits, p.seconds_sum
-      from pending p where p.bucket >= 0
-    ) b
-    group by 1, 2, 3
-    having sum(b.visits) <> 0
-  ), open_visits as (
-    select p.pipeline_id, p.status_id, sum(p.open_visits) as n
-    from (
-      select r.pipeline_id, r.status_id, r.open_visits
-      from private.analytics_stage_counts r
-      where p_from is null and p_to is null
-        and r.user_account_id = p_user_account_id and r.day = 'infinity'
-        and (p_creative_id is null or r.creative_id = p_creative_id)
-        and (p_direction_id is null or r.direction_id = p_direction_id)
-      union all
-      select r.pipeline_id, r.status_id, r.open_visits
-      from private.analytics_stage_counts r
-      where (p_from is not null or p_to is not null)
-        and r.user_account_id = p_user_account_id
-        and r.day >= coalesce(p_from, '-infinity') and r.day <= coalesce(p_to, 'infinity') and r.day < 'infinity'
-        and (p_creative_id is null or r.creative_id = p_creative_id)
-        and (p_direction_id is null or r.direction_id = p_direction_id)
-      union all
-      select p.pipeline_id, p.status_id, p.open_visits from pending p where p.bucket = -1
-    ) p
-    group by 1, 2
-  ), ranked as (
-    select b.pipeline_id, b.status_id, b.visits, b.seconds_sum,
-      sum(b.visits) over (partition by b.pipeline_id, b.status_id order by b.bucket) as upto,
-      sum(b.visits) over (partition by b.pipeline_id, b.status_id) as total
-    from buckets b
-  ), median as (
-    -- The middle visit(s) — position (n+1)/2, or n/2 and n/2+1 — each valued at the mean of its bucket: exact
-    -- when a bucket's visits have one length, otherwise within that bucket.
-    select r.pipeline_id, r.status_id, max(r.total) as total, sum(r.seconds_sum) as seconds_total,
-      sum(r.seconds_sum::float8 / r.visits * (
-        (r.upto - r.visits < k.k1 and k.k1 <= r.upto)::integer + (r.upto - r.visits < k.k2 and k.k2 <= r.upto)::integer
-      )) / 2 as median_seconds
-    from ranked r
-    cross join lateral (select floor((r.total + 1) / 2.0) as k1, floor(r.total / 2.0) + 1 as k2) k
-    group by r.pipeline_id, r.status_id
+  with history as (
+    select h.to_pipeline_id as pipeline_id, h.to_status_id as status_id, h.changed_at,
+      lead(h.changed_at) over (partition by h.amocrm_lead_id, h.lead_id order by h.changed_at, h.created_at) as left_at
+    from public.amocrm_lead_status_history h
+    -- No pipeline filter here: a visit ends with the deal's next transition, whichever pipeline it goes to.
+    where h.user_account_id = p_user_account_id and h.lead_id is not null
+  ), spans as (
+    select h.pipeline_id, h.status_id, h.left_at is null as still_there,
+      extract(epoch from (h.left_at - h.changed_at)) / 3600.0 as hours
+    from history h
+    where h.changed_at >= (coalesce(p_from, '-infinity'::date)::timestamp at time zone 'UTC')
+      and h.changed_at < (case when p_to is null then 'infinity'::timestamp else (p_to + 1)::timestamp end at time zone 'UTC')
   )
   select st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order,
-    coalesce(m.total, 0)::bigint, coalesce(o.n, 0)::bigint,
-    round((m.seconds_total / m.total / 3600.0)::numeric, 2),
-    round((m.median_seconds / 3600.0)::numeric, 2)
+    count(sp.hours), count(*) filter (where sp.still_there),
+    round(avg(sp.hours)::numeric, 2),
+    round((percentile_cont(0.5) within group (order by sp.hours))::numeric, 2)
   from public.amocrm_pipeline_stages st
-  left join median m on m.pipeline_id = st.pipeline_id and m.status_id = st.status_id
-  left join open_visits o on o.pipeline_id = st.pipeline_id and o.status_id = st.status_id
+  left join spans sp on sp.pipeline_id = st.pipeline_id and sp.status_id = st.status_id
   where st.user_account_id = p_user_account_id and (p_pipeline_id is null or st.pipeline_id = p_pipeline_id)
+  group by st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order, st.status_type
   order by st.pipeline_id, case when st.status_type = 1 then 0 else 1 end, st.sort_order, st.status_id
 $function$;
 
-REVOKE ALL ON FUNCTION "public"."stage_durations"(uuid, integer, date, date, uuid, uuid) FROM PUBLIC, "anon";
+REVOKE ALL ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) FROM PUBLIC, "anon";
 
 CREATE OR REPLACE FUNCTION public.stage_funnel (
   p_user_account_id uuid,
@@ -6532,57 +5405,72 @@ CREATE OR REPLACE FUNCTION public.stage_funnel (
   SET search_path TO ''
   SET jit TO 'off'
   AS $function$
-  with stages as materialized (
+  with scoped as materialized (
+    select l.id, l.current_pipeline_id, l.current_status_id
+    from public.leads l
+    where l.user_account_id = p_user_account_id
+      and l.created_at >= (coalesce(p_from, '-infinity'::date)::timestamp at time zone 'UTC')
+      and l.created_at < (case when p_to is null then 'infinity'::timestamp else (p_to + 1)::timestamp end at time zone 'UTC')
+      and (p_creative_id is null or l.creative_id = p_creative_id)
+      and (p_direction_id is null or l.direction_id = p_direction_id)
+  ), stages as materialized (
     select st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order,
       coalesce(st.is_qualified_stage, false) as is_qualified_stage,
       array[case when st.status_type = 1 then 0 else 1 end, st.sort_order, st.status_id] as ord
     from public.amocrm_pipeline_stages st
     where st.user_account_id = p_user_account_id and (p_pipeline_id is null or st.pipeline_id = p_pipeline_id)
-  ), counts as materialized (
-    select c.pipeline_id, c.status_id, sum(c.in_stage) as in_stage, sum(c.entered) as entered,
-      sum(c.furthest) as furthest
+  ), visits as materialized (
+    -- Every (lead, stage) the lead has been in: transitions into it, out of it (the first stage of a deal
+    -- created before tracking started only shows up as a "from"), and where it is now. One history scan.
+    select distinct v.lead_id, st.pipeline_id, st.status_id, st.ord
     from (
-      select r.pipeline_id, r.status_id, r.in_stage, r.entered, r.furthest
-      from private.analytics_stage_counts r
-      where p_from is null and p_to is null
-        and r.user_account_id = p_user_account_id and r.day = 'infinity'
-        and (p_creative_id is null or r.creative_id = p_creative_id)
-        and (p_direction_id is null or r.direction_id = p_direction_id)
+      select h.lead_id, x.pipeline_id, x.status_id
+      from public.amocrm_lead_status_history h
+      join scoped s on s.id = h.lead_id
+      cross join lateral (values (h.to_pipeline_id, h.to_status_id), (h.from_pipeline_id, h.from_status_id))
+        as x (pipeline_id, status_id)
+      where h.user_account_id = p_user_account_id and x.status_id is not null
       union all
-      select r.pipeline_id, r.status_id, r.in_stage, r.entered, r.furthest
-      from private.analytics_stage_counts r
-      where (p_from is not null or p_to is not null)
-        and r.user_account_id = p_user_account_id
-        and r.day >= coalesce(p_from, '-infinity') and r.day <= coalesce(p_to, 'infinity') and r.day < 'infinity'
-        and (p_creative_id is null or r.creative_id = p_creative_id)
-        and (p_direction_id is null or r.direction_id = p_direction_id)
-      union all
-      select p.pipeline_id, p.status_id, p.in_stage, p.entered, p.furthest
-      from private.stage_pending_parts(p_user_account_id) p
-      where p.bucket = -1
-        and p.day >= coalesce(p_from, '-infinity') and p.day <= coalesce(p_to, 'infinity')
-        and (p_creative_id is null or p.creative_id = p_creative_id)
-        and (p_direction_id is null or p.direction_id = p_direction_id)
-    ) c
+      select s.id, s.current_pipeline_id, s.current_status_id
+      from scoped s
+      where s.current_status_id is not null
+    ) v
+    join stages st on st.pipeline_id = v.pipeline_id and st.status_id = v.status_id
+  ), entered as (
+    select v.pipeline_id, v.status_id, count(*) as n from visits v group by 1, 2
+  ), depth_counts as (
+    -- How far each lead got in each pipeline (a win passes every stage; lost, sorted last, passes nothing),
+    -- then how many leads stopped at each depth.
+    select d.pipeline_id, d.depth, count(*) as n
+    from (
+      select v.pipeline_id,
+        case when bool_or(v.status_id = 142) then array[2, 0, 0]
+          else max(v.ord) filter (where v.status_id <> 143) end as depth
+      from visits v
+      group by v.lead_id, v.pipeline_id
+    ) d
+    where d.depth is not null
     group by 1, 2
   ), reached as (
-    -- A lead whose furthest stage is T reached every stage up to T; a won lead reached them all.
     select st.pipeline_id, st.status_id,
-      case when st.status_id = 143 then coalesce(max(c.entered) filter (where c.status_id = 143), 0)
-        else coalesce(sum(c.furthest) filter (
-          where (case when t.status_id = 142 then array[2, 0, 0] else t.ord end) >= st.ord), 0) end::bigint as n
+      case when st.status_id = 143 then coalesce(max(e.n), 0)
+        else coalesce(sum(c.n), 0) end::bigint as n
     from stages st
-    left join stages t on t.pipeline_id = st.pipeline_id
-    left join counts c on c.pipeline_id = t.pipeline_id and c.status_id = t.status_id
+    left join depth_counts c on c.pipeline_id = st.pipeline_id and c.depth >= st.ord and st.status_id <> 143
+    left join entered e on e.pipeline_id = st.pipeline_id and e.status_id = st.status_id and st.status_id = 143
     group by st.pipeline_id, st.status_id
+  ), in_stage as (
+    select s.current_pipeline_id as pipeline_id, s.current_status_id as status_id, count(*) as n
+    from scoped s group by 1, 2
   )
   select st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order, st.is_qualified_stage,
-    coalesce(c.in_stage, 0)::bigint, coalesce(c.entered, 0)::bigint, r.n,
+    coalesce(i.n, 0), coalesce(e.n, 0), r.n,
     private.percent_of(r.n, first_value(r.n) over w),
     case when st.status_id = 143 then null else private.percent_of(r.n, lag(r.n) over w) end
   from stages st
   join reached r on r.pipeline_id = st.pipeline_id and r.status_id = st.status_id
-  left join counts c on c.pipeline_id = st.pipeline_id and c.status_id = st.status_id
+  left join entered e on e.pipeline_id = st.pipeline_id and e.status_id = st.status_id
+  left join in_stage i on i.pipeline_id = st.pipeline_id and i.status_id = st.status_id
   window w as (partition by st.pipeline_id order by st.ord)
   order by st.pipeline_id, st.ord
 $function$;
@@ -6692,15 +5580,6 @@ ALTER TABLE "private"."analytics_sale_daily"
 ALTER TABLE "private"."analytics_spend_totals"
   ADD CONSTRAINT "analytics_spend_totals_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
 
-ALTER TABLE "private"."analytics_stage_counts"
-  ADD CONSTRAINT "analytics_stage_counts_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
-
-ALTER TABLE "private"."analytics_stage_hist"
-  ADD CONSTRAINT "analytics_stage_hist_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
-
-ALTER TABLE "private"."analytics_stage_leads"
-  ADD CONSTRAINT "analytics_stage_leads_user_account_id_fkey" FOREIGN KEY (user_account_id) REFERENCES public.user_accounts(id) ON DELETE CASCADE;
-
 ALTER TABLE "public"."ad_spend_daily"
   ADD CONSTRAINT "ad_spend_daily_creative_same_account_fkey" FOREIGN KEY (creative_id, user_account_id) REFERENCES public.creatives(id, user_account_id) ON DELETE CASCADE;
 
@@ -6754,12 +5633,12 @@ CREATE VIEW "public"."account_revenue_totals" WITH (security_invoker=true) AS  S
             sum(x.repeat_revenue) AS repeat_revenue
            FROM private.analytics_lead_totals x
           WHERE (x.user_account_id = a.id)) r ON (true))
-     LEFT JOIN LATERAL ( SELECT sum(x.paid_sales) AS paid_sales,
-            sum(x.revenue) AS paid_revenue,
-            sum(x.paid_sales) FILTER (WHERE (NOT x.attributed)) AS unattributed_paid_sales,
-            sum(x.revenue) FILTER (WHERE (NOT x.attributed)) AS unattributed_revenue
-           FROM private.analytics_sale_daily x
-          WHERE (x.user_account_id = a.id)) s ON (true))
+     LEFT JOIN LATERAL ( SELECT count(*) AS paid_sales,
+            sum(COALESCE(x.amount, (0)::numeric)) AS paid_revenue,
+            count(*) FILTER (WHERE (x.lead_id IS NULL)) AS unattributed_paid_sales,
+            sum(COALESCE(x.amount, (0)::numeric)) FILTER (WHERE (x.lead_id IS NULL)) AS unattributed_revenue
+           FROM public.sales x
+          WHERE ((x.user_account_id = a.id) AND (x.status = 'paid'::text))) s ON (true))
      LEFT JOIN LATERAL ( SELECT count(*) AS won_deals,
             sum(COALESCE(x.price, (0)::numeric)) AS won_amount,
             count(*) FILTER (WHERE (x.lead_id IS NULL)) AS won_unattributed_deals,
@@ -6953,18 +5832,6 @@ CREATE INDEX analytics_sale_bookings_user_account_id_idx ON private.analytics_sa
 
 CREATE INDEX analytics_spend_totals_user_account_id_idx ON private.analytics_spend_totals USING btree (user_account_id);
 
-CREATE INDEX analytics_stage_dirty_user_account_id_idx ON private.analytics_stage_dirty USING btree (user_account_id);
-
-CREATE INDEX analytics_stage_hist_creative_idx ON private.analytics_stage_hist USING btree (user_account_id, creative_id, day)
-  WHERE per_creative;
-
-CREATE INDEX analytics_stage_hist_direction_idx ON private.analytics_stage_hist USING btree (user_account_id, direction_id, day)
-  WHERE per_creative;
-
-CREATE INDEX analytics_stage_leads_user_account_id_idx ON private.analytics_stage_leads USING btree (user_account_id);
-
-CREATE INDEX apply_write_buffer_xact_idx ON private.apply_write_buffer USING btree (xact_id);
-
 CREATE INDEX ad_spend_daily_account_day_idx ON public.ad_spend_daily USING btree (user_account_id, spend_date);
 
 CREATE INDEX ad_spend_daily_creative_account_idx ON public.ad_spend_daily USING btree (creative_id, user_account_id);
@@ -7014,9 +5881,6 @@ CREATE INDEX leads_user_account_id_idx ON public.leads USING btree (user_account
 CREATE UNIQUE INDEX purchases_account_deal_key ON public.purchases USING btree (user_account_id, amocrm_deal_id);
 
 CREATE INDEX purchases_client_phone_e164_idx ON public.purchases USING btree (user_account_id, client_phone_e164);
-
-CREATE INDEX purchases_product_totals_idx ON public.purchases USING btree (user_account_id) INCLUDE (amount)
-  WHERE (amocrm_deal_id IS NULL);
 
 CREATE INDEX purchases_user_account_id_idx ON public.purchases USING btree (user_account_id);
 
@@ -7101,43 +5965,6 @@ CREATE TRIGGER touch_updated_at
   FOR EACH ROW
   EXECUTE FUNCTION private.touch_updated_at();
 
-CREATE TRIGGER analytics_stage_history_deleted
-  AFTER DELETE ON public.amocrm_lead_status_history
-  FOR EACH ROW
-  WHEN ((old.lead_id IS NOT NULL))
-  EXECUTE FUNCTION private.analytics_stage_mark_history();
-
-CREATE TRIGGER analytics_stage_history_inserted
-  AFTER INSERT ON public.amocrm_lead_status_history
-  FOR EACH ROW
-  WHEN ((new.lead_id IS NOT NULL))
-  EXECUTE FUNCTION private.analytics_stage_mark_history();
-
-CREATE TRIGGER analytics_stage_history_updated
-  AFTER UPDATE ON public.amocrm_lead_status_history
-  FOR EACH ROW
-  WHEN
-    (((old.lead_id IS DISTINCT FROM new.lead_id) OR (old.user_account_id IS DISTINCT FROM new.user_account_id) OR (old.amocrm_lead_id IS DISTINCT FROM new.amocrm_lead_id) OR
-    (old.changed_at IS DISTINCT FROM new.changed_at) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.to_status_id IS DISTINCT FROM new.to_status_id) OR
-    (old.to_pipeline_id IS DISTINCT FROM new.to_pipeline_id) OR (old.from_status_id IS DISTINCT FROM new.from_status_id) OR
-    (old.from_pipeline_id IS DISTINCT FROM new.from_pipeline_id)))
-  EXECUTE FUNCTION private.analytics_stage_mark_history();
-
-CREATE TRIGGER analytics_stage_catalog_deleted
-  AFTER DELETE ON public.amocrm_pipeline_stages REFERENCING OLD TABLE AS changed_old
-  FOR EACH STATEMENT
-  EXECUTE FUNCTION private.analytics_stage_mark_catalog();
-
-CREATE TRIGGER analytics_stage_catalog_inserted
-  AFTER INSERT ON public.amocrm_pipeline_stages REFERENCING NEW TABLE AS changed_new
-  FOR EACH STATEMENT
-  EXECUTE FUNCTION private.analytics_stage_mark_catalog();
-
-CREATE TRIGGER analytics_stage_catalog_updated
-  AFTER UPDATE ON public.amocrm_pipeline_stages REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new
-  FOR EACH STATEMENT
-  EXECUTE FUNCTION private.analytics_stage_mark_catalog();
-
 CREATE TRIGGER recompute_qualification_after_delete
   AFTER DELETE ON public.amocrm_pipeline_stages REFERENCING OLD TABLE AS old_stages
   FOR EACH STATEMENT
@@ -7198,25 +6025,6 @@ CREATE TRIGGER analytics_leads_inserted
   AFTER INSERT ON public.leads REFERENCING NEW TABLE AS new_leads
   FOR EACH STATEMENT
   EXECUTE FUNCTION private.analytics_leads_inserted();
-
-CREATE TRIGGER analytics_stage_lead_updated
-  AFTER UPDATE ON public.leads
-  FOR EACH ROW
-  WHEN
-    ((((old.current_status_id IS DISTINCT FROM new.current_status_id) OR (old.current_pipeline_id IS DISTINCT FROM new.current_pipeline_id) OR (old.creative_id IS DISTINCT FROM
-    new.creative_id) OR (old.direction_id IS DISTINCT FROM new.direction_id) OR (old.created_at IS DISTINCT FROM new.created_at) OR
-    (old.user_account_id IS DISTINCT FROM new.user_account_id)) AND (current_setting('amo_roi.stage_dirty_lead'::text, true) IS DISTINCT FROM (new.id)::text)))
-  EXECUTE FUNCTION private.analytics_stage_mark_lead();
-
-CREATE TRIGGER analytics_stage_leads_deleted
-  AFTER DELETE ON public.leads REFERENCING OLD TABLE AS old_leads
-  FOR EACH STATEMENT
-  EXECUTE FUNCTION private.analytics_stage_mark_leads();
-
-CREATE TRIGGER analytics_stage_leads_inserted
-  AFTER INSERT ON public.leads REFERENCING NEW TABLE AS new_leads
-  FOR EACH STATEMENT
-  EXECUTE FUNCTION private.analytics_stage_mark_leads();
 
 CREATE TRIGGER link_existing_deals
   AFTER INSERT OR UPDATE OF amocrm_lead_id, phone, chat_id ON public.leads
@@ -7351,26 +6159,6 @@ CREATE POLICY "members select" ON "private"."analytics_spend_totals"
   TO "authenticated"
   USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
 
-CREATE POLICY "members select" ON "private"."analytics_stage_counts"
-  FOR SELECT
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members select" ON "private"."analytics_stage_dirty"
-  FOR SELECT
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members select" ON "private"."analytics_stage_hist"
-  FOR SELECT
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
-CREATE POLICY "members select" ON "private"."analytics_stage_leads"
-  FOR SELECT
-  TO "authenticated"
-  USING ((user_account_id IN ( SELECT private.my_user_account_ids() AS my_user_account_ids)));
-
 CREATE POLICY "members select" ON "public"."ad_spend_daily"
   FOR SELECT
   TO "authenticated"
@@ -7497,7 +6285,7 @@ COMMENT ON FUNCTION "private"."analytics_apply_lead_money"(bigint, integer, nume
 
 COMMENT ON FUNCTION "private"."analytics_book_sale"(text, uuid, bigint, timestamp with time zone, numeric) IS 'Book one paid sale on its local close day: in its lead''s creative/direction when the lead is of the same account, else as unattributed.';
 
-COMMENT ON FUNCTION "private"."analytics_bump"(uuid, uuid, uuid, date, integer, integer, integer, integer, numeric, integer, numeric) IS 'Add deltas to one lead bucket: its daily rollup row and its all-time totals row, creating them when missing. Internal to the analytics triggers. Inside an apply entry point the deltas are buffered and written when the apply ends (private.flush_apply_writes).';
+COMMENT ON FUNCTION "private"."analytics_bump"(uuid, uuid, uuid, date, integer, integer, integer, integer, numeric, integer, numeric) IS 'Add deltas to one lead bucket: its daily rollup row and its all-time totals row, creating them when missing. Internal to the analytics triggers.';
 
 COMMENT ON FUNCTION "private"."analytics_day"(timestamp with time zone, text) IS 'The rollup day of a timestamp: its local date in the account''s analytics time zone (see private.analytics_time_zone; the date-range arguments of the funnel functions are such days); 1970-01-01 for a missing timestamp.';
 
@@ -7527,7 +6315,7 @@ COMMENT ON FUNCTION "private"."analytics_recompute_phones"(uuid[], text[]) IS 'R
 
 COMMENT ON FUNCTION "private"."analytics_refresh_first_sale"(bigint) IS 'Recompute which paid sale is a lead''s first (from its bookings) and move its first_sales count and time-to-sale row accordingly; removes them when the lead has no paid sale left.';
 
-COMMENT ON FUNCTION "private"."analytics_sale_bump"(uuid, date, boolean, uuid, uuid, integer, numeric, integer) IS 'Add deltas to one sale-date rollup row, creating it when missing. Internal to the sale-date triggers. Inside an apply entry point the delta is buffered and written when the apply ends (private.flush_apply_writes).';
+COMMENT ON FUNCTION "private"."analytics_sale_bump"(uuid, date, boolean, uuid, uuid, integer, numeric, integer) IS 'Add deltas to one sale-date rollup row, creating it when missing. Internal to the sale-date triggers.';
 
 COMMENT ON FUNCTION "private"."analytics_sale_changed"() IS 'Trigger (after insert/update/delete on sales, per row, only for paid sales with a lead): move paid-sale count and revenue onto the lead and its rollup row; pending/cancelled sales count for nothing. Refuses a sale whose lead is not in the sale''s account.';
 
@@ -7535,29 +6323,7 @@ COMMENT ON FUNCTION "private"."analytics_sale_date_changed"() IS 'Trigger (after
 
 COMMENT ON FUNCTION "private"."analytics_spend_changed"() IS 'Trigger (after insert/update/delete on ad_spend_daily, per row): keep the all-time spend per creative and currency.';
 
-COMMENT ON FUNCTION "private"."analytics_stage_apply"(bigint[]) IS 'Bring the stage rollups up to date for the given leads: add each lead''s new contribution minus the one held for it (private.analytics_stage_leads), then hold the new one. Internal to the fold and the rebuild.';
-
-COMMENT ON FUNCTION "private"."analytics_stage_bucket"(numeric) IS 'Duration bucket of a completed stage visit: quarter-octaves of (1 + minutes), 0..95.';
-
-COMMENT ON FUNCTION "private"."analytics_stage_contributions"(bigint[]) IS 'What each given product lead adds to the stage rollups: its key (account, creative, direction, local lead day) and its parts (stages in/entered/furthest, open visits, completed visits per duration bucket). Runs as the caller.';
-
-COMMENT ON FUNCTION "private"."analytics_stage_fold"(integer) IS 'Fold up to p_max_rows dirty marks into the stage rollups (set-based); returns the leads folded, 0 when nothing was dirty or another fold is running.';
-
-COMMENT ON FUNCTION "private"."analytics_stage_fold_all"(interval) IS 'Fold dirty stage marks chunk by chunk until none is left or the budget is spent (pg_cron every minute; the webhook intake calls private.analytics_stage_fold after each apply). Returns the leads folded.';
-
-COMMENT ON FUNCTION "private"."analytics_stage_mark_catalog"() IS 'Trigger (per statement on the stage catalog): when stages were added, removed or moved in stage order, mark the account''s counted leads dirty.';
-
-COMMENT ON FUNCTION "private"."analytics_stage_mark_history"() IS 'Trigger (status history insert/delete, update of what a visit depends on): mark the lead(s) dirty.';
-
-COMMENT ON FUNCTION "private"."analytics_stage_mark_lead"() IS 'Trigger (lead update of its stage, bucket or account): mark the lead dirty.';
-
-COMMENT ON FUNCTION "private"."analytics_stage_mark_leads"() IS 'Trigger (per statement, lead insert/delete): mark inserted leads with a stage and deleted counted leads dirty.';
-
-COMMENT ON FUNCTION "private"."analytics_stage_rebuild"(uuid) IS 'Replace one account''s stage rollups with the from-scratch numbers (time zone change, repair).';
-
 COMMENT ON FUNCTION "private"."analytics_time_zone"(uuid) IS 'The zone of an account''s analytics days: its own choice (user_accounts.analytics_timezone), else its amoCRM account''s (read at connect and sync), else UTC. Internal to the analytics triggers (they run as owner).';
-
-COMMENT ON FUNCTION "private"."analytics_time_zone_of_visible"(uuid) IS 'private.analytics_time_zone for the service and for members of the account; null for anyone else.';
 
 COMMENT ON FUNCTION "private"."analytics_unbook_sale"(text) IS 'Take one paid sale back out of the sale-date rollup (as it was booked); returns the lead it was booked on.';
 
@@ -7565,9 +6331,7 @@ COMMENT ON FUNCTION "private"."apply_contact_event"(uuid, bigint, jsonb) IS 'App
 
 COMMENT ON FUNCTION "private"."apply_deal_merge"(uuid, bigint, bigint, timestamp with time zone) IS 'Record that amoCRM merged deal p_absorbed into p_survivor and move the absorbed deal''s product lead onto the survivor (unless the survivor is another product lead''s own deal). Returns followed | kept | recorded | ignored.';
 
-COMMENT ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp with time zone) IS 'Apply a deal as the amoCRM API returns it (state authoritative at equal amoCRM times, deletion as of when the read began, exact amount from price_with_minor_units), keep it as the API copy, attribute it, settle its sale; a read older than a webhook''s money state is re-read later (bounded) instead of settled. A trash snapshot without status_id/pipeline_id (the documented with=only_deleted model) is a deletion observation only. An apply entry point (0232): the deal locked first, rollups and jobs written when the outermost apply ends.';
-
-COMMENT ON FUNCTION "private"."apply_depth"() IS 'How many apply entry points this transaction is inside (0 = not applying: writes are not buffered).';
+COMMENT ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp with time zone) IS 'Apply a deal as the amoCRM API returns it (state authoritative at equal amoCRM times, deletion as of when the read began, exact amount from price_with_minor_units), keep it as the API copy, attribute it, settle its sale; a read older than a webhook''s money state is re-read later (bounded) instead of settled. A trash snapshot without status_id/pipeline_id (the documented with=only_deleted model) is a deletion observation only.';
 
 COMMENT ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, jsonb, timestamp with time zone) IS 'Apply one amoCRM lead webhook event to the deal mirror: newer-wins state, history once per transition, delete/restore, attribution, and a confirmation job for money events. An update hook showing a stage the status hook has not reported records a guessed transition (source api) until the real report replaces it. Returns what it did.';
 
@@ -7579,15 +6343,9 @@ COMMENT ON FUNCTION "private"."apply_status_change_event"(uuid, jsonb) IS 'Apply
 
 COMMENT ON FUNCTION "private"."apply_webhook_events"(bigint) IS 'Expand one stored webhook POST into events (dropping redeliveries) and apply them all, slice by slice (private.apply_webhook_events_slice); a failing event is quarantined with its error, never blocks the rest.';
 
-COMMENT ON FUNCTION "private"."apply_webhook_events_slice"(bigint, integer, interval) IS 'Apply at most p_max_events (null = all) of one stored webhook POST''s pending events, and none after p_budget (null = no limit) has passed, expanding the row first if needed; each event isolated (a failing one is quarantined with its error), an event whose amoCRM time is beyond private.webhook_clock_tolerance() after receipt quarantined. Returns events applied, quarantined and still pending (0 = the row is processed). An apply entry point (0232): its deals are locked up front, its shared-row writes made when the outermost entry point ends.';
-
-COMMENT ON FUNCTION "private"."apply_webhook_events_slices"(bigint[], integer, interval) IS 'private.apply_webhook_events_slice for each of these inbox rows, in order, in one apply: their deals locked up front together, shared rows written once at the end. One result row per inbox row.';
+COMMENT ON FUNCTION "private"."apply_webhook_events_slice"(bigint, integer, interval) IS 'Apply at most p_max_events (null = all) of one stored webhook POST''s pending events, and none after p_budget (null = no limit) has passed, expanding the row first if needed; each event isolated (a failing one is quarantined with its error), an event whose amoCRM time is beyond private.webhook_clock_tolerance() after receipt quarantined. Returns events applied, quarantined and still pending (0 = the row is processed).';
 
 COMMENT ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer) IS 'amoCRM lead ids the product stored (leads.amocrm_lead_id) above p_after_id whose deal the mirror has no API/webhook state for: the backfill reads these by id after its scan (deleted, or outside the scan window).';
-
-COMMENT ON FUNCTION "private"."begin_apply"() IS 'Enter an apply entry point: from here on shared-row writes are buffered until the outermost one ends.';
-
-COMMENT ON FUNCTION "private"."buffer_job"(text, uuid, bigint[], text, timestamp with time zone) IS 'While applying: queue these deal ids into the job with this dedupe key at the end of the apply (merged by private.enqueue_job then).';
 
 COMMENT ON FUNCTION "private"."caller_is_service"() IS 'True when the session runs as service_role or postgres (SET ROLE / login role), never from a JWT claim.';
 
@@ -7603,15 +6361,11 @@ COMMENT ON FUNCTION "private"."currency_rate"(text, text, date) IS 'How many p_t
 
 COMMENT ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) IS 'True when any stage the deal has been in (history, either side, or where it is now) qualifies (see private.stage_qualifies).';
 
-COMMENT ON FUNCTION "private"."deal_lock_key"(uuid, bigint) IS 'The advisory lock key of a deal (1024 slots per account); the global order of deal locks is this key''s order.';
-
 COMMENT ON FUNCTION "private"."defer_job"(bigint, text, text) IS 'A claimed job that could not run through no fault of its own (the account''s circuit breaker is open): back to runnable, its attempt given back, the reason recorded. private.claim_jobs leaves it until the breaker closes.';
 
 COMMENT ON FUNCTION "private"."drop_superseded_guesses"(uuid, bigint) IS 'Delete a deal''s guessed (source api) transitions that a real report of entering the same stage, with nothing in between, has superseded. Returns how many went.';
 
-COMMENT ON FUNCTION "private"."end_apply"() IS 'Leave an apply entry point; the outermost one writes the buffered shared rows (private.flush_apply_writes).';
-
-COMMENT ON FUNCTION "private"."enqueue_deal_confirmation"(uuid, bigint) IS 'Queue a deal for API confirmation; all deals of an account share one queued job, fetched in bulk. Inside an apply entry point the job is written when the apply ends (private.flush_apply_writes).';
+COMMENT ON FUNCTION "private"."enqueue_deal_confirmation"(uuid, bigint) IS 'Queue a deal for API confirmation; all deals of an account share one queued job, fetched in bulk.';
 
 COMMENT ON FUNCTION "private"."enqueue_job"(text, uuid, jsonb, text, timestamp with time zone) IS 'Queue a job; with a dedupe key an identical queued job is reused and payload ids are merged.';
 
@@ -7620,8 +6374,6 @@ COMMENT ON FUNCTION "private"."expand_webhook_events"(bigint) IS 'Split one inbo
 COMMENT ON FUNCTION "private"."fail_job"(bigint, text, text) IS 'Record a failed attempt (only if p_worker still holds the job): retried later with exponential backoff, or dead after max_attempts.';
 
 COMMENT ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) IS 'Close a run record as done, or failed with its error.';
-
-COMMENT ON FUNCTION "private"."flush_apply_writes"() IS 'Write this transaction''s buffered shared rows once, in the global order: jobs by dedupe key (ids merged), then analytics_lead_daily, analytics_lead_totals and analytics_sale_daily rows, each by key; empty the buffer.';
 
 COMMENT ON FUNCTION "private"."funnel_basis"(text) IS 'True for the sale-date basis, false for the lead-date cohort; any other value is an error (22023).';
 
@@ -7643,11 +6395,7 @@ COMMENT ON FUNCTION "private"."link_deal_to_lead"(uuid, bigint) IS 'Attribute a 
 
 COMMENT ON FUNCTION "private"."link_lead_to_existing_deals"() IS 'Trigger (after insert/update of amocrm_lead_id or phones on leads): attribute already-mirrored deals. Security definer: the product may insert leads as a member, the deal mirror is service-only.';
 
-COMMENT ON FUNCTION "private"."lock_deal"(uuid, bigint) IS 'Serialize work on one deal of one account until the end of the transaction (advisory lock); inside an apply entry point that took its deals up front (private.lock_deals) it only tries, raising lock_not_available.';
-
-COMMENT ON FUNCTION "private"."lock_deals"(uuid[], bigint[]) IS 'Take the locks of these deals in key order (waiting only if this transaction has not taken its deals yet); after it, private.lock_deal only tries. Called by the apply entry points before any other lock.';
-
-COMMENT ON FUNCTION "private"."lock_webhook_deals"(bigint[], integer) IS 'Lock up front, in key order (private.lock_deals), the deals of the next p_max_events pending events of each of these inbox rows.';
+COMMENT ON FUNCTION "private"."lock_deal"(uuid, bigint) IS 'Serialize work on one deal of one account until the end of the transaction (advisory lock).';
 
 COMMENT ON FUNCTION "private"."mark_deal_missing"(uuid, bigint, timestamp with time zone) IS 'A deal the API no longer returned in a read begun at p_read_at is deleted (unless observed alive since); its sale, if any, is settled.';
 
@@ -7674,8 +6422,6 @@ COMMENT ON FUNCTION "private"."phone_metadata"() IS 'Numbering plans (libphonenu
 COMMENT ON FUNCTION "private"."phone_national_number"(text, jsonb) IS 'A number without its trunk prefix, as libphonenumber''s extractNationalNumber does it for a numbering plan.';
 
 COMMENT ON FUNCTION "private"."pipeline_of_status"(uuid, integer) IS 'Pipeline of a non-system status from the stage catalog, or null when unknown or ambiguous (142/143).';
-
-COMMENT ON FUNCTION "private"."prepare_webhook_rows"(bigint[]) IS 'Split the received inbox rows among these that have no events yet (private.expand_webhook_events).';
 
 COMMENT ON FUNCTION "private"."receive_webhook"(uuid, text, text, jsonb, text) IS 'Store one webhook POST: the raw body and its parsed events in one row (state received), or the raw body as quarantined with the reason when it could not be parsed. Events are JSON objects {entity: lead|contact, action, amocrm_id, amocrm_ts, payload}.';
 
@@ -7719,21 +6465,11 @@ COMMENT ON FUNCTION "private"."same_second_chain_end"(uuid, bigint, timestamp wi
 
 COMMENT ON FUNCTION "private"."settle_sale"(uuid, bigint) IS 'Make sales/purchases match the deal as the API last returned it (api_* columns): won → paid sale + one purchase; reopened → pending; lost/deleted → cancelled (purchase removed); never read from the API → unconfirmed, nothing written. Idempotent.';
 
-COMMENT ON FUNCTION "private"."stage_durations_from_history"(uuid, integer, date, date, uuid, uuid) IS 'public.stage_durations computed by scanning the history of the leads in scope, with the exact median (the oracle of the rollups).';
-
-COMMENT ON FUNCTION "private"."stage_funnel_from_history"(uuid, integer, date, date, uuid, uuid) IS 'public.stage_funnel computed by scanning the history of every lead in scope (the oracle of the rollups).';
-
-COMMENT ON FUNCTION "private"."stage_hist_rows"(uuid, integer, date, date, uuid, uuid) IS 'The completed-visit bucket rows a stage_durations scope reads (account-wide or per creative/direction, all time or lead days). Runs as the caller.';
-
 COMMENT ON FUNCTION "private"."stage_order"(uuid, integer, integer) IS 'Order key (private.stage_order_key) of a stage within its pipeline; null if unknown.';
 
 COMMENT ON FUNCTION "private"."stage_order_key"(integer, integer, integer) IS 'Sortable key of a stage in the order amoCRM shows it: Unsorted (type 1) first, then sort, then status id.';
 
-COMMENT ON FUNCTION "private"."stage_pending_parts"(uuid) IS 'The change not folded into the stage rollups yet: for each dirty lead of the account, its parts now minus the parts the rollups hold for it (with the lead''s key now / then). Runs as the caller.';
-
 COMMENT ON FUNCTION "private"."stage_qualifies"(uuid, integer, integer) IS 'True when being in this stage means the lead reached or passed a qualified stage of its pipeline (stage order: private.stage_order), or won.';
-
-COMMENT ON FUNCTION "private"."stage_scope_leads"(uuid, date, date, uuid, uuid) IS 'The product leads of a stage tile''s scope: created on local days from..to (inclusive, account zone), of the creative and direction when given. Oracle helper.';
 
 COMMENT ON FUNCTION "private"."stage_sort"(uuid, integer, integer) IS 'Sort order of a stage within its pipeline (142 = 10000, 143 = 11000 when not synced yet); null if unknown.';
 
@@ -7773,9 +6509,9 @@ COMMENT ON FUNCTION "public"."request_pipeline_sync"(uuid) IS 'RPC for the dashb
 
 COMMENT ON FUNCTION "public"."revenue_totals"(uuid, date, date) IS 'Revenue of one account for a period by sale date (local close days of its analytics zone, inclusive, null = open), in its amoCRM currency: paid_revenue (all paid sales closed in it) = attributed_revenue (what creative_funnel with p_basis sale_date adds up to) + unattributed_revenue; unreconciled_revenue shows any difference; amocrm_won_* = won deals in the mirror closed in the period, to compare with amoCRM''s report. No row for an account the caller cannot see.';
 
-COMMENT ON FUNCTION "public"."stage_durations"(uuid, integer, date, date, uuid, uuid) IS 'Time in stage of the product leads created on the local days from..to (inclusive; optional pipeline, creative, direction): per stage completed visits, visits still open, avg hours (exact) and median hours (within one duration bucket) of the completed ones. Reads the stage rollups; runs as the caller.';
+COMMENT ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) IS 'Time in stage from the status history of product leads: per stage, completed visits (entered in the range, UTC days inclusive, and left since), visits still open, avg and median hours of the completed ones. Runs as the caller.';
 
-COMMENT ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, uuid) IS 'Pipeline funnel of product leads created on the local days from..to (inclusive; optional pipeline, creative and direction filters): per stage in stage order leads_in_stage, leads_entered, leads_reached (this stage or further, wins pass every stage, lost counts only itself), reached_rate (% of first stage), step_rate (% of previous stage). Reads the stage rollups; runs as the caller.';
+COMMENT ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, uuid) IS 'Pipeline funnel of product leads created in the range (UTC days, inclusive; optional pipeline, creative and direction filters): per stage in sort order leads_in_stage, leads_entered, leads_reached (this stage or further, wins pass every stage, lost counts only itself), reached_rate (% of first stage), step_rate (% of previous stage). Runs as the caller.';
 
 COMMENT ON FUNCTION "public"."time_to_sale"(uuid, date, date, text, text, uuid) IS 'Median whole local days from lead creation to first paid sale, per creative (p_per creative; creative_id null = leads without one) or per direction, over the leads created in the range (p_basis lead_date) or first bought in it (sale_date); converted_leads = how many leads the median is over. Runs as the caller (RLS).';
 
@@ -7799,21 +6535,9 @@ COMMENT ON TABLE "private"."analytics_sale_daily" IS 'Sale-date rollup per (acco
 
 COMMENT ON TABLE "private"."analytics_spend_totals" IS 'All-time ad spend per creative and currency: the sum of public.ad_spend_daily, kept by its trigger.';
 
-COMMENT ON TABLE "private"."analytics_stage_counts" IS 'Stage funnel rollup per (account, lead day or all time, creative, direction, pipeline, status): leads there now, leads that entered, leads whose furthest stage it is, open visits. Written only by the fold.';
-
-COMMENT ON TABLE "private"."analytics_stage_dirty" IS 'Leads whose stage contribution may have changed and is not folded yet. Insert-only for writers (no key, so a writer never waits for another); the fold deletes what it folded.';
-
-COMMENT ON TABLE "private"."analytics_stage_hist" IS 'Completed stage visits per duration bucket (private.analytics_stage_bucket) of leads created on a day (or ''infinity'' = all time), per creative/direction and account-wide. Written only by the fold.';
-
-COMMENT ON TABLE "private"."analytics_stage_leads" IS 'Each product lead''s stage contribution as the stage rollups hold it. No foreign key to leads on purpose: after a lead is deleted the fold still needs what to take back.';
-
-COMMENT ON TABLE "private"."apply_write_buffer" IS 'Shared-row writes (confirmation jobs, rollup deltas) of the applying transaction xact_id, written in key order when its outermost apply entry point ends (private.flush_apply_writes), then deleted.';
-
 COMMENT ON TABLE "public"."ad_spend_daily" IS 'Ad spend per creative per day (spend_date is the ad platform''s reporting day) and ISO 4217 currency. Input for cpl/cpql/cpa/roi in the funnel functions and views.';
 
 COMMENT ON TABLE "public"."currency_rates" IS 'Exchange rates by day: 1 from_currency = rate to_currency on rate_date. Spend is converted into the amoCRM account''s currency with the rate of its spend day (or the latest earlier one).';
-
-COMMENT ON TYPE "private"."analytics_stage_part" IS 'One piece of a lead''s stage contribution (see private.analytics_stage_contributions).';
 
 COMMENT ON VIEW "public"."account_revenue_totals" IS 'Per account: paid_revenue (all paid sales) = attributed_revenue (sum of the creative/direction funnels) + unattributed_revenue; unreconciled_revenue shows any difference (0 when consistent). amocrm_won_* describe the amoCRM mirror (won deals, their amount, without a lead, awaiting API confirmation) to compare with amoCRM. repeat_revenue = product purchases credited to leads by phone, out of product_purchases_revenue.';
 
@@ -8063,95 +6787,11 @@ REVOKE ALL ON FUNCTION "private"."analytics_spend_changed"() FROM "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."analytics_spend_changed"() TO "postgres";
 
-REVOKE ALL ON FUNCTION "private"."analytics_stage_apply"(bigint[]) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_apply"(bigint[]) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_apply"(bigint[]) TO "postgres";
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_bucket"(numeric) FROM PUBLIC;
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_bucket"(numeric) TO "authenticated";
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_bucket"(numeric) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_bucket"(numeric) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_bucket"(numeric) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_contributions"(bigint[]) FROM PUBLIC;
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_contributions"(bigint[]) TO "authenticated";
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_contributions"(bigint[]) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_contributions"(bigint[]) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_contributions"(bigint[]) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_fold"(integer) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_fold"(integer) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_fold"(integer) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_fold"(integer) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_fold_all"(interval) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_fold_all"(interval) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_fold_all"(interval) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_fold_all"(interval) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_mark_catalog"() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_mark_catalog"() FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_mark_catalog"() TO "postgres";
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_mark_history"() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_mark_history"() FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_mark_history"() TO "postgres";
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_mark_lead"() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_mark_lead"() FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_mark_lead"() TO "postgres";
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_mark_leads"() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_mark_leads"() FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_mark_leads"() TO "postgres";
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_rebuild"(uuid) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."analytics_stage_rebuild"(uuid) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_rebuild"(uuid) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_stage_rebuild"(uuid) TO "service_role";
-
 REVOKE ALL ON FUNCTION "private"."analytics_time_zone"(uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."analytics_time_zone"(uuid) FROM "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."analytics_time_zone"(uuid) TO "postgres";
-
-REVOKE ALL ON FUNCTION "private"."analytics_time_zone_of_visible"(uuid) FROM PUBLIC;
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_time_zone_of_visible"(uuid) TO "authenticated";
-
-REVOKE ALL ON FUNCTION "private"."analytics_time_zone_of_visible"(uuid) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_time_zone_of_visible"(uuid) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."analytics_time_zone_of_visible"(uuid) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."analytics_unbook_sale"(text) FROM PUBLIC;
 
@@ -8182,14 +6822,6 @@ REVOKE ALL ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, 
 GRANT EXECUTE ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp WITH time zone) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."apply_deal_snapshot"(uuid, jsonb, text, text, timestamp WITH time zone) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."apply_depth"() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."apply_depth"() FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."apply_depth"() TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."apply_depth"() TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."apply_lead_event"(uuid, text, bigint, bigint, jsonb, timestamp WITH time zone) FROM PUBLIC;
 
@@ -8239,14 +6871,6 @@ GRANT EXECUTE ON FUNCTION "private"."apply_webhook_events_slice"(bigint, integer
 
 GRANT EXECUTE ON FUNCTION "private"."apply_webhook_events_slice"(bigint, integer, interval) TO "service_role";
 
-REVOKE ALL ON FUNCTION "private"."apply_webhook_events_slices"(bigint[], integer, interval) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."apply_webhook_events_slices"(bigint[], integer, interval) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."apply_webhook_events_slices"(bigint[], integer, interval) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."apply_webhook_events_slices"(bigint[], integer, interval) TO "service_role";
-
 REVOKE ALL ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer) FROM "postgres";
@@ -8254,22 +6878,6 @@ REVOKE ALL ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integ
 GRANT EXECUTE ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."backfill_missing_lead_ids"(uuid, bigint, integer) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."begin_apply"() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."begin_apply"() FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."begin_apply"() TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."begin_apply"() TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."buffer_job"(text, uuid, bigint[], text, timestamp WITH time zone) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."buffer_job"(text, uuid, bigint[], text, timestamp WITH time zone) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."buffer_job"(text, uuid, bigint[], text, timestamp WITH time zone) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."buffer_job"(text, uuid, bigint[], text, timestamp WITH time zone) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."caller_is_service"() FROM PUBLIC;
 
@@ -8333,14 +6941,6 @@ GRANT EXECUTE ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) TO "postgr
 
 GRANT EXECUTE ON FUNCTION "private"."deal_is_qualified"(uuid, bigint) TO "service_role";
 
-REVOKE ALL ON FUNCTION "private"."deal_lock_key"(uuid, bigint) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."deal_lock_key"(uuid, bigint) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."deal_lock_key"(uuid, bigint) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."deal_lock_key"(uuid, bigint) TO "service_role";
-
 REVOKE ALL ON FUNCTION "private"."defer_job"(bigint, text, text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."defer_job"(bigint, text, text) FROM "postgres";
@@ -8356,14 +6956,6 @@ REVOKE ALL ON FUNCTION "private"."drop_superseded_guesses"(uuid, bigint) FROM "p
 GRANT EXECUTE ON FUNCTION "private"."drop_superseded_guesses"(uuid, bigint) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."drop_superseded_guesses"(uuid, bigint) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."end_apply"() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."end_apply"() FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."end_apply"() TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."end_apply"() TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."enqueue_deal_confirmation"(uuid, bigint) FROM PUBLIC;
 
@@ -8404,14 +6996,6 @@ REVOKE ALL ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) FROM "po
 GRANT EXECUTE ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."finish_sync_run"(bigint, text, jsonb) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."flush_apply_writes"() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."flush_apply_writes"() FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."flush_apply_writes"() TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."flush_apply_writes"() TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."funnel_basis"(text) FROM PUBLIC;
 
@@ -8502,22 +7086,6 @@ REVOKE ALL ON FUNCTION "private"."lock_deal"(uuid, bigint) FROM "postgres";
 GRANT EXECUTE ON FUNCTION "private"."lock_deal"(uuid, bigint) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."lock_deal"(uuid, bigint) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."lock_deals"(uuid[], bigint[]) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."lock_deals"(uuid[], bigint[]) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."lock_deals"(uuid[], bigint[]) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."lock_deals"(uuid[], bigint[]) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."lock_webhook_deals"(bigint[], integer) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."lock_webhook_deals"(bigint[], integer) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."lock_webhook_deals"(bigint[], integer) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."lock_webhook_deals"(bigint[], integer) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."mark_deal_missing"(uuid, bigint, timestamp WITH time zone) FROM PUBLIC;
 
@@ -8622,14 +7190,6 @@ REVOKE ALL ON FUNCTION "private"."pipeline_of_status"(uuid, integer) FROM "postg
 GRANT EXECUTE ON FUNCTION "private"."pipeline_of_status"(uuid, integer) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."pipeline_of_status"(uuid, integer) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."prepare_webhook_rows"(bigint[]) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."prepare_webhook_rows"(bigint[]) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."prepare_webhook_rows"(bigint[]) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."prepare_webhook_rows"(bigint[]) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."receive_webhook"(uuid, text, text, jsonb, text) FROM PUBLIC;
 
@@ -8799,32 +7359,6 @@ GRANT EXECUTE ON FUNCTION "private"."settle_sale"(uuid, bigint) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."settle_sale"(uuid, bigint) TO "service_role";
 
-REVOKE ALL ON FUNCTION "private"."stage_durations_from_history"(uuid, integer, date, date, uuid, uuid) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."stage_durations_from_history"(uuid, integer, date, date, uuid, uuid) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."stage_durations_from_history"(uuid, integer, date, date, uuid, uuid) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."stage_durations_from_history"(uuid, integer, date, date, uuid, uuid) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."stage_funnel_from_history"(uuid, integer, date, date, uuid, uuid) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."stage_funnel_from_history"(uuid, integer, date, date, uuid, uuid) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."stage_funnel_from_history"(uuid, integer, date, date, uuid, uuid) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."stage_funnel_from_history"(uuid, integer, date, date, uuid, uuid) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."stage_hist_rows"(uuid, integer, date, date, uuid, uuid) FROM PUBLIC;
-
-GRANT EXECUTE ON FUNCTION "private"."stage_hist_rows"(uuid, integer, date, date, uuid, uuid) TO "authenticated";
-
-REVOKE ALL ON FUNCTION "private"."stage_hist_rows"(uuid, integer, date, date, uuid, uuid) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."stage_hist_rows"(uuid, integer, date, date, uuid, uuid) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."stage_hist_rows"(uuid, integer, date, date, uuid, uuid) TO "service_role";
-
 REVOKE ALL ON FUNCTION "private"."stage_order"(uuid, integer, integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."stage_order"(uuid, integer, integer) FROM "postgres";
@@ -8837,16 +7371,6 @@ REVOKE ALL ON FUNCTION "private"."stage_order_key"(integer, integer, integer) FR
 
 GRANT EXECUTE ON FUNCTION "private"."stage_order_key"(integer, integer, integer) TO "postgres";
 
-REVOKE ALL ON FUNCTION "private"."stage_pending_parts"(uuid) FROM PUBLIC;
-
-GRANT EXECUTE ON FUNCTION "private"."stage_pending_parts"(uuid) TO "authenticated";
-
-REVOKE ALL ON FUNCTION "private"."stage_pending_parts"(uuid) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."stage_pending_parts"(uuid) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."stage_pending_parts"(uuid) TO "service_role";
-
 REVOKE ALL ON FUNCTION "private"."stage_qualifies"(uuid, integer, integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."stage_qualifies"(uuid, integer, integer) FROM "postgres";
@@ -8854,14 +7378,6 @@ REVOKE ALL ON FUNCTION "private"."stage_qualifies"(uuid, integer, integer) FROM 
 GRANT EXECUTE ON FUNCTION "private"."stage_qualifies"(uuid, integer, integer) TO "postgres";
 
 GRANT EXECUTE ON FUNCTION "private"."stage_qualifies"(uuid, integer, integer) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."stage_scope_leads"(uuid, date, date, uuid, uuid) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION "private"."stage_scope_leads"(uuid, date, date, uuid, uuid) FROM "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."stage_scope_leads"(uuid, date, date, uuid, uuid) TO "postgres";
-
-GRANT EXECUTE ON FUNCTION "private"."stage_scope_leads"(uuid, date, date, uuid, uuid) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."stage_sort"(uuid, integer, integer) FROM PUBLIC;
 
@@ -9013,13 +7529,13 @@ GRANT EXECUTE ON FUNCTION "public"."revenue_totals"(uuid, date, date) TO "postgr
 
 GRANT EXECUTE ON FUNCTION "public"."revenue_totals"(uuid, date, date) TO "service_role";
 
-GRANT EXECUTE ON FUNCTION "public"."stage_durations"(uuid, integer, date, date, uuid, uuid) TO "authenticated";
+GRANT EXECUTE ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) TO "authenticated";
 
-REVOKE ALL ON FUNCTION "public"."stage_durations"(uuid, integer, date, date, uuid, uuid) FROM "postgres";
+REVOKE ALL ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) FROM "postgres";
 
-GRANT EXECUTE ON FUNCTION "public"."stage_durations"(uuid, integer, date, date, uuid, uuid) TO "postgres";
+GRANT EXECUTE ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) TO "postgres";
 
-GRANT EXECUTE ON FUNCTION "public"."stage_durations"(uuid, integer, date, date, uuid, uuid) TO "service_role";
+GRANT EXECUTE ON FUNCTION "public"."stage_durations"(uuid, integer, date, date) TO "service_role";
 
 GRANT EXECUTE ON FUNCTION "public"."stage_funnel"(uuid, integer, date, date, uuid, uuid) TO "authenticated";
 
@@ -9076,14 +7592,6 @@ GRANT SELECT ON TABLE "private"."analytics_sale_bookings" TO "service_role";
 GRANT SELECT ON TABLE "private"."analytics_sale_daily" TO "authenticated", "service_role";
 
 GRANT SELECT ON TABLE "private"."analytics_spend_totals" TO "authenticated", "service_role";
-
-GRANT SELECT ON TABLE "private"."analytics_stage_counts" TO "authenticated", "service_role";
-
-GRANT SELECT ON TABLE "private"."analytics_stage_dirty" TO "authenticated", "service_role";
-
-GRANT SELECT ON TABLE "private"."analytics_stage_hist" TO "authenticated", "service_role";
-
-GRANT SELECT ON TABLE "private"."analytics_stage_leads" TO "authenticated", "service_role";
 
 REVOKE ALL ON TABLE "public"."ad_spend_daily" FROM "authenticated";
 

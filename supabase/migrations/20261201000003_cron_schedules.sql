@@ -1,20 +1,15 @@
 -- Hand-written: the pg_cron schedules (rows in cron.job, which a schema diff cannot see). Each job calls a
 -- function from supabase/schemas/0420_schedules.sql; cron.schedule with a stable name replaces the job in place,
 -- so re-running this file is harmless.
---   amocrm-drain-queue       every minute   apply leftover webhook events (SQL), fold the stage marks left, kick
---                                           the worker function
+--   amocrm-drain-queue       every minute   apply leftover webhook events (SQL) + kick the worker function
 --   amocrm-drain-queue-half-minute  the same kick, 30 s later (a killed worker's job is taken over sooner)
 --   amocrm-webhook-health    every 30 min   re-subscribe a missing/disabled webhook
 --   amocrm-reconcile         every 6 h      incremental reconcile + Events API gap fill
 --   amocrm-sync-pipelines    every 12 h     pipelines and stages
 --   amocrm-token-keepalive   daily          refresh idle OAuth tokens well inside their 3-month life
 --   amocrm-prune-api-calls   daily          keep two weeks of amoCRM call traces
--- The fold is a step of the drain, not a job of its own: this pg_cron runs jobs in a few background workers, and
--- one more job every minute was seen to starve another job of that minute. It runs last before the commit, so
--- the fold lock it takes is held only for the fold itself.
 select cron.schedule('amocrm-drain-queue', '* * * * *', $$
   select private.apply_pending_webhook_events();
-  select private.analytics_stage_fold_all(interval '10 seconds');
   select private.invoke_function('amocrm-worker', '{"reason":"cron"}') where private.next_job_due_at() <= now();
 $$);
 -- A dead worker's job is free 30 s after its last heartbeat; this pg_cron has no sub-minute schedules, so a
