@@ -131,7 +131,12 @@ as $$
     from public.amocrm_lead_status_history h
     join scoped s on s.id = h.lead_id
     where h.user_account_id = p_user_account_id
-    window w as (partition by h.lead_id, h.amocrm_lead_id order by h.changed_at, h.created_at, h.id)
+    -- Within one second, a stage the deal also left in that second comes before the one it stayed in.
+    window w as (partition by h.lead_id, h.amocrm_lead_id order by h.changed_at,
+      not exists (select 1 from public.amocrm_lead_status_history o
+        where o.lead_id = h.lead_id and coalesce(o.amocrm_lead_id, -1) = coalesce(h.amocrm_lead_id, -1)
+          and o.changed_at = h.changed_at and o.from_status_id = h.to_status_id),
+      h.created_at, h.id)
   )
   select st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order,
     count(sp.hours), count(*) filter (where sp.still_there),

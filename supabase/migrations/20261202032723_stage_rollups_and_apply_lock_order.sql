@@ -421,13 +421,24 @@ begin
     from public.leads l
     join zones z on z.id = l.user_account_id
     where l.id = any (p_lead_ids)
-  ), h as materialized (
-    select h.lead_id, h.from_pipeline_id, h.from_status_id, h.to_pipeline_id, h.to_status_id,
-      extract(epoch from lead(h.changed_at) over w - h.changed_at) as seconds,
-      lead(h.id) over w is null as still_there
+  ), raw as materialized (
+    select h.id, h.lead_id, coalesce(h.amocrm_lead_id, -1) as deal, h.from_pipeline_id, h.from_status_id,
+      h.to_pipeline_id, h.to_status_id, h.changed_at, h.created_at
     from l
     join public.amocrm_lead_status_history h on h.lead_id = l.id and h.user_account_id = l.user_account_id
-    window w as (partition by h.lead_id, h.amocrm_lead_id order by h.changed_at, h.created_at, h.id)
+  ), left_in_second as (
+    -- Stages a deal left within the second it entered them (a robot's chain, stored in any order): those
+    -- visits come first in that second; the chain's end, the stage not left, comes last.
+    select distinct r.lead_id, r.deal, r.changed_at, r.from_status_id as status_id
+    from raw r where r.from_status_id is not null
+  ), h as materialized (
+    select r.lead_id, r.from_pipeline_id, r.from_status_id, r.to_pipeline_id, r.to_status_id,
+      extract(epoch from lead(r.changed_at) over w - r.changed_at) as seconds,
+      lead(r.id) over w is null as still_there
+    from raw r
+    left join left_in_second x
+      on x.lead_id = r.lead_id and x.deal = r.deal and x.changed_at = r.changed_at and x.status_id = r.to_status_id
+    window w as (partition by r.lead_id, r.deal order by r.changed_at, x.status_id is null, r.created_at, r.id)
   ), visited as (
     select distinct v.lead_id, v.pipeline_id, v.status_id
     from (
@@ -1356,7 +1367,12 @@ CREATE OR REPLACE FUNCTION private.stage_durations_from_history (
     from public.amocrm_lead_status_history h
     join scoped s on s.id = h.lead_id
     where h.user_account_id = p_user_account_id
-    window w as (partition by h.lead_id, h.amocrm_lead_id order by h.changed_at, h.created_at, h.id)
+    -- Within one second, a stage the deal also left in that second comes before the one it stayed in.
+    window w as (partition by h.lead_id, h.amocrm_lead_id order by h.changed_at,
+      not exists (select 1 from public.amocrm_lead_status_history o
+        where o.lead_id = h.lead_id and coalesce(o.amocrm_lead_id, -1) = coalesce(h.amocrm_lead_id, -1)
+          and o.changed_at = h.changed_at and o.from_status_id = h.to_status_id),
+      h.created_at, h.id)
   )
   select st.pipeline_id, st.pipeline_name, st.status_id, st.status_name, st.sort_order,
     count(sp.hours), count(*) filter (where sp.still_there),
